@@ -1,0 +1,90 @@
+//! Display helpers shared by server rendering and the browser (same output on both sides,
+//! so hydration matches): all times are shown in UTC.
+
+use time::{macros::format_description, OffsetDateTime};
+
+/// `2026-11-22 14:39:05 UTC` for a unix-millisecond timestamp.
+pub fn format_time(unix_ms: i64) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    OffsetDateTime::from_unix_timestamp_nanos(unix_ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|time| time.format(&format).ok())
+        .unwrap_or_else(|| "—".to_string())
+}
+
+/// Human size with binary units, as cloud consoles show image sizes: `1.5 GB`.
+pub fn format_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    if bytes <= 0 {
+        return "0 B".to_string();
+    }
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.2} {}", UNITS[unit])
+    }
+}
+
+/// Parses `YYYY-MM-DD` into the unix-millisecond start of that UTC day.
+pub fn parse_date_start_ms(date: &str) -> Option<i64> {
+    let format = format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(date, &format).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_times_in_utc() {
+        assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_time(1_700_000_000_123), "2023-11-14 22:13:20 UTC");
+    }
+
+    #[test]
+    fn formats_sizes() {
+        assert_eq!(format_bytes(0), "0 B");
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(1536), "1.50 KB");
+        assert_eq!(format_bytes(3 * 1024 * 1024 * 1024), "3.00 GB");
+    }
+
+    #[test]
+    fn parses_dates() {
+        assert_eq!(parse_date_start_ms("1970-01-02"), Some(86_400_000));
+        assert_eq!(parse_date_start_ms("2026-13-01"), None);
+        assert_eq!(parse_date_start_ms("yesterday"), None);
+    }
+}
+
+/// Percent-encodes a query-string component (RFC 3986 unreserved characters stay literal).
+pub fn url_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::url_encode;
+
+    #[test]
+    fn encodes_query_components() {
+        assert_eq!(url_encode("my image/1 & 2"), "my%20image%2F1%20%26%202");
+        assert_eq!(url_encode("ünï"), "%C3%BCn%C3%AF");
+        assert_eq!(url_encode("a-b_c.d~e"), "a-b_c.d~e");
+    }
+}

@@ -1,0 +1,26 @@
+//! Image Management Service console: one crate, built twice — `ssr` (the server binary) and
+//! `hydrate` (the WASM front end). Server-only modules sit behind `#[cfg(feature = "ssr")]`.
+
+pub mod app;
+pub mod auth;
+pub mod error;
+pub mod format;
+pub mod images;
+pub mod regions;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod seed;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

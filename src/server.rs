@@ -1,0 +1,130 @@
+//! Server assembly: shared state, the axum router with its layers, and start-up. Used by the
+//! binary and by the integration tests, which start real servers on loopback.
+
+use crate::app::{shell, App};
+use crate::auth::handlers::{self, reject_cross_site, require_login_for_pages, HOME};
+use crate::auth::session_store::DbSessionStore;
+use crate::config::Config;
+use crate::db::{connect_and_migrate, Db, DbSetupError};
+use crate::error::AppError;
+use axum::extract::FromRef;
+use axum::middleware::from_fn;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The state of the server, inside a server function or a page render.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| AppError::internal("server function context", "AppState is missing"))
+}
+
+/// The session of the request being handled.
+pub async fn request_session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|error| AppError::internal("session extraction", error))
+}
+
+/// Runs a server function body and gives its response the HTTP status of its error
+/// (401, 403, 404, ...), so API callers and tests see more than "500".
+pub async fn with_status<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+    let result = body.await;
+    if let Err(error) = &result {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            let status = axum::http::StatusCode::from_u16(error.status_code());
+            response.set_status(status.unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR));
+        }
+    }
+    result
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Database(#[from] DbSetupError),
+    #[error("seeding the demo data failed: {0}")]
+    Seed(sqlx::Error),
+    #[error("cannot read the Leptos settings: {0}")]
+    Leptos(String),
+}
+
+/// Connects the database, migrates it and seeds the demo data when asked to.
+pub async fn prepare(config: Config) -> Result<AppState, StartError> {
+    let db = connect_and_migrate(&config.database_url).await?;
+    if let Some(password) = &config.demo_password {
+        crate::seed::seed_demo_if_empty(&db, password).await.map_err(StartError::Seed)?;
+    }
+    let mut leptos_options = leptos::config::get_configuration(None)
+        .map_err(|error| StartError::Leptos(error.to_string()))?
+        .leptos_options;
+    leptos_options.site_addr = config.site_addr;
+    Ok(AppState { db, config: Arc::new(config), leptos_options })
+}
+
+pub fn router(state: AppState) -> Router {
+    let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name("ims_session")
+        .with_same_site(SameSite::Lax)
+        .with_http_only(true)
+        .with_secure(false)
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
+    let context_state = state.clone();
+    let provide_state = move || provide_context(context_state.clone());
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/", get(|| async { Redirect::to(HOME) }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/auth/login", post(handlers::login))
+        .route("/auth/logout", post(handlers::logout))
+        .route("/auth/region", post(handlers::switch_region))
+        .leptos_routes_with_context(&state, generate_route_list(App), provide_state.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_state, shell))
+        .layer(from_fn(require_login_for_pages))
+        .layer(session_layer)
+        .layer(from_fn(reject_cross_site))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes; expired sessions are swept every ten minutes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = DbSessionStore::new(state.db.clone());
+    let sweeper = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            interval.tick().await;
+            if let Err(error) = store.delete_expired().await {
+                tracing::warn!(%error, "expired session sweep failed");
+            }
+        }
+    });
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    sweeper.abort();
+    result
+}
