@@ -55,14 +55,13 @@ fn virtual_env_type(kind: &str) -> &'static str {
 pub async fn insert_image(transaction: &mut Transaction<'_, Any>, image: &NewImage) -> Result<(), sqlx::Error> {
     let active_at = (image.status == "active").then_some(image.created_at + 180_000);
     let (visibility, imagetype) = if image.public { ("public", "gold") } else { ("private", "private") };
-    let checksum = if image.status == "active" { format!("{:032x}", fnv(&image.id) as u128 * 31) } else { String::new() };
     sqlx::query(
         "INSERT INTO images (id, region, owner, name, description, status, status_reason, visibility, imagetype, \
          image_kind, virtual_env_type, os_type, platform, os_version, architecture, hw_firmware_type, disk_format, \
-         min_disk, min_ram, image_size, virtual_size, checksum, protected, cmk_id, data_origin, root_origin, \
+         min_disk, min_ram, image_size, virtual_size, protected, cmk_id, data_origin, root_origin, \
          support_flags, created_at, updated_at, active_at) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27, $28, $29, $30)",
+         $23, $24, $25, $26, $27, $28, $29)",
     )
     .bind(&image.id)
     .bind(&image.region)
@@ -85,7 +84,6 @@ pub async fn insert_image(transaction: &mut Transaction<'_, Any>, image: &NewIma
     .bind(image.min_ram)
     .bind(image.image_size)
     .bind(image.virtual_size)
-    .bind(checksum)
     .bind(image.protected as i64)
     .bind(&image.cmk_id)
     .bind(&image.data_origin)

@@ -305,9 +305,11 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, pending_delet
             <td class="num">{format!("{} GB", image.min_disk)}</td>
             <td class="time" data-ms=image.created_at.to_string()>{format_time(image.created_at)}</td>
             <td>{if image.encrypted { "Yes" } else { "No" }}</td>
-            <td class="operations">
-                <a href=detail_href>"Details"</a>
-                {delete_button}
+            <td>
+                <div class="operations">
+                    <a href=detail_href>"Details"</a>
+                    {delete_button}
+                </div>
             </td>
         </tr>
     }

@@ -1,0 +1,180 @@
+//! Benchmark (not a test): 100,000 private images in one project; p50/p95 of the list query
+//! and of the rendered list page for the first page, a deep page and a filtered query, on
+//! SQLite and PostgreSQL. Run: `scripts/bench.sh` (or `cargo bench --bench list_images
+//! --no-default-features --features ssr`). Figures go to stdout and bench/results/list_images.md.
+
+use ims_console::auth::{CurrentUser, Role};
+use ims_console::config::Config;
+use ims_console::images::{store, ImageQuery};
+use ims_console::seed::{insert_image, project_id, Lcg, NewImage};
+use sqlx::{AnyConnection, Connection, Executor};
+use std::time::{Duration, Instant};
+
+const IMAGES: usize = 100_000;
+const SAMPLES: usize = 40;
+const PASSWORD: &str = "bench-password-1";
+
+struct Case {
+    label: &'static str,
+    params: &'static [(&'static str, &'static str)],
+}
+
+const CASES: &[Case] = &[
+    Case { label: "first page (20, newest first)", params: &[("page_size", "20")] },
+    Case { label: "deep page (page 4,000 of 20)", params: &[("page_size", "20"), ("page", "4000")] },
+    Case {
+        label: "filtered (name contains, status, tag)",
+        params: &[("name", "web"), ("status", "active"), ("tag_key", "env"), ("tag_value", "prod"), ("page_size", "20")],
+    },
+];
+
+fn percentile(samples: &mut [Duration], percent: f64) -> f64 {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * percent / 100.0).round() as usize;
+    samples[index].as_secs_f64() * 1000.0
+}
+
+fn query(params: &[(&str, &str)]) -> ImageQuery {
+    ImageQuery::from_params("private", |key| params.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
+}
+
+async fn load(db: &sqlx::AnyPool, project: &str) {
+    let started = Instant::now();
+    let mut random = Lcg(42);
+    let now = ims_console::db::now_ms();
+    let stems = ["web", "db", "cache", "ml", "ci", "erp", "gateway", "archive"];
+    for chunk in 0..(IMAGES / 5_000) {
+        let mut transaction = db.begin().await.unwrap();
+        for index in 0..5_000 {
+            let number = chunk * 5_000 + index;
+            let image = NewImage {
+                id: format!("{:08x}-bench-{number:07}", random.next()),
+                region: "cn-north-4".into(),
+                owner: project.into(),
+                name: format!("{}-{number:06}", stems[number % stems.len()]),
+                description: String::new(),
+                status: ["active", "active", "active", "killed", "saving"][number % 5],
+                status_reason: String::new(),
+                public: false,
+                kind: ["system", "data", "full_ecs", "iso"][number % 4],
+                os_type: "Linux",
+                platform: "Ubuntu",
+                os_version: "Ubuntu 22.04 server 64bit".into(),
+                architecture: "x86",
+                firmware: "bios",
+                disk_format: "qcow2",
+                min_disk: 40,
+                min_ram: 0,
+                image_size: random.below(40 << 30) as i64,
+                virtual_size: 40 << 30,
+                protected: false,
+                cmk_id: String::new(),
+                data_origin: String::new(),
+                root_origin: "file",
+                support_flags: "kvm",
+                created_at: now - random.below(365 * 86_400_000) as i64,
+                tags: vec![("env".into(), ["prod", "dev", "test"][number % 3].into())],
+            };
+            insert_image(&mut transaction, &image).await.unwrap();
+        }
+        transaction.commit().await.unwrap();
+    }
+    println!("  loaded {IMAGES} images in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+async fn run(backend: &str, database_url: String, data_dir: std::path::PathBuf, report: &mut String) {
+    println!("== {backend}");
+    let config = Config {
+        site_addr: "127.0.0.1:0".parse().unwrap(),
+        database_url,
+        data_dir,
+        demo_password: Some(PASSWORD.into()),
+        session_idle_minutes: 60,
+    };
+    let state = ims_console::server::prepare(config).await.unwrap();
+    let db = state.db.clone();
+    let project = project_id(&db, "acme", "cn-north-4").await.unwrap();
+    load(&db, &project).await;
+    if backend == "PostgreSQL" {
+        db.execute("ANALYZE").await.unwrap();
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(ims_console::server::serve(listener, state.clone(), std::future::pending()));
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    client
+        .post(format!("{base}/auth/login"))
+        .form(&[("account", "acme"), ("user", "alice"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+
+    let user = CurrentUser {
+        user_id: String::new(),
+        user_name: "alice".into(),
+        role: Role::Admin,
+        account_id: String::new(),
+        account_name: "acme".into(),
+        region: "cn-north-4".into(),
+        project_id: project,
+    };
+    for case in CASES {
+        let valid = query(case.params).validate().unwrap();
+        let mut query_times = Vec::new();
+        let mut page_times = Vec::new();
+        let url = format!("{base}{}", query(case.params).href());
+        for sample in 0..SAMPLES + 3 {
+            let started = Instant::now();
+            let page = store::list_images(&db, &user, &valid).await.unwrap();
+            let query_time = started.elapsed();
+            let started = Instant::now();
+            let response = client.get(&url).send().await.unwrap();
+            assert!(response.status().is_success());
+            let html = response.text().await.unwrap();
+            let page_time = started.elapsed();
+            assert!(html.contains(&format!("Total Records: {}", page.total)));
+            if sample >= 3 {
+                query_times.push(query_time);
+                page_times.push(page_time);
+            }
+        }
+        let line = format!(
+            "| {backend} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            case.label,
+            percentile(&mut query_times, 50.0),
+            percentile(&mut query_times, 95.0),
+            percentile(&mut page_times, 50.0),
+            percentile(&mut page_times, 95.0)
+        );
+        println!("{line}");
+        report.push_str(&line);
+        report.push('\n');
+    }
+    server.abort();
+    db.close().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let mut report = String::from(
+        "| Backend | Case | query p50 ms | query p95 ms | page p50 ms | page p95 ms |\n|---|---|---|---|---|---|\n",
+    );
+    let folder = std::env::temp_dir().join(format!("ims-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    run("SQLite", format!("sqlite:{}?mode=rwc", folder.join("ims.db").display()), folder.clone(), &mut report).await;
+
+    sqlx::any::install_default_drivers();
+    let admin_url = "postgres://postgres@127.0.0.1:5432/postgres";
+    let name = format!("ims_bench_{}", std::process::id());
+    let mut admin = AnyConnection::connect(admin_url).await.expect("PostgreSQL on 127.0.0.1:5432");
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    run("PostgreSQL", format!("postgres://postgres@127.0.0.1:5432/{name}"), folder.clone(), &mut report).await;
+    admin.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await.unwrap();
+    std::fs::remove_dir_all(&folder).ok();
+
+    let results = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/results");
+    std::fs::create_dir_all(&results).unwrap();
+    std::fs::write(results.join("list_images.md"), &report).unwrap();
+    println!("\n{report}");
+}

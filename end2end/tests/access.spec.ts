@@ -1,0 +1,73 @@
+import { expect, test } from '@playwright/test';
+import { loginOk, rows, totalCount } from './helpers';
+
+test('@readonly a viewer sees no mutating controls', async ({ page }) => {
+  await loginOk(page, 'acme', 'bob');
+  await expect(page.locator('.role-badge')).toHaveText('viewer');
+  await page.goto('/images/private');
+  expect(await rows(page).count()).toBeGreaterThan(0);
+  await expect(page.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+  await expect(page.locator('.operations').first()).toHaveText('Details');
+});
+
+test('@readonly an admin sees delete controls on private images only', async ({ page }) => {
+  await loginOk(page, 'acme', 'alice');
+  await page.goto('/images/private');
+  expect(await page.getByRole('button', { name: 'Delete' }).count()).toBeGreaterThan(0);
+  await page.goto('/images/public');
+  await expect(page.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+});
+
+test('@readonly another tenant cannot open a private image', async ({ page, browser }) => {
+  await loginOk(page, 'acme', 'alice');
+  await page.goto('/images/private');
+  const acmeName = await page.locator('.image-name').first().innerText();
+  const acmeHref = await page.locator('.image-name').first().getAttribute('href');
+
+  const other = await browser.newContext({ javaScriptEnabled: test.info().project.name === 'js' });
+  const carol = await other.newPage();
+  await loginOk(carol, 'globex', 'carol');
+  const response = await carol.goto(acmeHref!);
+  expect(response?.status()).toBe(404);
+  await expect(carol.getByRole('heading', { name: 'Image not found' })).toBeVisible();
+  await expect(carol.locator('body')).not.toContainText(acmeName);
+  await carol.goto(`/images/private?name=${encodeURIComponent(acmeName)}`);
+  await expect(carol.getByTestId('empty-result')).toBeVisible();
+  await other.close();
+});
+
+test('@readonly the region switcher changes what every page shows', async ({ page }) => {
+  await loginOk(page, 'acme', 'alice');
+  await page.goto('/images/private');
+  expect(await totalCount(page)).toBe(32);
+  await page.locator('#region-select').selectOption('ap-southeast-1');
+  const switchButton = page.getByRole('button', { name: 'Switch' });
+  if (await switchButton.isVisible()) await switchButton.click();
+  await expect(page.locator('.region-note')).toHaveText('AP-Hong Kong');
+  expect(await totalCount(page)).toBe(8);
+  await page.goto('/images/public');
+  await expect(page.locator('#region-select')).toHaveValue('ap-southeast-1');
+  // Back to the default region for the other specs.
+  await page.locator('#region-select').selectOption('cn-north-4');
+  if (await switchButton.isVisible()) await switchButton.click();
+  await expect(page.locator('.region-note')).toHaveText('CN North-Beijing4');
+});
+
+test('an admin deletes a private image after confirming', async ({ page }) => {
+  await loginOk(page, 'globex', 'carol');
+  await page.goto('/images/private?status=active&sort=name&order=asc');
+  const before = await totalCount(page);
+  const row = rows(page).filter({ has: page.getByRole('button', { name: 'Delete', disabled: false }) }).first();
+  const name = await row.locator('.image-name').innerText();
+  await row.getByRole('button', { name: 'Delete' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toContainText(`Delete image "${name}"?`);
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByTestId('total-count')).toHaveText(`Total Records: ${before - 1}`);
+  await expect(page.locator('.image-name', { hasText: new RegExp(`^${name}$`) })).toHaveCount(0);
+  await page.reload();
+  await expect(page.locator('.image-name', { hasText: new RegExp(`^${name}$`) })).toHaveCount(0);
+});

@@ -1,0 +1,34 @@
+import { expect, Page } from '@playwright/test';
+
+export const PASSWORD = process.env.IMS_DEMO_PASSWORD ?? 'demo-password';
+
+export async function login(page: Page, account: string, user: string, password = PASSWORD) {
+  await page.goto('/login');
+  await page.getByLabel('Account name').fill(account);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log In' }).click();
+}
+
+export async function loginOk(page: Page, account: string, user: string) {
+  await login(page, account, user);
+  await expect(page.getByTestId('current-user')).toHaveText(`${account} / ${user}`);
+}
+
+/** The number after "Total Records:" under the list. */
+export async function totalCount(page: Page): Promise<number> {
+  const text = await page.getByTestId('total-count').innerText();
+  return Number(text.replace(/\D+/g, ''));
+}
+
+export function rows(page: Page) {
+  return page.getByTestId('image-row');
+}
+
+/** Column values of the current page, by header text. */
+export async function column(page: Page, header: string): Promise<string[]> {
+  const headers = await page.locator('.image-table thead th').allInnerTexts();
+  const index = headers.findIndex((text) => text.replace(/[↑↓]/g, '').trim() === header);
+  expect(index, `column ${header}`).toBeGreaterThanOrEqual(0);
+  return page.locator(`.image-table tbody tr[data-testid="image-row"] td:nth-child(${index + 1})`).allInnerTexts();
+}
