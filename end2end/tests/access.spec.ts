@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { loginOk, rows, totalCount } from './helpers';
+import { expect, loginOk, rows, test, totalCount } from './helpers';
 
 test('@readonly a viewer sees no mutating controls', async ({ page }) => {
   await loginOk(page, 'acme', 'bob');

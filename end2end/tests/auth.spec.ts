@@ -1,10 +1,9 @@
-import { expect, test } from '@playwright/test';
-import { login, loginOk } from './helpers';
+import { expect, login, loginOk, submitLogin, test } from './helpers';
 
 test('@readonly log in and log out', async ({ page }) => {
   await page.goto('/images/private');
   await expect(page).toHaveURL(/\/login\?next=/);
-  await login(page, 'acme', 'alice');
+  await submitLogin(page, 'acme', 'alice');
   await expect(page).toHaveURL(/\/images\/private$/);
   await expect(page.getByTestId('current-user')).toHaveText('acme / alice');
   await expect(page.locator('.role-badge')).toHaveText('admin');

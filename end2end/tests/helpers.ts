@@ -1,9 +1,35 @@
-import { expect, Page } from '@playwright/test';
+import { expect, test as base, Page } from '@playwright/test';
+
+export { expect };
+
+/** The Playwright test, failing any test during which the page threw or logged an error
+ *  (a hydration failure shows up here). HTTP error statuses the test asked for are not errors. */
+export const test = base.extend<{ failOnBrowserErrors: void }>({
+  failOnBrowserErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      page.on('console', (message) => {
+        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+          errors.push(message.text());
+        }
+      });
+      await use();
+      expect(errors, 'errors in the browser console').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 export const PASSWORD = process.env.IMS_DEMO_PASSWORD ?? 'demo-password';
 
 export async function login(page: Page, account: string, user: string, password = PASSWORD) {
   await page.goto('/login');
+  await submitLogin(page, account, user, password);
+}
+
+/** Fills and sends the login form of the page that is open. */
+export async function submitLogin(page: Page, account: string, user: string, password = PASSWORD) {
   await page.getByLabel('Account name').fill(account);
   await page.getByLabel('User name').fill(user);
   await page.getByLabel('Password').fill(password);
