@@ -37,11 +37,13 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/ims_console.css" />
         <Title text="Image Management Service" />
         <Router>
-            <Routes fallback=NotFound>
-                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                <Route path=path!("/images/:tab") view=ImageListPage ssr=SsrMode::Async />
-                <Route path=path!("/image/:id") view=ImageDetailPage ssr=SsrMode::Async />
-            </Routes>
+            <ErrorBoundary fallback=|errors| view! { <PageFailed errors /> }>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/images/:tab") view=ImageListPage ssr=SsrMode::Async />
+                    <Route path=path!("/image/:id") view=ImageDetailPage ssr=SsrMode::Async />
+                </Routes>
+            </ErrorBoundary>
         </Router>
     }
 }
@@ -57,6 +59,23 @@ pub fn NotFound() -> impl IntoView {
         <main class="standalone-page">
             <h1>"Page not found"</h1>
             <p>"There is no page at this address."</p>
+            <a class="button button-primary" href="/images/public">"Go to Image Management Service"</a>
+        </main>
+    }
+}
+
+/// Shown when a page fails in a way it does not handle itself. The errors are `AppError`s,
+/// whose text is written for users; causes were logged on the server.
+#[component]
+fn PageFailed(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    view! {
+        <main class="standalone-page">
+            <h1>"This page could not be shown"</h1>
+            <p>
+                {move || {
+                    errors.get().into_iter().map(|(_, error)| error.to_string()).collect::<Vec<_>>().join(" ")
+                }}
+            </p>
             <a class="button button-primary" href="/images/public">"Go to Image Management Service"</a>
         </main>
     }

@@ -14,6 +14,8 @@ pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod engine;
+#[cfg(feature = "ssr")]
 pub mod seed;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -14,8 +14,11 @@ async fn main() -> std::process::ExitCode {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => run_server().await,
         Some("add-user") => add_user(&args[1..]).await,
+        Some("inspect") => return inspect(&args[1..]),
         Some("help" | "--help" | "-h") => {
-            println!("usage: ims-console [serve]\n       ims-console add-user ACCOUNT USER admin|member|viewer");
+            println!(
+                "usage: ims-console [serve]\n       ims-console add-user ACCOUNT USER admin|member|viewer\n       ims-console inspect [--format FORMAT] [--max-size BYTES] FILE"
+            );
             Ok(())
         }
         Some(other) => Err(format!("unknown command '{other}'; try 'ims-console help'")),
@@ -75,6 +78,64 @@ async fn add_user(args: &[String]) -> Result<(), String> {
     ims_console::seed::create_user(&db, account, user, role, &password).await.map_err(|error| error.to_string())?;
     println!("created user {account}/{user} ({})", role.as_str());
     Ok(())
+}
+
+/// `inspect [--format FORMAT] [--max-size BYTES] FILE`: prints the report and exits 0 when the
+/// file is acceptable; prints the reason and exits 1 when it is refused (2 for bad usage).
+#[cfg(feature = "ssr")]
+fn inspect(args: &[String]) -> std::process::ExitCode {
+    use ims_console::engine::inspect::{inspect_file, ImageFormat, Limits};
+    use std::process::ExitCode;
+
+    let usage = "usage: ims-console inspect [--format FORMAT] [--max-size BYTES] FILE";
+    let (mut declared, mut limits, mut path) = (None, Limits::default(), None);
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "--format" => match words.next().map(|name| (name, ImageFormat::parse(name))) {
+                Some((_, Some(format))) => declared = Some(format),
+                Some((name, None)) => {
+                    eprintln!("error: unknown format '{name}'; use raw, qcow2, qcow, vmdk, vhd, vhdx, vdi, qed, iso or luks");
+                    return ExitCode::from(2);
+                }
+                None => {
+                    eprintln!("{usage}");
+                    return ExitCode::from(2);
+                }
+            },
+            "--max-size" => match words.next().and_then(|size| size.parse().ok()) {
+                Some(max) => limits.max_virtual_size = max,
+                None => {
+                    eprintln!("error: --max-size needs a number of bytes");
+                    return ExitCode::from(2);
+                }
+            },
+            other if path.is_none() && !other.starts_with("--") => path = Some(other.to_string()),
+            _ => {
+                eprintln!("{usage}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(path) = path else {
+        eprintln!("{usage}");
+        return ExitCode::from(2);
+    };
+    match inspect_file(std::path::Path::new(&path), declared, &limits) {
+        Ok(report) => {
+            println!("format: {}", report.format);
+            println!("virtual_size: {}", report.virtual_size);
+            println!("file_size: {}", report.file_size);
+            for fact in &report.facts {
+                println!("{}: {}", fact.name, fact.value);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(refusal) => {
+            eprintln!("refused: {refusal}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): the 100,000-image list benchmark on SQLite and PostgreSQL, and the
+# release build's WASM and JS sizes. Results go to stdout and bench/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+bash scripts/setup.sh
+bash scripts/ensure-postgres.sh
+
+step "list benchmark: 100,000 images in one project"
+cargo bench --bench list_images --no-default-features --features ssr
+
+step "release build: WASM and JS sizes"
+cargo leptos build --release
+mkdir -p bench/results
+{
+  echo "| File | Raw bytes | gzip -9 bytes |"
+  echo "|---|---|---|"
+  for file in target/site/pkg/ims_console.wasm target/site/pkg/ims_console.js target/site/pkg/ims_console.css; do
+    echo "| $(basename "$file") | $(stat -c %s "$file") | $(gzip -9 -c "$file" | wc -c) |"
+  done
+} | tee bench/results/sizes.md

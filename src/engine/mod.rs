@@ -1,0 +1,4 @@
+//! The image engine: plain Rust with no web types, so it is unit-tested (and fuzzed) alone.
+//! `inspect` reads disk image headers and refuses anything unsafe to hand to qemu-img.
+
+pub mod inspect;
