@@ -84,19 +84,21 @@ async fn load(db: &sqlx::AnyPool, project: &str) {
 
 async fn run(backend: &str, database_url: String, data_dir: std::path::PathBuf, report: &mut String) {
     println!("== {backend}");
-    let config = Config {
-        site_addr: "127.0.0.1:0".parse().unwrap(),
-        database_url,
-        data_dir,
-        demo_password: Some(PASSWORD.into()),
-        session_idle_minutes: 60,
-    };
+    let data_dir = data_dir.display().to_string();
+    let config = Config::from_pairs(&[
+        ("DATABASE_URL", database_url.as_str()),
+        ("IMS_DATA_DIR", data_dir.as_str()),
+        ("IMS_DEMO_PASSWORD", PASSWORD),
+    ])
+    .unwrap();
     let state = ims_console::server::prepare(config).await.unwrap();
     let db = state.db.clone();
     let project = project_id(&db, "acme", "cn-north-4").await.unwrap();
     load(&db, &project).await;
-    if backend == "PostgreSQL" {
+    if backend == "SQLite" {
         db.execute("ANALYZE").await.unwrap();
+    } else {
+        db.execute("VACUUM ANALYZE").await.unwrap();
     }
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

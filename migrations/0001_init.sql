@@ -85,10 +85,12 @@ CREATE TABLE images (
     active_at              BIGINT,
     deleted_at             BIGINT
 );
-CREATE INDEX images_region_type_created ON images (region, imagetype, created_at);
-CREATE INDEX images_owner_created ON images (owner, created_at);
-CREATE INDEX images_owner_name ON images (owner, name);
-CREATE INDEX images_owner_size ON images (owner, image_size);
+-- Partial indexes over live images, one per sort order of the list, ending in id (the tie
+-- breaker): counting and paging a project's images then reads only the index.
+CREATE INDEX images_public_created ON images (region, imagetype, created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX images_owner_created ON images (owner, created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX images_owner_name ON images (owner, name, id) WHERE deleted_at IS NULL;
+CREATE INDEX images_owner_size ON images (owner, image_size, id) WHERE deleted_at IS NULL;
 
 CREATE TABLE image_tags (
     image_id   TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,

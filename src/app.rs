@@ -1,7 +1,9 @@
 //! The HTML document, the router and the pages that belong to no domain (404, session ended).
 
 use crate::auth::{load_session_info, LoginPage};
-use crate::images::{ImageDetailPage, ImageListPage};
+use crate::buckets::{BucketPage, BucketsPage};
+use crate::images::{CreateImagePage, ImageDetailPage, ImageListPage};
+use crate::jobs::JobsPage;
 use crate::ui::SessionResource;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -40,7 +42,11 @@ pub fn App() -> impl IntoView {
             <ErrorBoundary fallback=|errors| view! { <PageFailed errors /> }>
                 <Routes fallback=NotFound>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/images/create") view=CreateImagePage ssr=SsrMode::Async />
                     <Route path=path!("/images/:tab") view=ImageListPage ssr=SsrMode::Async />
+                    <Route path=path!("/buckets") view=BucketsPage ssr=SsrMode::Async />
+                    <Route path=path!("/buckets/:name") view=BucketPage ssr=SsrMode::Async />
+                    <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async />
                     <Route path=path!("/image/:id") view=ImageDetailPage ssr=SsrMode::Async />
                 </Routes>
             </ErrorBoundary>

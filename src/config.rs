@@ -1,6 +1,7 @@
 //! Settings from environment variables (documented in README.md and .env.example).
 //! A bad value stops start-up with a message that names the variable.
 
+use crate::storage::StorageConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -12,6 +13,27 @@ pub struct Config {
     pub demo_password: Option<String>,
     /// Idle time after which a console session ends.
     pub session_idle_minutes: i64,
+    pub storage: StorageConfig,
+    pub jobs: JobSettings,
+    pub engine: EngineSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct JobSettings {
+    /// Jobs one server instance runs at once.
+    pub workers: usize,
+    /// How long a claimed job stays owned without a heartbeat before another instance may
+    /// take it over (and how soon a crashed instance's jobs resume).
+    pub lease_seconds: i64,
+    /// Jobs one project may have running at once, across all instances.
+    pub per_project: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    pub max_virtual_size: u64,
+    pub qemu_cpu_seconds: u64,
+    pub qemu_memory_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,18 +97,64 @@ impl Config {
             None => 60,
         };
 
-        Ok(Config { site_addr, database_url, data_dir, demo_password, session_idle_minutes })
+        let number = |name: &'static str, default: i64, range: std::ops::RangeInclusive<i64>| -> Result<i64, ConfigError> {
+            match non_empty(name) {
+                None => Ok(default),
+                Some(text) => text.trim().parse::<i64>().ok().filter(|value| range.contains(value)).ok_or_else(|| {
+                    invalid(name, format!("'{text}' is not a whole number from {} to {}", range.start(), range.end()))
+                }),
+            }
+        };
+
+        let storage = match non_empty("IMS_OBJECT_STORE").as_deref().map(str::trim) {
+            None | Some("local") => StorageConfig::Local { root: data_dir.join("objects") },
+            Some("s3") => {
+                let required = |name: &'static str| {
+                    non_empty(name).ok_or_else(|| invalid(name, "must be set when IMS_OBJECT_STORE=s3"))
+                };
+                let endpoint = required("IMS_S3_ENDPOINT")?;
+                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                    return Err(invalid("IMS_S3_ENDPOINT", format!("'{endpoint}' must start with http:// or https://")));
+                }
+                StorageConfig::S3 {
+                    endpoint,
+                    region: non_empty("IMS_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                    bucket: required("IMS_S3_BUCKET")?,
+                    access_key_id: required("IMS_S3_ACCESS_KEY_ID")?,
+                    secret_access_key: required("IMS_S3_SECRET_ACCESS_KEY")?,
+                }
+            }
+            Some(other) => return Err(invalid("IMS_OBJECT_STORE", format!("'{other}' is not local or s3"))),
+        };
+
+        let jobs = JobSettings {
+            workers: number("IMS_JOB_WORKERS", 2, 1..=64)? as usize,
+            lease_seconds: number("IMS_JOB_LEASE_SECONDS", 60, 2..=3600)?,
+            per_project: number("IMS_JOBS_PER_PROJECT", 2, 1..=100)?,
+        };
+        let engine = EngineSettings {
+            max_virtual_size: number("IMS_MAX_VIRTUAL_SIZE_GB", 1024, 1..=65536)? as u64 * (1 << 30),
+            qemu_cpu_seconds: number("IMS_QEMU_CPU_SECONDS", 3600, 10..=86_400)? as u64,
+            qemu_memory_bytes: number("IMS_QEMU_MEMORY_MB", 2048, 256..=65536)? as u64 * (1 << 20),
+        };
+
+        Ok(Config { site_addr, database_url, data_dir, demo_password, session_idle_minutes, storage, jobs, engine })
+    }
+
+    /// Settings from `pairs` alone (tests and benchmarks).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        let map: std::collections::HashMap<String, String> =
+            pairs.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
+        Self::from_lookup(|name| map.get(name).cloned())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn config_with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Config::from_lookup(|name| env.get(name).cloned())
+        Config::from_pairs(pairs)
     }
 
     #[test]
@@ -108,6 +176,29 @@ mod tests {
         let error = config_with(&[("IMS_SESSION_IDLE_MINUTES", "0")]).unwrap_err();
         assert_eq!(error.variable, "IMS_SESSION_IDLE_MINUTES");
         assert!(error.to_string().contains("IMS_SESSION_IDLE_MINUTES"));
+    }
+
+    #[test]
+    fn object_store_and_job_settings() {
+        let config = config_with(&[("IMS_DATA_DIR", "/srv/ims")]).unwrap();
+        assert!(matches!(config.storage, StorageConfig::Local { ref root } if root == &PathBuf::from("/srv/ims/objects")));
+        assert_eq!((config.jobs.workers, config.jobs.lease_seconds, config.jobs.per_project), (2, 60, 2));
+        assert_eq!(config.engine.max_virtual_size, 1 << 40);
+        let error = config_with(&[("IMS_OBJECT_STORE", "s3")]).unwrap_err();
+        assert_eq!(error.variable, "IMS_S3_ENDPOINT");
+        let error = config_with(&[("IMS_OBJECT_STORE", "ftp")]).unwrap_err();
+        assert_eq!(error.variable, "IMS_OBJECT_STORE");
+        let error = config_with(&[("IMS_JOB_WORKERS", "0")]).unwrap_err();
+        assert_eq!(error.variable, "IMS_JOB_WORKERS");
+        let config = config_with(&[
+            ("IMS_OBJECT_STORE", "s3"),
+            ("IMS_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("IMS_S3_BUCKET", "ims"),
+            ("IMS_S3_ACCESS_KEY_ID", "key"),
+            ("IMS_S3_SECRET_ACCESS_KEY", "secret"),
+        ])
+        .unwrap();
+        assert!(matches!(config.storage, StorageConfig::S3 { ref region, .. } if region == "us-east-1"));
     }
 
     #[test]

@@ -15,6 +15,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// Bad input in named form fields: (field, message) pairs shown next to each field.
+    #[error("{}", .0.iter().map(|(_, message)| message.as_str()).collect::<Vec<_>>().join(" "))]
+    Fields(Vec<(String, String)>),
     #[error("{0}")]
     Conflict(String),
     #[error("Something went wrong on our side. Try again in a moment.")]
@@ -37,7 +40,7 @@ impl AppError {
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
-            AppError::Invalid(_) => 400,
+            AppError::Invalid(_) | AppError::Fields(_) => 400,
             AppError::Conflict(_) => 409,
             AppError::Internal | AppError::Transport(_) => 500,
         }

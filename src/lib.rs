@@ -3,9 +3,11 @@
 
 pub mod app;
 pub mod auth;
+pub mod buckets;
 pub mod error;
 pub mod format;
 pub mod images;
+pub mod jobs;
 pub mod regions;
 pub mod ui;
 
@@ -19,6 +21,8 @@ pub mod engine;
 pub mod seed;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod storage;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -163,7 +163,9 @@ fn internal_error(context: &str, error: impl std::fmt::Display) -> Response {
 
 /// Console pages that need a logged-in user.
 fn is_protected_page(path: &str) -> bool {
-    path == "/images" || path.starts_with("/images/") || path.starts_with("/image/")
+    ["/images", "/image", "/buckets", "/jobs"]
+        .iter()
+        .any(|prefix| path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')))
 }
 
 /// Sends anonymous visitors of console pages to the login page, remembering where they were going.
@@ -242,6 +244,9 @@ mod tests {
     fn only_console_pages_are_guarded() {
         assert!(is_protected_page("/images/private"));
         assert!(is_protected_page("/image/abc"));
+        assert!(is_protected_page("/buckets/images"));
+        assert!(is_protected_page("/jobs"));
+        assert!(!is_protected_page("/jobsearch"));
         assert!(!is_protected_page("/login"));
         assert!(!is_protected_page("/pkg/ims_console.js"));
     }

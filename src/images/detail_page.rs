@@ -1,11 +1,14 @@
 //! One image with every attribute of the IMS image model that applies to it, and its tags.
 
+use super::export::{ExportImage, EXPORT_FORMATS};
 use super::{get_image, kind_label, ImageDetail};
+use crate::buckets::list_buckets;
 use crate::auth::SessionInfo;
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time};
 use crate::regions::region_name;
-use crate::ui::{ErrorBanner, SessionResource, Shell, StatusBadge};
+use crate::ui::{field_error, general_error, ErrorBanner, FieldError, SessionResource, Shell, StatusBadge};
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -34,10 +37,17 @@ fn detail_view(info: SessionInfo, image: Result<ImageDetail, AppError>) -> impl 
     match image {
         Ok(image) => {
             let name = image.name.clone();
+            let exportable = info.role.can_modify_images()
+                && image.owned
+                && image.imagetype == "private"
+                && image.status == "active"
+                && !matches!(image.kind.as_str(), "iso" | "full_ecs");
+            let export = exportable.then(|| view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() /> });
             view! {
                 <Title text=format!("{name} — Image Management Service") />
                 <Shell info=info crumb=name>
                     {image_view(image)}
+                    {export}
                 </Shell>
             }
             .into_any()
@@ -166,6 +176,59 @@ fn image_view(image: ImageDetail) -> impl IntoView {
                 }
                     .into_any()
             }}
+        </section>
+    }
+}
+
+/// Export the image to a bucket: choose the bucket, the object name and the format.
+#[component]
+fn ExportPanel(image_id: String, image_name: String) -> impl IntoView {
+    let export = ServerAction::<ExportImage>::new();
+    let buckets = Resource::new(|| (), |_| list_buckets());
+    let format = RwSignal::new("qcow2".to_string());
+    let default_name = move || format!("{image_name}.{}", format.get());
+    let error = move |field: &'static str| move || view! { <FieldError message=field_error(export.value().get(), field) /> };
+    view! {
+        <section class="panel">
+            <h2>"Export Image"</h2>
+            {move || match export.value().get() {
+                Some(Ok(job_id)) => Some(view! {
+                    <p class="banner banner-info" role="status">
+                        {format!("Export started (job {job_id}). ")}
+                        <a href="/jobs">"Follow it on the Jobs page"</a>
+                    </p>
+                }),
+                _ => None,
+            }}
+            {move || general_error(export.value().get()).map(|message| view! { <ErrorBanner message /> })}
+            <ActionForm action=export attr:class="inline-form">
+                <input type="hidden" name="image_id" value=image_id.clone() />
+                <label for="export-bucket">"Bucket"</label>
+                <div>
+                    <select id="export-bucket" name="bucket">
+                        <Suspense fallback=|| view! { <option value="">"Loading…"</option> }>
+                            {move || Suspend::new(async move {
+                                let names: Vec<String> = buckets.await.unwrap_or_default().into_iter().map(|bucket| bucket.name).collect();
+                                view! {
+                                    <option value="">{if names.is_empty() { "No buckets: create one first" } else { "Choose a bucket" }}</option>
+                                    {names.into_iter().map(|name| view! { <option value=name.clone()>{name.clone()}</option> }).collect_view()}
+                                }
+                            })}
+                        </Suspense>
+                    </select>
+                    {error("bucket")}
+                </div>
+                <label for="export-format">"Format"</label>
+                <select id="export-format" name="file_format" on:change=move |event| format.set(event_target_value(&event))>
+                    {EXPORT_FORMATS.iter().map(|name| view! { <option value=*name>{name.to_uppercase()}</option> }).collect_view()}
+                </select>
+                <label for="export-key">"Object name"</label>
+                <div>
+                    <input id="export-key" name="object_key" prop:value=default_name />
+                    {error("object_key")}
+                </div>
+                <button type="submit" class="button button-primary" disabled=move || export.pending().get()>"Export"</button>
+            </ActionForm>
         </section>
     }
 }

@@ -7,13 +7,20 @@ use super::{
 use crate::auth::SessionInfo;
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time};
-use crate::ui::{submit_on_change, ErrorBanner, Pager, SessionResource, Shell, StatusBadge};
+use crate::ui::{
+    submit_on_change, use_polling, ConfirmDialog, Confirmation, ErrorBanner, Pager, ProgressBar, SessionResource, Shell,
+    StatusBadge,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-/// An image waiting for the user to confirm its deletion: (id, name).
-type PendingDelete = RwSignal<Option<(String, String)>>;
+/// What the list needs to offer deletion: the action and the confirmation dialog's request.
+#[derive(Clone, Copy)]
+struct Deleting {
+    action: ServerAction<DeleteImage>,
+    confirm: RwSignal<Option<Confirmation>>,
+}
 
 #[component]
 pub fn ImageListPage() -> impl IntoView {
@@ -24,23 +31,29 @@ pub fn ImageListPage() -> impl IntoView {
         query_map.with(|map| ImageQuery::from_params(&tab, |key| map.get(key)))
     });
     let delete = ServerAction::<DeleteImage>::new();
+    // While an image of the page is being created, refresh every few seconds to show progress.
+    let tick = use_polling(3);
+    let creating = RwSignal::new(false);
     let images = Resource::new(
-        move || (query.get(), delete.version().get()),
-        |(query, _)| async move {
+        move || (query.get(), delete.version().get(), if creating.get() { tick.get() } else { 0 }),
+        |(query, _, _)| async move {
             let result = list_images(query.clone()).await;
             (query, result)
         },
     );
     let session = expect_context::<SessionResource>().0;
-    let pending_delete: PendingDelete = RwSignal::new(None);
+    let deleting = Deleting { action: delete, confirm: RwSignal::new(None) };
 
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let info = session.await;
                 let (query, result) = images.await;
+                if let Ok(page) = &result {
+                    creating.set(page.images.iter().any(|image| image.progress.is_some()));
+                }
                 match info {
-                    Ok(Some(info)) => list_view(info, query, result, pending_delete).into_any(),
+                    Ok(Some(info)) => list_view(info, query, result, deleting).into_any(),
                     Ok(None) | Err(_) => crate::app::SessionEnded().into_any(),
                 }
             })}
@@ -52,7 +65,7 @@ pub fn ImageListPage() -> impl IntoView {
                 .and_then(|result| result.err())
                 .map(|error| view! { <div class="toast"><ErrorBanner message=error.to_string() /></div> })
         }}
-        <DeleteDialog pending=pending_delete delete=delete />
+        <ConfirmDialog request=deleting.confirm />
     }
 }
 
@@ -60,7 +73,7 @@ fn list_view(
     info: SessionInfo,
     query: ImageQuery,
     result: Result<ImagePage, AppError>,
-    pending_delete: PendingDelete,
+    deleting: Deleting,
 ) -> impl IntoView {
     let Some(tab) = ImageTab::parse(&query.tab) else {
         return crate::app::NotFound().into_any();
@@ -68,7 +81,7 @@ fn list_view(
     let can_modify = info.role.can_modify_images();
     let title = tab.title();
     let body = match (result, query.validate()) {
-        (Ok(page), Ok(valid)) => results_view(tab, &query, &valid, page, can_modify, pending_delete).into_any(),
+        (Ok(page), Ok(valid)) => results_view(tab, &query, &valid, page, can_modify, deleting).into_any(),
         (Err(error), _) | (_, Err(error)) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
     };
     view! {
@@ -76,6 +89,8 @@ fn list_view(
         <Shell info=info crumb=title.to_string()>
             <div class="page-header">
                 <h1>"Images"</h1>
+                {(can_modify && tab == ImageTab::Private)
+                    .then(|| view! { <a class="button button-primary header-action" href="/images/create">"Create Image"</a> })}
             </div>
             <nav class="tabs" aria-label="Image lists">
                 {ImageTab::ALL
@@ -168,7 +183,7 @@ fn results_view(
     valid: &ValidQuery,
     page: ImagePage,
     can_modify: bool,
-    pending_delete: PendingDelete,
+    deleting: Deleting,
 ) -> impl IntoView {
     let page_count = page.page_count();
     let href_query = query.clone();
@@ -216,7 +231,7 @@ fn results_view(
     } else {
         page.images
             .into_iter()
-            .map(|image| image_row(image, tab, can_modify, pending_delete))
+            .map(|image| image_row(image, tab, can_modify, deleting))
             .collect_view()
             .into_any()
     };
@@ -264,11 +279,11 @@ fn results_view(
     }
 }
 
-fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, pending_delete: PendingDelete) -> impl IntoView {
+fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Deleting) -> impl IntoView {
     let detail_href = format!("/image/{}", image.id);
     let deletable = can_modify && image.owned && tab == ImageTab::Private;
     let delete_button = deletable.then(|| {
-        let target = (image.id.clone(), image.name.clone());
+        let (id, name) = (image.id.clone(), image.name.clone());
         let blocked = if image.protected {
             Some("Protected images cannot be deleted.")
         } else if matches!(image.status.as_str(), "queued" | "saving") {
@@ -282,7 +297,19 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, pending_delet
                 class="link-button danger"
                 disabled=blocked.is_some()
                 title=blocked.unwrap_or("Delete this image")
-                on:click=move |_| pending_delete.set(Some(target.clone()))
+                on:click=move |_| {
+                    let id = id.clone();
+                    deleting.confirm.set(Some(Confirmation {
+                        title: "Delete Image".into(),
+                        message: format!(
+                            "Delete image \"{name}\"? Servers already created from it keep running, but they cannot be reinstalled from it. This cannot be undone."
+                        ),
+                        confirm_label: "Delete",
+                        on_confirm: Callback::new(move |_| {
+                            deleting.action.dispatch(DeleteImage { id: id.clone() });
+                        }),
+                    }))
+                }
             >
                 "Delete"
             </button>
@@ -296,6 +323,7 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, pending_delet
             </td>
             <td>
                 <StatusBadge status=image.status.clone() reason=image.status_reason.clone() />
+                {image.progress.map(|percent| view! { <ProgressBar percent=percent /> })}
             </td>
             <td>{image.os_type.clone()}</td>
             <td>{image.os_version.clone()}</td>
@@ -312,36 +340,5 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, pending_delet
                 </div>
             </td>
         </tr>
-    }
-}
-
-#[component]
-fn DeleteDialog(pending: PendingDelete, delete: ServerAction<DeleteImage>) -> impl IntoView {
-    move || {
-        pending.get().map(|(id, name)| {
-            let confirm = move |_| {
-                delete.dispatch(DeleteImage { id: id.clone() });
-                pending.set(None);
-            };
-            view! {
-                <div class="dialog-backdrop">
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="delete-title">
-                        <h2 id="delete-title">"Delete Image"</h2>
-                        <p>
-                            {format!("Delete image \"{name}\"? ")}
-                            "Servers already created from it keep running, but they cannot be reinstalled from it. This cannot be undone."
-                        </p>
-                        <div class="dialog-actions">
-                            <button type="button" class="button" on:click=move |_| pending.set(None)>
-                                "Cancel"
-                            </button>
-                            <button type="button" class="button button-danger" on:click=confirm>
-                                "Delete"
-                            </button>
-                        </div>
-                    </div>
-                </div>
-            }
-        })
     }
 }

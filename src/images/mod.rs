@@ -1,11 +1,16 @@
 //! Images: the shared model, the list/detail server functions, and their pages.
 
+mod create_page;
 mod detail_page;
+pub mod export;
+pub mod import;
 mod list_page;
 mod query;
+pub mod validate;
 #[cfg(feature = "ssr")]
 pub mod store;
 
+pub use create_page::CreateImagePage;
 pub use detail_page::ImageDetailPage;
 pub use list_page::ImageListPage;
 pub use query::{ImageQuery, ImageTab, SortKey, ValidQuery, PAGE_SIZES, QUERY_KEYS};
@@ -64,6 +69,8 @@ pub struct ImageSummary {
     pub protected: bool,
     /// True when the caller's project owns the image.
     pub owned: bool,
+    /// Progress of the job creating the image, while it runs.
+    pub progress: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -160,7 +167,7 @@ pub async fn delete_image(id: String) -> Result<(), AppError> {
     crate::server::with_status(async move {
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
-        store::delete_private_image(&state.db, &user, &id).await
+        store::delete_private_image(&state.db, &state.storage, &user, &id).await
     })
     .await
 }

@@ -6,6 +6,7 @@ use super::{ImageDetail, ImagePage, ImageSummary, ImageTab, ImageTag, SortKey, V
 use crate::auth::CurrentUser;
 use crate::db::{like_escape, now_ms, Db};
 use crate::error::AppError;
+use crate::storage::Storage;
 use sqlx::any::AnyArguments;
 use sqlx::query::{QueryAs, QueryScalar};
 use sqlx::Any;
@@ -71,7 +72,7 @@ fn tab_scope(filter: &mut Filter, tab: ImageTab, user: &CurrentUser) {
             filter.push("i.region = ?", Arg::Text(user.region.clone()));
         }
         ImageTab::Private => {
-            filter.push_plain("i.imagetype = 'private'");
+            // A project owns only private images (public ones belong to the platform).
             filter.push("i.owner = ?", Arg::Text(user.project_id.clone()));
         }
         ImageTab::Shared => {
@@ -143,6 +144,7 @@ struct SummaryRow {
     cmk_id: String,
     protected: i64,
     owner: String,
+    progress: Option<f64>,
 }
 
 impl SummaryRow {
@@ -166,13 +168,15 @@ impl SummaryRow {
             created_at: self.created_at,
             encrypted: !self.cmk_id.is_empty(),
             protected: self.protected != 0,
+            progress: self.progress,
         }
     }
 }
 
 const SUMMARY_COLUMNS: &str = "i.id, i.name, i.status, i.status_reason, i.os_type, i.os_version, i.platform, \
     i.image_kind, i.disk_format, i.image_size, i.min_disk, i.min_ram, i.architecture, i.hw_firmware_type, \
-    i.created_at, i.cmk_id, i.protected, i.owner";
+    i.created_at, i.cmk_id, i.protected, i.owner, \
+    (SELECT MAX(j.percent) FROM jobs j WHERE j.image_id = i.id AND j.status IN ('INIT', 'RUNNING')) AS progress";
 
 pub async fn list_images(db: &Db, user: &CurrentUser, query: &ValidQuery) -> Result<ImagePage, AppError> {
     let mut filter = Filter::default();
@@ -320,16 +324,16 @@ pub async fn get_image(db: &Db, user: &CurrentUser, id: &str) -> Result<ImageDet
 
 /// Marks a private image of the caller's project deleted. Protected images and images still
 /// being created are refused, each with its reason.
-pub async fn delete_private_image(db: &Db, user: &CurrentUser, id: &str) -> Result<(), AppError> {
-    let row: Option<(String, i64, String)> = sqlx::query_as(
-        "SELECT name, protected, status FROM images \
+pub async fn delete_private_image(db: &Db, storage: &Storage, user: &CurrentUser, id: &str) -> Result<(), AppError> {
+    let row: Option<(String, i64, String, String)> = sqlx::query_as(
+        "SELECT name, protected, status, file_location FROM images \
          WHERE id = $1 AND owner = $2 AND imagetype = 'private' AND deleted_at IS NULL",
     )
     .bind(id)
     .bind(&user.project_id)
     .fetch_optional(db)
     .await?;
-    let (name, protected, status) = row.ok_or_else(|| not_found(id, user))?;
+    let (name, protected, status, file_location) = row.ok_or_else(|| not_found(id, user))?;
     if protected != 0 {
         return Err(AppError::Conflict(format!("Image '{name}' is protected and cannot be deleted.")));
     }
@@ -351,6 +355,11 @@ pub async fn delete_private_image(db: &Db, user: &CurrentUser, id: &str) -> Resu
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
+    if !file_location.is_empty() {
+        if let Err(error) = storage.delete(&file_location).await {
+            tracing::warn!(%error, image = id, "removing a deleted image's file");
+        }
+    }
     tracing::info!(image = id, project = %user.project_id, user = %user.user_name, "image deleted");
     Ok(())
 }

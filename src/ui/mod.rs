@@ -6,6 +6,12 @@ mod shell;
 pub use pager::Pager;
 pub use shell::{SessionResource, Shell};
 
+/// `Some(message)` for a field that failed, shown under it.
+#[component]
+pub fn FieldError(message: Option<String>) -> impl IntoView {
+    message.map(|message| view! { <p class="field-error">{message}</p> })
+}
+
 use leptos::prelude::*;
 
 /// Submits the form of a `<select>` when its value changes (JavaScript on); without
@@ -35,5 +41,98 @@ pub fn ErrorBanner(message: String) -> impl IntoView {
         <div class="banner banner-error" role="alert">
             {message}
         </div>
+    }
+}
+
+/// A progress bar with its percentage and what is happening now.
+#[component]
+pub fn ProgressBar(percent: f64, #[prop(optional)] label: String) -> impl IntoView {
+    let width = format!("width: {:.1}%", percent.clamp(0.0, 100.0));
+    view! {
+        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{percent:.0}")>
+            <div class="progress-track">
+                <div class="progress-fill" style=width></div>
+            </div>
+            <span class="progress-text">{format!("{percent:.0}%")} {(!label.is_empty()).then(|| format!(" · {label}"))}</span>
+        </div>
+    }
+}
+
+/// A counter that goes up every `seconds` in the browser (never on the server), for pages
+/// that refresh live data by re-running a resource keyed on it.
+pub fn use_polling(seconds: u64) -> ReadSignal<u64> {
+    let (tick, set_tick) = signal(0u64);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || set_tick.update(|tick| *tick += 1),
+            std::time::Duration::from_secs(seconds),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    tick
+}
+
+/// A question waiting for the user's yes or no.
+#[derive(Clone)]
+pub struct Confirmation {
+    pub title: String,
+    pub message: String,
+    pub confirm_label: &'static str,
+    pub on_confirm: Callback<()>,
+}
+
+/// A modal dialog for the pending confirmation, if any. Cancel closes it; the confirm button
+/// runs `on_confirm` and closes it.
+#[component]
+pub fn ConfirmDialog(request: RwSignal<Option<Confirmation>>) -> impl IntoView {
+    move || {
+        request.get().map(|confirmation| {
+            let on_confirm = confirmation.on_confirm;
+            view! {
+                <div class="dialog-backdrop">
+                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="dialog-title">
+                        <h2 id="dialog-title">{confirmation.title.clone()}</h2>
+                        <p>{confirmation.message.clone()}</p>
+                        <div class="dialog-actions">
+                            <button type="button" class="button" on:click=move |_| request.set(None)>
+                                "Cancel"
+                            </button>
+                            <button
+                                type="button"
+                                class="button button-danger"
+                                on:click=move |_| {
+                                    on_confirm.run(());
+                                    request.set(None);
+                                }
+                            >
+                                {confirmation.confirm_label}
+                            </button>
+                        </div>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
+
+/// The message of a failed action for `field`, when the server named that field.
+pub fn field_error<T: Clone + Send + Sync + 'static>(
+    result: Option<Result<T, crate::error::AppError>>,
+    field: &str,
+) -> Option<String> {
+    match result {
+        Some(Err(crate::error::AppError::Fields(errors))) => {
+            errors.into_iter().find(|(name, _)| name == field).map(|(_, message)| message)
+        }
+        _ => None,
+    }
+}
+
+/// The message of a failed action that belongs to no single field.
+pub fn general_error<T: Clone + Send + Sync + 'static>(result: Option<Result<T, crate::error::AppError>>) -> Option<String> {
+    match result {
+        Some(Err(crate::error::AppError::Fields(_))) | Some(Ok(_)) | None => None,
+        Some(Err(error)) => Some(error.to_string()),
     }
 }

@@ -50,6 +50,19 @@ impl TestDatabase {
         TestDatabase { url, backend, name, folder }
     }
 
+    /// Server settings for this database (and its folder as the data directory).
+    pub fn config(&self, extra: &[(&str, &str)]) -> Config {
+        let folder = self.folder.display().to_string();
+        let mut pairs = vec![
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+            ("DATABASE_URL", self.url.as_str()),
+            ("IMS_DATA_DIR", folder.as_str()),
+            ("IMS_DEMO_PASSWORD", PASSWORD),
+        ];
+        pairs.extend_from_slice(extra);
+        Config::from_pairs(&pairs).expect("test settings are valid")
+    }
+
     pub async fn drop_database(self) {
         if self.backend == Backend::Postgres {
             let mut admin = AnyConnection::connect(&postgres_admin_url()).await.unwrap();
@@ -74,14 +87,7 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(database: &TestDatabase) -> TestServer {
-        TestServer::start_with(Config {
-            site_addr: "127.0.0.1:0".parse().unwrap(),
-            database_url: database.url.clone(),
-            data_dir: database.folder.clone(),
-            demo_password: Some(PASSWORD.to_string()),
-            session_idle_minutes: 60,
-        })
-        .await
+        TestServer::start_with(database.config(&[])).await
     }
 
     /// Stops this server and starts a new one (new port) on the same database.
@@ -91,7 +97,7 @@ impl TestServer {
         TestServer::start_with(config).await
     }
 
-    async fn start_with(config: Config) -> TestServer {
+    pub async fn start_with(config: Config) -> TestServer {
         let state = server::prepare(config).await.expect("server prepares");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -207,4 +213,116 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+impl TestServer {
+    /// Uploads `bytes` as `bucket`/`key` through the chunked upload endpoints; returns the
+    /// SHA-256 the server computed.
+    pub async fn upload(&self, client: &Client, bucket: &str, key: &str, bytes: &[u8]) -> String {
+        let state = self.start_upload(client, bucket, key, bytes.len() as u64).await;
+        let (id, chunk_size) = (state["upload_id"].as_str().unwrap().to_string(), state["chunk_size"].as_u64().unwrap());
+        for (index, chunk) in bytes.chunks(chunk_size as usize).enumerate() {
+            let response = client
+                .put(self.url(&format!("/storage/uploads/{id}/chunks/{index}")))
+                .body(chunk.to_vec())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::NO_CONTENT, "chunk {index}");
+        }
+        let response = client.post(self.url(&format!("/storage/uploads/{id}/complete"))).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["sha256"].as_str().unwrap().to_string()
+    }
+
+    pub async fn start_upload(&self, client: &Client, bucket: &str, key: &str, size: u64) -> serde_json::Value {
+        let response = client
+            .post(self.url("/storage/uploads"))
+            .json(&serde_json::json!({ "bucket": bucket, "key": key, "size": size }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "upload of {key} starts");
+        response.json().await.unwrap()
+    }
+
+    /// Polls the image until its job has finished (active or killed).
+    pub async fn wait_for_image(&self, client: &Client, image_id: &str) -> serde_json::Value {
+        for _ in 0..600 {
+            let (status, image) = self.call(client, "get_image", &[("id", image_id)]).await;
+            assert_eq!(status, StatusCode::OK);
+            if matches!(image["status"].as_str(), Some("active" | "killed")) {
+                return image;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("image {image_id} did not finish within a minute");
+    }
+
+    /// Polls the caller's job list until job `job_id` has finished.
+    pub async fn wait_for_job(&self, client: &Client, job_id: &str) -> serde_json::Value {
+        for _ in 0..600 {
+            let (_, jobs) = self.call(client, "list_jobs", &[]).await;
+            if let Some(job) = jobs.as_array().unwrap().iter().find(|job| job["id"] == job_id) {
+                if matches!(job["status"].as_str(), Some("SUCCESS" | "FAIL")) {
+                    return job.clone();
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("job {job_id} did not finish within a minute");
+    }
+
+    /// Files left in the job work folder (there should be none once jobs are done).
+    pub fn work_leftovers(&self) -> Vec<String> {
+        std::fs::read_dir(self.state.work_dir())
+            .map(|entries| entries.filter_map(|entry| entry.ok()).map(|entry| entry.file_name().to_string_lossy().to_string()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// An import request as form fields of the create_image_from_file server function.
+pub fn import_form(name: &str, bucket: &str, key: &str, format: &str) -> Vec<(String, String)> {
+    [
+        ("name", name),
+        ("bucket", bucket),
+        ("object_key", key),
+        ("file_format", format),
+        ("image_type", "system"),
+        ("os_type", "Linux"),
+        ("platform", "Ubuntu"),
+        ("os_version", "Ubuntu 22.04 server 64bit"),
+        ("architecture", "x86"),
+        ("boot_mode", "bios"),
+        ("tags", "env=test"),
+    ]
+    .iter()
+    .map(|(field, value)| (format!("request[{field}]"), value.to_string()))
+    .collect()
+}
+
+pub fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect()
+}
+
+/// A raw disk of `mib` MiB with a recognisable pattern, and the same disk as qcow2.
+pub fn disk_files(folder: &std::path::Path, mib: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut raw = vec![0u8; mib << 20];
+    raw[..12].copy_from_slice(b"IMS-TEST-MBR");
+    for (index, byte) in raw.iter_mut().enumerate().skip(1 << 20).step_by(4099) {
+        *byte = (index % 253) as u8 + 1;
+    }
+    std::fs::create_dir_all(folder).unwrap();
+    let raw_path = folder.join("disk.raw");
+    let qcow2_path = folder.join("disk.qcow2");
+    std::fs::write(&raw_path, &raw).unwrap();
+    let status = std::process::Command::new("qemu-img")
+        .args(["convert", "-f", "raw", "-O", "qcow2"])
+        .arg(&raw_path)
+        .arg(&qcow2_path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    (raw, std::fs::read(&qcow2_path).unwrap())
 }

@@ -1,0 +1,121 @@
+//! The Jobs page: the project's recent jobs with live progress, failure reasons and Cancel.
+
+use super::{job_type_label, list_jobs, CancelJob, JobView};
+use crate::auth::SessionInfo;
+use crate::format::format_time;
+use crate::ui::{use_polling, ErrorBanner, ProgressBar, SessionResource, Shell};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn JobsPage() -> impl IntoView {
+    let tick = use_polling(2);
+    let cancel = ServerAction::<CancelJob>::new();
+    let jobs = Resource::new(move || (tick.get(), cancel.version().get()), |_| list_jobs());
+    let session = expect_context::<SessionResource>().0;
+    view! {
+        <Title text="Jobs — Image Management Service" />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match (session.await, jobs.await) {
+                    (Ok(Some(info)), Ok(jobs)) => jobs_view(info, jobs, cancel).into_any(),
+                    (Ok(Some(info)), Err(error)) => {
+                        view! {
+                            <Shell info crumb="Jobs".to_string()>
+                                <ErrorBanner message=error.to_string() />
+                            </Shell>
+                        }
+                            .into_any()
+                    }
+                    _ => crate::app::SessionEnded().into_any(),
+                }
+            })}
+        </Transition>
+        {move || {
+            cancel
+                .value()
+                .get()
+                .and_then(|result| result.err())
+                .map(|error| view! { <div class="toast"><ErrorBanner message=error.to_string() /></div> })
+        }}
+    }
+}
+
+fn jobs_view(info: SessionInfo, jobs: Vec<JobView>, cancel: ServerAction<CancelJob>) -> impl IntoView {
+    let can_cancel = info.role.can_modify_images();
+    let rows = if jobs.is_empty() {
+        view! {
+            <tr>
+                <td colspan="6" class="empty">"No jobs in this region yet."</td>
+            </tr>
+        }
+        .into_any()
+    } else {
+        jobs.into_iter().map(|job| job_row(job, can_cancel, cancel)).collect_view().into_any()
+    };
+    view! {
+        <Shell info crumb="Jobs".to_string()>
+            <div class="page-header">
+                <h1>"Jobs"</h1>
+            </div>
+            <div class="table-wrap">
+                <table class="job-table">
+                    <thead>
+                        <tr>
+                            <th>"Job"</th>
+                            <th>"Target"</th>
+                            <th>"Status"</th>
+                            <th>"Progress"</th>
+                            <th>"Created"</th>
+                            <th>"Operation"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </Shell>
+    }
+}
+
+fn job_row(job: JobView, can_cancel: bool, cancel: ServerAction<CancelJob>) -> impl IntoView {
+    let target = if job.image_id.is_empty() {
+        job.target.clone()
+    } else {
+        job.image_name.clone()
+    };
+    let image_href = (!job.image_id.is_empty()).then(|| format!("/image/{}", job.image_id));
+    let cancel_button = (can_cancel && !job.is_finished()).then(|| {
+        let id = job.id.clone();
+        view! {
+            <button type="button" class="link-button danger" on:click=move |_| {
+                cancel.dispatch(CancelJob { id: id.clone() });
+            }>"Cancel"</button>
+        }
+    });
+    let status_class = format!("job-status job-{}", job.status.to_lowercase());
+    view! {
+        <tr data-testid="job-row">
+            <td>
+                <span class="image-name">{job_type_label(&job.job_type).to_string()}</span>
+                <span class="image-id">{job.id.clone()}</span>
+            </td>
+            <td>
+                {match image_href {
+                    Some(href) => view! { <a href=href>{target.clone()}</a> }.into_any(),
+                    None => view! { <span>{target.clone()}</span> }.into_any(),
+                }}
+                {(!job.target.is_empty() && !job.image_id.is_empty())
+                    .then(|| view! { <span class="image-id">{format!("→ {}", job.target)}</span> })}
+            </td>
+            <td>
+                <span class=status_class>{job.status.clone()}</span>
+                {(!job.fail_reason.is_empty()).then(|| view! { <p class="fail-reason">{job.fail_reason.clone()}</p> })}
+            </td>
+            <td>
+                <ProgressBar percent=job.percent label=job.current_task.clone() />
+            </td>
+            <td class="time">{format_time(job.created_at)}</td>
+            <td>{cancel_button}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,253 @@
+//! Object storage over the `object_store` crate: a folder under the data directory (default)
+//! or an S3-compatible service. One store holds every region's image files
+//! (`images/{region}/...`), the tenants' buckets (`buckets/{region}/{bucket}/...`) and
+//! upload chunks (`uploads/{id}/...`). Everything streams; memory stays bounded.
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use md5::Md5;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, PutPayload, WriteMultipart};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Where objects live, from configuration.
+#[derive(Clone, Debug)]
+pub enum StorageConfig {
+    Local { root: PathBuf },
+    S3 { endpoint: String, region: String, bucket: String, access_key_id: String, secret_access_key: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("object store: {0}")]
+    Store(#[from] object_store::Error),
+    #[error("file system: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Checksums computed while streaming.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Digests {
+    pub size: u64,
+    pub sha256: String,
+    pub md5: String,
+}
+
+#[derive(Default)]
+struct Hasher {
+    size: u64,
+    sha256: Sha256,
+    md5: Md5,
+}
+
+impl Hasher {
+    fn update(&mut self, bytes: &[u8]) {
+        self.size += bytes.len() as u64;
+        self.sha256.update(bytes);
+        self.md5.update(bytes);
+    }
+
+    fn finish(self) -> Digests {
+        Digests { size: self.size, sha256: hex(&self.sha256.finalize()), md5: hex(&self.md5.finalize()) }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+const READ_BUFFER: usize = 1 << 20;
+/// Parts in flight while writing one object: 5 MiB each, so about 20 MiB per writer.
+const MAX_PARTS_IN_FLIGHT: usize = 4;
+
+#[derive(Clone)]
+pub struct Storage {
+    store: Arc<dyn ObjectStore>,
+    local: Option<Arc<LocalFileSystem>>,
+}
+
+impl Storage {
+    pub fn open(config: &StorageConfig) -> Result<Storage, StorageError> {
+        match config {
+            StorageConfig::Local { root } => {
+                std::fs::create_dir_all(root)?;
+                let local = Arc::new(LocalFileSystem::new_with_prefix(root)?.with_automatic_cleanup(true));
+                Ok(Storage { store: local.clone(), local: Some(local) })
+            }
+            StorageConfig::S3 { endpoint, region, bucket, access_key_id, secret_access_key } => {
+                let store = AmazonS3Builder::new()
+                    .with_endpoint(endpoint)
+                    .with_region(region)
+                    .with_bucket_name(bucket)
+                    .with_access_key_id(access_key_id)
+                    .with_secret_access_key(secret_access_key)
+                    .with_allow_http(endpoint.starts_with("http://"))
+                    .with_virtual_hosted_style_request(false)
+                    .build()?;
+                Ok(Storage { store: Arc::new(store), local: None })
+            }
+        }
+    }
+
+    pub fn image_key(region: &str, image_id: &str, extension: &str) -> String {
+        format!("images/{region}/{image_id}/disk.{extension}")
+    }
+
+    pub fn bucket_key(region: &str, bucket: &str, key: &str) -> String {
+        format!("buckets/{region}/{bucket}/{key}")
+    }
+
+    pub fn chunk_key(upload_id: &str, index: u64) -> String {
+        format!("uploads/{upload_id}/{index:08}")
+    }
+
+    /// The file behind an object when the store is a local folder, so qemu-img can read it
+    /// in place instead of from a downloaded copy.
+    pub fn local_path(&self, key: &str) -> Option<PathBuf> {
+        self.local.as_ref().and_then(|local| local.path_to_filesystem(&ObjectPath::from(key)).ok())
+    }
+
+    pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
+        self.store.put(&ObjectPath::from(key), PutPayload::from_bytes(bytes)).await?;
+        Ok(())
+    }
+
+    /// Size of an object, or `None` if it does not exist.
+    pub async fn size(&self, key: &str) -> Result<Option<u64>, StorageError> {
+        match self.store.head(&ObjectPath::from(key)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Deletes an object; a missing one is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        match self.store.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Deletes every object under `prefix`.
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<(), StorageError> {
+        let prefix = ObjectPath::from(prefix);
+        let mut listing = self.store.list(Some(&prefix));
+        let mut keys = Vec::new();
+        while let Some(meta) = listing.next().await {
+            keys.push(meta?.location);
+        }
+        for key in keys {
+            match self.store.delete(&key).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn stream(&self, key: &str) -> Result<(u64, BoxStream<'static, object_store::Result<Bytes>>), StorageError> {
+        let result = self.store.get(&ObjectPath::from(key)).await?;
+        let size = result.meta.size;
+        Ok((size, result.into_stream()))
+    }
+
+    /// Streams the objects `parts`, in order, into one object `key`.
+    pub async fn compose(&self, parts: &[String], key: &str) -> Result<Digests, StorageError> {
+        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        let mut writer = WriteMultipart::new(upload);
+        let mut hasher = Hasher::default();
+        for part in parts {
+            let (_, mut stream) = self.stream(part).await?;
+            while let Some(bytes) = stream.next().await {
+                let bytes = bytes?;
+                hasher.update(&bytes);
+                writer.wait_for_capacity(MAX_PARTS_IN_FLIGHT).await?;
+                writer.write(&bytes);
+            }
+        }
+        writer.finish().await?;
+        Ok(hasher.finish())
+    }
+
+    /// Streams a local file into object `key`.
+    pub async fn upload_file(&self, path: &Path, key: &str) -> Result<Digests, StorageError> {
+        let mut file = tokio::fs::File::open(path).await?;
+        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        let mut writer = WriteMultipart::new(upload);
+        let mut hasher = Hasher::default();
+        let mut buffer = vec![0u8; READ_BUFFER];
+        loop {
+            let read = file.read(&mut buffer).await?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&buffer[..read]);
+            writer.wait_for_capacity(MAX_PARTS_IN_FLIGHT).await?;
+            writer.write(&buffer[..read]);
+        }
+        writer.finish().await?;
+        Ok(hasher.finish())
+    }
+
+    /// Streams object `key` into a local file.
+    pub async fn download_to(&self, key: &str, path: &Path) -> Result<Digests, StorageError> {
+        let (_, mut stream) = self.stream(key).await?;
+        let mut file = tokio::fs::File::create(path).await?;
+        let mut hasher = Hasher::default();
+        while let Some(bytes) = stream.next().await {
+            let bytes = bytes?;
+            hasher.update(&bytes);
+            file.write_all(&bytes).await?;
+        }
+        file.flush().await?;
+        Ok(hasher.finish())
+    }
+
+    /// Checksums of an object, computed by streaming it.
+    pub async fn digests(&self, key: &str) -> Result<Digests, StorageError> {
+        let (_, mut stream) = self.stream(key).await?;
+        let mut hasher = Hasher::default();
+        while let Some(bytes) = stream.next().await {
+            hasher.update(&bytes?);
+        }
+        Ok(hasher.finish())
+    }
+
+    pub async fn copy(&self, from: &str, to: &str) -> Result<(), StorageError> {
+        self.store.copy(&ObjectPath::from(from), &ObjectPath::from(to)).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_objects_stream_compose_and_delete() {
+        let root = std::env::temp_dir().join(format!("ims-storage-{}", std::process::id()));
+        let storage = Storage::open(&StorageConfig::Local { root: root.clone() }).unwrap();
+        storage.put_bytes("uploads/u1/00000000", Bytes::from_static(b"hello ")).await.unwrap();
+        storage.put_bytes("uploads/u1/00000001", Bytes::from_static(b"world")).await.unwrap();
+        let parts = vec!["uploads/u1/00000000".to_string(), "uploads/u1/00000001".to_string()];
+        let digests = storage.compose(&parts, "buckets/r/b/greeting.txt").await.unwrap();
+        assert_eq!(digests.size, 11);
+        assert_eq!(digests.sha256, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+        assert_eq!(digests.md5, "5eb63bbbe01eeed093cb22bb8f5acdc3");
+        let path = storage.local_path("buckets/r/b/greeting.txt").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello world");
+        assert_eq!(storage.size("buckets/r/b/greeting.txt").await.unwrap(), Some(11));
+        storage.delete_prefix("uploads/u1").await.unwrap();
+        assert_eq!(storage.size("uploads/u1/00000000").await.unwrap(), None);
+        storage.delete("buckets/r/b/greeting.txt").await.unwrap();
+        storage.delete("buckets/r/b/greeting.txt").await.unwrap();
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}

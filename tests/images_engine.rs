@@ -1,0 +1,314 @@
+//! Buckets, resumable uploads, image import and export through HTTP, with the real job
+//! workers, qemu-img and object store; on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{disk_files, import_form, pairs, TestServer};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+on_both_backends!(
+    buckets_follow_the_naming_and_ownership_rules,
+    uploads_resume_and_verify_their_checksum,
+    an_image_file_becomes_an_image_and_exports_back,
+    hostile_and_mismatched_files_are_killed_with_the_reason,
+    bad_import_requests_name_their_fields,
+    a_running_import_can_be_cancelled,
+);
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("ims-engine-{name}-{}", uuid::Uuid::new_v4().simple()))
+}
+
+async fn buckets_follow_the_naming_and_ownership_rules(server: TestServer) -> TestServer {
+    let alice = server.login_as("acme", "alice").await;
+    let (status, body) = server.call(&alice, "create_bucket", &[("name", "Bad_Name")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("lowercase"), "{body}");
+    let (status, _) = server.call(&alice, "create_bucket", &[("name", "acme-images")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = server.call(&alice, "create_bucket", &[("name", "acme-images")]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.to_string().contains("already exists"));
+
+    let bob = server.login_as("acme", "bob").await;
+    let (status, _) = server.call(&bob, "create_bucket", &[("name", "bob-bucket")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "viewers cannot create buckets");
+    let (status, buckets) = server.call(&bob, "list_buckets", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(buckets[0]["name"], "acme-images", "the account's viewer sees it");
+
+    let carol = server.login_as("globex", "carol").await;
+    let (_, buckets) = server.call(&carol, "list_buckets", &[]).await;
+    assert_eq!(buckets.as_array().unwrap().len(), 0, "another tenant sees no acme bucket");
+    let (status, _) = server.call(&carol, "list_objects", &[("bucket", "acme-images")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = carol
+        .post(server.url("/storage/uploads"))
+        .json(&serde_json::json!({ "bucket": "acme-images", "key": "x.raw", "size": 512 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    server.upload(&alice, "acme-images", "a.raw", &[1u8; 512]).await;
+    let (status, body) = server.call(&alice, "delete_bucket", &[("name", "acme-images")]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.to_string().contains("not empty"));
+    let (status, _) = server.call(&alice, "delete_object", &[("bucket", "acme-images"), ("key", "a.raw")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.call(&alice, "delete_bucket", &[("name", "acme-images")]).await;
+    assert_eq!(status, StatusCode::OK);
+    server
+}
+
+async fn uploads_resume_and_verify_their_checksum(server: TestServer) -> TestServer {
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "uploads")]).await;
+    let data: Vec<u8> = (0..(20u32 << 20)).map(|index| (index % 251) as u8).collect();
+
+    let first = server.start_upload(&alice, "uploads", "big.bin", data.len() as u64).await;
+    let id = first["upload_id"].as_str().unwrap().to_string();
+    let chunk = first["chunk_size"].as_u64().unwrap() as usize;
+    assert_eq!(first["chunk_count"], 3);
+    let response = alice.put(server.url(&format!("/storage/uploads/{id}/chunks/0"))).body(data[..chunk].to_vec()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    // Wrong sizes, indexes and early completion are refused with a reason.
+    let response = alice.put(server.url(&format!("/storage/uploads/{id}/chunks/1"))).body(vec![0u8; 10]).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("must have"));
+    let response = alice.put(server.url(&format!("/storage/uploads/{id}/chunks/9"))).body(vec![0u8; 10]).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = alice.post(server.url(&format!("/storage/uploads/{id}/complete"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+
+    // The page reloads: starting again with the same name and size resumes the same upload.
+    let again = server.start_upload(&alice, "uploads", "big.bin", data.len() as u64).await;
+    assert_eq!(again["upload_id"], first["upload_id"]);
+    assert_eq!(again["received"], serde_json::json!([0]));
+    let (_, unfinished) = server.call(&alice, "list_uploads", &[("bucket", "uploads")]).await;
+    assert_eq!(unfinished[0]["received_bytes"].as_u64(), Some(chunk as u64));
+    for index in 1..3 {
+        let end = ((index + 1) * chunk).min(data.len());
+        let response = alice
+            .put(server.url(&format!("/storage/uploads/{id}/chunks/{index}")))
+            .body(data[index * chunk..end].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+    let response = alice.post(server.url(&format!("/storage/uploads/{id}/complete"))).send().await.unwrap();
+    let completed: Value = response.json().await.unwrap();
+    assert_eq!(completed["sha256"].as_str().unwrap(), sha256(&data));
+
+    let (_, objects) = server.call(&alice, "list_objects", &[("bucket", "uploads")]).await;
+    assert_eq!(objects[0]["key"], "big.bin");
+    assert_eq!(objects[0]["size"].as_u64(), Some(data.len() as u64));
+    let downloaded = alice.get(server.url("/storage/download?bucket=uploads&key=big.bin")).send().await.unwrap();
+    assert!(downloaded.headers()["content-disposition"].to_str().unwrap().contains("big.bin"));
+    assert!(downloaded.bytes().await.unwrap() == data.as_slice(), "the download returns the uploaded bytes");
+    let chunks_left = std::fs::read_dir(server.state.config.data_dir.join("objects").join("uploads"))
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(chunks_left, 0, "completed uploads leave no chunks behind");
+
+    // A cancelled upload is forgotten.
+    let cancelled = server.start_upload(&alice, "uploads", "other.bin", 100).await;
+    let id = cancelled["upload_id"].as_str().unwrap();
+    let response = alice.delete(server.url(&format!("/storage/uploads/{id}"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let (_, unfinished) = server.call(&alice, "list_uploads", &[("bucket", "uploads")]).await;
+    assert_eq!(unfinished.as_array().unwrap().len(), 0);
+    server
+}
+
+async fn an_image_file_becomes_an_image_and_exports_back(server: TestServer) -> TestServer {
+    let folder = scratch("import");
+    let (raw, qcow2) = disk_files(&folder, 20);
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "files")]).await;
+    server.upload(&alice, "files", "ubuntu.qcow2", &qcow2).await;
+
+    let form = import_form("ubuntu-from-file", "files", "ubuntu.qcow2", "qcow2");
+    let (status, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
+    assert_eq!(status, StatusCode::OK, "{image_id}");
+    let image_id = image_id.as_str().unwrap().to_string();
+    let image = server.wait_for_image(&alice, &image_id).await;
+    assert_eq!(image["status"], "active", "{}", image["status_reason"]);
+    assert_eq!(image["disk_format"], "qcow2");
+    assert_eq!(image["virtual_size"].as_u64(), Some(20 << 20));
+    assert_eq!(image["min_disk"].as_u64(), Some(1), "min disk defaults to the virtual size, rounded up to GB");
+    assert_eq!(image["root_origin"], "file");
+    assert_eq!(image["sha256"].as_str().unwrap().len(), 64);
+    assert!(image["tags"].as_array().unwrap().iter().any(|tag| tag["key"] == "env" && tag["value"] == "test"));
+    let (_, jobs) = server.call(&alice, "list_jobs", &[]).await;
+    let job = &jobs[0];
+    assert_eq!((job["status"].as_str(), job["percent"].as_f64()), (Some("SUCCESS"), Some(100.0)));
+    assert_eq!(job["image_id"].as_str(), Some(image_id.as_str()));
+
+    // Export as a fixed VHD, download it, and read the disk back.
+    let (status, job_id) = server
+        .call(&alice, "export_image", &[("image_id", &image_id), ("bucket", "files"), ("object_key", "exports/ubuntu.vhd"), ("file_format", "vhd")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job_id}");
+    let job = server.wait_for_job(&alice, job_id.as_str().unwrap()).await;
+    assert_eq!(job["status"], "SUCCESS", "{}", job["fail_reason"]);
+    let vhd = alice.get(server.url("/storage/download?bucket=files&key=exports/ubuntu.vhd")).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(vhd.len(), raw.len() + 512, "a fixed VHD keeps the exact size");
+    std::fs::write(folder.join("exported.vhd"), &vhd).unwrap();
+    let status = std::process::Command::new("qemu-img")
+        .args(["convert", "-f", "vpc", "-O", "raw"])
+        .arg(folder.join("exported.vhd"))
+        .arg(folder.join("back.raw"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::read(folder.join("back.raw")).unwrap() == raw, "the exported disk holds the imported bytes");
+
+    // IMS rules: public and ISO images cannot be exported; viewers cannot export.
+    let (_, public) = server.list(&alice, "public", &[]).await;
+    let public_id = public["images"][0]["id"].as_str().unwrap().to_string();
+    let (status, _) = server
+        .call(&alice, "export_image", &[("image_id", &public_id), ("bucket", "files"), ("object_key", "p.qcow2"), ("file_format", "qcow2")])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, isos) = server.list(&alice, "private", &[("image_type", "iso"), ("status", "active")]).await;
+    let iso_id = isos["images"][0]["id"].as_str().unwrap().to_string();
+    let (status, body) = server
+        .call(&alice, "export_image", &[("image_id", &iso_id), ("bucket", "files"), ("object_key", "i.qcow2"), ("file_format", "qcow2")])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.to_string().contains("ISO images cannot be exported"));
+    let bob = server.login_as("acme", "bob").await;
+    let (status, _) = server
+        .call(&bob, "export_image", &[("image_id", &image_id), ("bucket", "files"), ("object_key", "b.qcow2"), ("file_format", "qcow2")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Deleting the image removes its stored file.
+    let location: String = sqlx::query_scalar("SELECT file_location FROM images WHERE id = $1")
+        .bind(&image_id)
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap();
+    let stored = server.state.storage.local_path(&location).unwrap();
+    assert!(stored.exists());
+    let (status, _) = server.call(&alice, "delete_image", &[("id", &image_id)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!stored.exists());
+    assert!(server.work_leftovers().is_empty(), "no temporary files remain: {:?}", server.work_leftovers());
+    std::fs::remove_dir_all(folder).unwrap();
+    server
+}
+
+async fn hostile_and_mismatched_files_are_killed_with_the_reason(server: TestServer) -> TestServer {
+    let folder = scratch("hostile");
+    let (_, qcow2) = disk_files(&folder, 4);
+    let status = std::process::Command::new("qemu-img")
+        .args(["create", "-f", "qcow2", "-F", "raw", "-b"])
+        .arg(folder.join("disk.raw"))
+        .arg(folder.join("child.qcow2"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "suspicious")]).await;
+    server.upload(&alice, "suspicious", "child.qcow2", &std::fs::read(folder.join("child.qcow2")).unwrap()).await;
+    server.upload(&alice, "suspicious", "disk.qcow2", &qcow2).await;
+
+    for (key, declared, expected) in [
+        ("child.qcow2", "qcow2", "backing file"),
+        ("disk.qcow2", "vhd", "declared as vhd but it is qcow2"),
+        ("disk.qcow2", "raw", "declared as raw but it is qcow2"),
+    ] {
+        let form = import_form(&format!("bad-{declared}"), "suspicious", key, declared);
+        let (status, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
+        assert_eq!(status, StatusCode::OK);
+        let image = server.wait_for_image(&alice, image_id.as_str().unwrap()).await;
+        assert_eq!(image["status"], "killed");
+        let reason = image["status_reason"].as_str().unwrap();
+        assert!(reason.contains(expected), "{key} as {declared}: {reason}");
+        let (_, jobs) = server.call(&alice, "list_jobs", &[]).await;
+        let job = jobs.as_array().unwrap().iter().find(|job| job["image_id"] == image["id"]).unwrap();
+        assert_eq!(job["status"], "FAIL");
+        assert_eq!(job["fail_reason"].as_str(), Some(reason));
+        let file = server.state.storage.local_path(&format!("images/cn-north-4/{}/disk.qcow2", image["id"].as_str().unwrap())).unwrap();
+        assert!(!file.exists(), "a failed import stores nothing");
+    }
+    assert!(server.work_leftovers().is_empty());
+    std::fs::remove_dir_all(folder).unwrap();
+    server
+}
+
+async fn bad_import_requests_name_their_fields(server: TestServer) -> TestServer {
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "forms")]).await;
+    let mut form = import_form(" bad<name ", "forms", "missing.qcow2", "zip");
+    form.push(("request[min_disk]".into(), "5000".into()));
+    form.retain(|(key, _)| key != "request[architecture]");
+    form.push(("request[architecture]".into(), "arm".into()));
+    let (status, body) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fields: Vec<String> = body["Fields"].as_array().unwrap().iter().map(|pair| pair[0].as_str().unwrap().to_string()).collect();
+    for field in ["name", "file_format", "min_disk", "boot_mode"] {
+        assert!(fields.contains(&field.to_string()), "{field} is named in {body}");
+    }
+
+    let form = import_form("good-name", "forms", "missing.qcow2", "qcow2");
+    let (status, body) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("does not exist in bucket"), "{body}");
+    let (_, private) = server.list(&alice, "private", &[]).await;
+    assert_eq!(private["total"], 32, "a refused request registers nothing");
+
+    let bob = server.login_as("acme", "bob").await;
+    let (status, _) = server.call(&bob, "create_image_from_file", &pairs(&form)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    server
+}
+
+async fn a_running_import_can_be_cancelled(server: TestServer) -> TestServer {
+    // 256 MiB of incompressible data keeps qemu-img busy long enough to cancel it.
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "slow")]).await;
+    let mut data = vec![0u8; 256 << 20];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for chunk in data.chunks_mut(8) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+    }
+    server.upload(&alice, "slow", "big.raw", &data).await;
+    drop(data);
+    let form = import_form("to-cancel", "slow", "big.raw", "raw");
+    let (_, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
+    let image_id = image_id.as_str().unwrap().to_string();
+    let job_id = loop {
+        let (_, jobs) = server.call(&alice, "list_jobs", &[]).await;
+        let job = jobs.as_array().unwrap().iter().find(|job| job["image_id"] == image_id.as_str()).cloned().unwrap();
+        if job["status"] == "RUNNING" {
+            break job["id"].as_str().unwrap().to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    let (status, _) = server.call(&alice, "cancel_job", &[("id", &job_id)]).await;
+    assert_eq!(status, StatusCode::OK);
+    let job = server.wait_for_job(&alice, &job_id).await;
+    assert_eq!(job["status"], "FAIL");
+    assert_eq!(job["fail_reason"], "The job was cancelled by the user.");
+    let image = server.wait_for_image(&alice, &image_id).await;
+    assert_eq!(image["status"], "killed");
+    assert!(server.work_leftovers().is_empty());
+    let (status, body) = server.call(&alice, "cancel_job", &[("id", &job_id)]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.to_string().contains("already finished"));
+    server
+}
