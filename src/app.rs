@@ -18,6 +18,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 // Marks the page as scripted before it paints, so no-JS fallbacks hide at once.
                 <script>"document.documentElement.classList.add('js')"</script>
                 <AutoReload options=options.clone() />

@@ -12,6 +12,11 @@ pub fn format_time(unix_ms: i64) -> String {
         .unwrap_or_else(|| "—".to_string())
 }
 
+/// `2026-11-22 14:39` (UTC), for tables; the full time goes in a tooltip.
+pub fn format_time_short(unix_ms: i64) -> String {
+    format_time(unix_ms).get(..16).map(str::to_string).unwrap_or_else(|| "—".to_string())
+}
+
 /// Human size with binary units, as cloud consoles show image sizes: `1.5 GB`.
 pub fn format_bytes(bytes: i64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
@@ -46,6 +51,7 @@ mod tests {
     fn formats_times_in_utc() {
         assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(format_time(1_700_000_000_123), "2023-11-14 22:13:20 UTC");
+        assert_eq!(format_time_short(1_700_000_000_123), "2023-11-14 22:13");
     }
 
     #[test]

@@ -209,21 +209,6 @@ impl Storage {
         file.flush().await?;
         Ok(hasher.finish())
     }
-
-    /// Checksums of an object, computed by streaming it.
-    pub async fn digests(&self, key: &str) -> Result<Digests, StorageError> {
-        let (_, mut stream) = self.stream(key).await?;
-        let mut hasher = Hasher::default();
-        while let Some(bytes) = stream.next().await {
-            hasher.update(&bytes?);
-        }
-        Ok(hasher.finish())
-    }
-
-    pub async fn copy(&self, from: &str, to: &str) -> Result<(), StorageError> {
-        self.store.copy(&ObjectPath::from(from), &ObjectPath::from(to)).await?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -330,13 +330,17 @@ pub mod job {
             };
             job.set_progress(5.0, "Converting");
 
-            let (image_key, disk_format) = if declared == ImageFormat::Iso || quick {
-                // ISO images and fast imports keep the file as it is.
+            let (image_key, disk_format, digests) = if declared == ImageFormat::Iso || quick {
+                // ISO images and fast imports keep the file as it is (copied, checksummed on the way).
                 let format = if declared == ImageFormat::Iso { "iso" } else { "raw" };
                 let key = Storage::image_key(&job.row.region, &image_id, format);
                 job.set_progress(50.0, "Storing the image");
-                self.storage.copy(&source_key, &key).await.map_err(|e| JobFailure::internal("image copy", e))?;
-                (key, format)
+                let digests = self
+                    .storage
+                    .compose(std::slice::from_ref(&source_key), &key)
+                    .await
+                    .map_err(|e| JobFailure::internal("image copy", e))?;
+                (key, format, digests)
             } else {
                 let target = scratch.join("disk.qcow2");
                 let (cancel, target_path, process_limits) = (job.cancel_flag(), target.clone(), self.process_limits);
@@ -349,11 +353,9 @@ pub mod job {
                 job.check_cancelled()?;
                 job.set_progress(90.0, "Storing the image");
                 let key = Storage::image_key(&job.row.region, &image_id, "qcow2");
-                self.storage.upload_file(&target, &key).await.map_err(|e| JobFailure::internal("image upload", e))?;
-                (key, "qcow2")
+                let digests = self.storage.upload_file(&target, &key).await.map_err(|e| JobFailure::internal("image upload", e))?;
+                (key, "qcow2", digests)
             };
-            job.set_progress(97.0, "Computing checksums");
-            let digests = self.storage.digests(&image_key).await.map_err(|e| JobFailure::internal("checksum", e))?;
             let now = now_ms();
             let updated = sqlx::query(
                 "UPDATE images SET status = 'active', status_reason = '', disk_format = $1, image_size = $2, \

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::auth::SessionInfo;
 use crate::error::AppError;
-use crate::format::{format_bytes, format_time};
+use crate::format::{format_bytes, format_time, format_time_short};
 use crate::ui::{
     submit_on_change, use_polling, ConfirmDialog, Confirmation, ErrorBanner, Pager, ProgressBar, SessionResource, Shell,
     StatusBadge,
@@ -331,7 +331,9 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Del
             <td>{image.disk_format.to_uppercase()}</td>
             <td class="num" data-bytes=image.image_size.to_string()>{format_bytes(image.image_size)}</td>
             <td class="num">{format!("{} GB", image.min_disk)}</td>
-            <td class="time" data-ms=image.created_at.to_string()>{format_time(image.created_at)}</td>
+            <td class="time" data-ms=image.created_at.to_string() title=format_time(image.created_at)>
+                {format_time_short(image.created_at)}
+            </td>
             <td>{if image.encrypted { "Yes" } else { "No" }}</td>
             <td>
                 <div class="operations">
