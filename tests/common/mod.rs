@@ -25,7 +25,7 @@ pub struct TestDatabase {
     pub url: String,
     backend: Backend,
     name: String,
-    folder: PathBuf,
+    pub folder: PathBuf,
 }
 
 impl TestDatabase {
