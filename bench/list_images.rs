@@ -74,6 +74,7 @@ async fn load(db: &sqlx::AnyPool, project: &str) {
                 support_flags: "kvm",
                 created_at: now - random.below(365 * 86_400_000) as i64,
                 tags: vec![("env".into(), ["prod", "dev", "test"][number % 3].into())],
+                file: None,
             };
             insert_image(&mut transaction, &image).await.unwrap();
         }

@@ -5,8 +5,63 @@
 use crate::auth::password::hash_password;
 use crate::auth::Role;
 use crate::db::{new_hex_id, now_ms, Db};
+use crate::engine::demo_disk::{self, DemoDisk};
 use crate::regions::REGIONS;
+use crate::storage::Storage;
 use sqlx::{Any, Transaction};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Size of the demo disks: small, but a real partition table and ext4 filesystem.
+const DEMO_DISK_SIZE: u64 = 512 << 20;
+
+/// What the filesystem of a demo disk holds: /etc/os-release for Linux, a version file for Windows.
+fn demo_files(platform: &str, version: &str) -> Vec<(String, String)> {
+    if platform == "Windows" {
+        return vec![("Windows/System32/ims-version.txt".into(), format!("{version}\r\n"))];
+    }
+    let id = platform.to_ascii_lowercase().replace(' ', "");
+    let version_id = version.split_whitespace().find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit())).unwrap_or("");
+    let name = match platform {
+        "Debian" => "Debian GNU/Linux",
+        "OpenSUSE" => "openSUSE Leap",
+        other => other,
+    };
+    vec![(
+        "etc/os-release".into(),
+        format!("NAME=\"{name}\"\nVERSION=\"{version_id}\"\nID={id}\nVERSION_ID=\"{version_id}\"\nPRETTY_NAME=\"{version}\"\n"),
+    )]
+}
+
+/// Builds one real disk per OS version and boot mode, stores a copy for every catalog image,
+/// and records the file, its size and checksums on the image.
+async fn store_demo_disks(storage: &Storage, work_dir: &Path, catalog: &mut [NewImage]) -> Result<(), String> {
+    let dir = work_dir.join("demo-disks");
+    std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
+    let mut built: HashMap<(String, bool), PathBuf> = HashMap::new();
+    for image in catalog.iter_mut() {
+        let uefi = image.firmware == "uefi";
+        let key = (image.os_version.clone(), uefi);
+        if !built.contains_key(&key) {
+            let name = format!("disk-{}", built.len());
+            let disk = DemoDisk { name, uefi, virtual_size: DEMO_DISK_SIZE, files: demo_files(image.platform, &image.os_version) };
+            let dir = dir.clone();
+            let path = tokio::task::spawn_blocking(move || demo_disk::build(&dir, &disk))
+                .await
+                .map_err(|error| error.to_string())?
+                .map_err(|error| error.to_string())?;
+            built.insert(key.clone(), path);
+        }
+        let object_key = Storage::image_key(&image.region, &image.id, "qcow2");
+        let digests = storage.upload_file(&built[&key], &object_key).await.map_err(|error| error.to_string())?;
+        image.disk_format = "qcow2";
+        image.image_size = digests.size as i64;
+        image.virtual_size = DEMO_DISK_SIZE as i64;
+        image.file = Some((object_key, digests.md5, digests.sha256));
+    }
+    std::fs::remove_dir_all(&dir).map_err(|error| error.to_string())?;
+    Ok(())
+}
 
 /// Owner of the public images of a region: the platform's own project there.
 pub fn platform_project(region: &str) -> String {
@@ -42,6 +97,8 @@ pub struct NewImage {
     pub support_flags: &'static str,
     pub created_at: i64,
     pub tags: Vec<(String, String)>,
+    /// The stored image file, if the image has one: (object key, md5, sha256).
+    pub file: Option<(String, String, String)>,
 }
 
 fn virtual_env_type(kind: &str) -> &'static str {
@@ -55,13 +112,14 @@ fn virtual_env_type(kind: &str) -> &'static str {
 pub async fn insert_image(transaction: &mut Transaction<'_, Any>, image: &NewImage) -> Result<(), sqlx::Error> {
     let active_at = (image.status == "active").then_some(image.created_at + 180_000);
     let (visibility, imagetype) = if image.public { ("public", "gold") } else { ("private", "private") };
+    let (file_location, checksum, sha256) = image.file.clone().unwrap_or_default();
     sqlx::query(
         "INSERT INTO images (id, region, owner, name, description, status, status_reason, visibility, imagetype, \
          image_kind, virtual_env_type, os_type, platform, os_version, architecture, hw_firmware_type, disk_format, \
          min_disk, min_ram, image_size, virtual_size, protected, cmk_id, data_origin, root_origin, \
-         support_flags, created_at, updated_at, active_at) VALUES \
+         support_flags, created_at, updated_at, active_at, file_location, checksum, sha256) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27, $28, $29)",
+         $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
     )
     .bind(&image.id)
     .bind(&image.region)
@@ -92,6 +150,9 @@ pub async fn insert_image(transaction: &mut Transaction<'_, Any>, image: &NewIma
     .bind(image.created_at)
     .bind(image.created_at)
     .bind(active_at)
+    .bind(file_location)
+    .bind(checksum)
+    .bind(sha256)
     .execute(&mut **transaction)
     .await?;
     for (key, value) in &image.tags {
@@ -173,13 +234,17 @@ pub async fn project_id(db: &Db, account: &str, region: &str) -> Result<String, 
         .await
 }
 
-pub async fn seed_demo_if_empty(db: &Db, password: &str) -> Result<(), sqlx::Error> {
+pub async fn seed_demo_if_empty(db: &Db, storage: &Storage, work_dir: &Path, password: &str) -> Result<(), sqlx::Error> {
     let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(db).await?;
     if accounts > 0 {
         return Ok(());
     }
     let password_hash = hash(password)?;
     let now = now_ms();
+    let mut catalog: Vec<NewImage> = REGIONS.iter().flat_map(|region| public_catalog(region.id, now)).collect();
+    store_demo_disks(storage, work_dir, &mut catalog)
+        .await
+        .map_err(|error| sqlx::Error::Protocol(format!("building the demo disk images failed: {error}")))?;
     let mut transaction = db.begin().await?;
     for (account, users) in [("acme", &[("alice", Role::Admin), ("bob", Role::Viewer)][..]), ("globex", &[("carol", Role::Admin)][..])] {
         let account_id = ensure_account(&mut transaction, account).await?;
@@ -187,10 +252,8 @@ pub async fn seed_demo_if_empty(db: &Db, password: &str) -> Result<(), sqlx::Err
             insert_user(&mut transaction, &account_id, user, *role, &password_hash).await?;
         }
     }
-    for region in REGIONS {
-        for image in public_catalog(region.id, now) {
-            insert_image(&mut transaction, &image).await?;
-        }
+    for image in &catalog {
+        insert_image(&mut transaction, image).await?;
     }
     transaction.commit().await?;
 
@@ -300,6 +363,7 @@ fn public_catalog(region: &str, now: i64) -> Vec<NewImage> {
                 support_flags: if *architecture == "arm" { "kvm,arm" } else { "kvm,xen,largememory" },
                 created_at: now - (400 - entry_index as i64 * 20) * DAY_MS - random.below(DAY_MS as u64) as i64,
                 tags: Vec::new(),
+                file: None,
             });
         }
     }
@@ -395,6 +459,7 @@ fn private_image(random: &mut Lcg, index: usize, region: &str, project: &str, st
         support_flags: "kvm",
         created_at: now - random.below(180 * DAY_MS as u64) as i64,
         tags,
+        file: None,
     }
 }
 

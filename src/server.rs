@@ -116,14 +116,15 @@ pub enum StartError {
 /// Connects the database, migrates it and seeds the demo data when asked to.
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let db = connect_and_migrate(&config.database_url).await?;
+    let storage = Storage::open(&config.storage)?;
     if let Some(password) = &config.demo_password {
-        crate::seed::seed_demo_if_empty(&db, password).await.map_err(StartError::Seed)?;
+        let work_dir = config.data_dir.join("work");
+        crate::seed::seed_demo_if_empty(&db, &storage, &work_dir, password).await.map_err(StartError::Seed)?;
     }
     let mut leptos_options = leptos::config::get_configuration(None)
         .map_err(|error| StartError::Leptos(error.to_string()))?
         .leptos_options;
     leptos_options.site_addr = config.site_addr;
-    let storage = Storage::open(&config.storage)?;
     let state = AppState {
         db,
         config: Arc::new(config),

@@ -15,6 +15,7 @@ on_both_backends!(
     hostile_and_mismatched_files_are_killed_with_the_reason,
     bad_import_requests_name_their_fields,
     a_running_import_can_be_cancelled,
+    public_images_are_real_disks_of_their_os,
 );
 
 fn sha256(bytes: &[u8]) -> String {
@@ -310,5 +311,41 @@ async fn a_running_import_can_be_cancelled(server: TestServer) -> TestServer {
     let (status, body) = server.call(&alice, "cancel_job", &[("id", &job_id)]).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.to_string().contains("already finished"));
+    server
+}
+
+async fn public_images_are_real_disks_of_their_os(server: TestServer) -> TestServer {
+    let alice = server.login_as("acme", "alice").await;
+    let folder = scratch("public");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, table) in [("Debian GNU/Linux 12.5.0 64bit", "mbr"), ("Debian GNU/Linux 12.5.0 64bit (UEFI)", "gpt")] {
+        let (_, page) = server.list(&alice, "public", &[("name", name), ("platform", "Debian")]).await;
+        let image = page["images"].as_array().unwrap().iter().find(|image| image["name"] == name).unwrap().clone();
+        let (_, detail) = server.call(&alice, "get_image", &[("id", image["id"].as_str().unwrap())]).await;
+        assert_eq!(detail["disk_format"], "qcow2");
+        assert_eq!(detail["virtual_size"].as_u64(), Some(512 << 20));
+        assert_eq!(detail["sha256"].as_str().unwrap().len(), 64);
+        let location: String = sqlx::query_scalar("SELECT file_location FROM images WHERE id = $1")
+            .bind(image["id"].as_str().unwrap())
+            .fetch_one(&server.state.db)
+            .await
+            .unwrap();
+        let stored = server.state.storage.local_path(&location).unwrap();
+        assert_eq!(std::fs::metadata(&stored).unwrap().len() as i64, detail["image_size"].as_i64().unwrap());
+        let raw = folder.join("public.raw");
+        let status = std::process::Command::new("qemu-img").args(["convert", "-f", "qcow2", "-O", "raw"]).arg(&stored).arg(&raw).status().unwrap();
+        assert!(status.success());
+        let report = ims_console::engine::inspect::inspect_file(&raw, None, &Default::default()).unwrap();
+        assert_eq!(report.fact("partition_table"), Some(table), "{name}");
+        let output = std::process::Command::new("/usr/sbin/debugfs")
+            .args(["-R", "cat /etc/os-release"])
+            .arg(format!("{}?offset=1048576", raw.display()))
+            .output()
+            .unwrap();
+        let os_release = String::from_utf8_lossy(&output.stdout);
+        assert!(os_release.contains("NAME=\"Debian GNU/Linux\"") && os_release.contains("VERSION_ID=\"12.5.0\""), "{os_release}");
+        std::fs::remove_file(&raw).unwrap();
+    }
+    std::fs::remove_dir_all(folder).unwrap();
     server
 }

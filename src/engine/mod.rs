@@ -2,4 +2,5 @@
 //! `inspect` reads disk image headers and refuses anything unsafe to hand to qemu-img.
 
 pub mod convert;
+pub mod demo_disk;
 pub mod inspect;
