@@ -1,4 +1,4 @@
-import { expect, loginOk, rows, test, totalCount } from './helpers';
+import { expect, interactive, loginOk, rows, test, totalCount } from './helpers';
 
 test('@readonly a viewer sees no mutating controls', async ({ page }) => {
   await loginOk(page, 'acme', 'bob');
@@ -55,6 +55,7 @@ test('@readonly the region switcher changes what every page shows', async ({ pag
 test('an admin deletes a private image after confirming', async ({ page }) => {
   await loginOk(page, 'globex', 'carol');
   await page.goto('/images/private?status=active&sort=name&order=asc');
+  await interactive(page);
   const before = await totalCount(page);
   const row = rows(page).filter({ has: page.getByRole('button', { name: 'Delete', disabled: false }) }).first();
   const name = await row.locator('.image-name').innerText();

@@ -58,3 +58,10 @@ export async function column(page: Page, header: string): Promise<string[]> {
   expect(index, `column ${header}`).toBeGreaterThanOrEqual(0);
   return page.locator(`.image-table tbody tr[data-testid="image-row"] td:nth-child(${index + 1})`).allInnerTexts();
 }
+
+/** With JavaScript on, waits until the WASM has hydrated the page, so clicks reach its handlers. */
+export async function interactive(page: Page) {
+  if (base.info().project.name === 'js') {
+    await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+  }
+}

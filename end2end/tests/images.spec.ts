@@ -1,4 +1,4 @@
-import { column, expect, loginOk, rows, test, totalCount } from './helpers';
+import { column, expect, interactive, loginOk, rows, test, totalCount } from './helpers';
 
 test.beforeEach(async ({ page }) => {
   await loginOk(page, 'acme', 'alice');
@@ -78,6 +78,7 @@ test('@readonly every filter narrows the list and stays in the URL', async ({ pa
 
 test('@readonly sorting, pagination and page size, with reload and back', async ({ page }) => {
   await page.goto('/images/private');
+  await interactive(page);
   await page.getByRole('link', { name: /^Size/ }).click();
   await expect(page).toHaveURL(/sort=size&order=desc/);
   // With JavaScript the router swaps the list in place: wait until it shows the new order.
@@ -98,6 +99,7 @@ test('@readonly sorting, pagination and page size, with reload and back', async 
   expect(secondPage.some((name) => names.includes(name))).toBe(false);
 
   await page.reload();
+  await interactive(page);
   await expect(page.locator('.page-link.current')).toHaveText('2');
   await expect(page.locator('.image-name')).toHaveText(secondPage);
 

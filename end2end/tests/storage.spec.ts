@@ -3,7 +3,7 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { expect, loginOk, rows, test } from './helpers';
+import { expect, interactive, loginOk, rows, test } from './helpers';
 
 // A 24 MiB disk of random bytes as qcow2: four 8 MiB upload chunks.
 function makeDisk(): { qcow2: string; rawSize: number } {
@@ -25,12 +25,14 @@ test('upload with a dropped connection and a page reload, import, export and dow
   await loginOk(page, 'globex', 'carol');
 
   await page.goto('/buckets');
+  await interactive(page);
   await page.getByLabel('Bucket name').fill('Not_Valid');
   await expect(page.getByText('A bucket name may contain only lowercase letters')).toBeVisible();
   await page.getByLabel('Bucket name').fill(bucket);
   await page.getByRole('button', { name: 'Create Bucket' }).click();
   await page.getByRole('link', { name: bucket }).click();
   await expect(page.getByRole('heading', { name: bucket })).toBeVisible();
+  await interactive(page);
 
   // First attempt: chunk 1 loses its connection once (retried), chunk 2 never answers, and
   // the page is reloaded while it waits.
@@ -52,6 +54,7 @@ test('upload with a dropped connection and a page reload, import, export and dow
   await expect.poll(() => chunkTwoSeen, { timeout: 30_000 }).toBe(true);
   await page.unrouteAll({ behavior: 'ignoreErrors' });
   await page.reload();
+  await interactive(page);
   await expect(page.getByTestId('unfinished-upload')).toContainText('e2e-disk.qcow2');
 
   // Choosing the same file again resumes after the two stored chunks.
@@ -66,6 +69,7 @@ test('upload with a dropped connection and a page reload, import, export and dow
   // Create an image from the object and watch it become Normal.
   await objectRow.getByRole('link', { name: 'Create Image' }).click();
   await expect(page.getByLabel('File format')).toHaveValue('qcow2');
+  await interactive(page);
   const imageName = `e2e image ${Date.now().toString(36)}`;
   await page.getByLabel('Name', { exact: true }).fill(imageName);
   await page.getByLabel('OS', { exact: true }).selectOption('Debian');
@@ -83,6 +87,7 @@ test('upload with a dropped connection and a page reload, import, export and dow
   // Export it as a fixed VHD and download the result.
   await imageRow.getByRole('link', { name: imageName }).click();
   await expect(page.getByRole('heading', { name: 'Export Image' })).toBeVisible();
+  await interactive(page);
   await page.locator('#export-bucket').selectOption(bucket);
   await page.locator('#export-format').selectOption('vhd');
   await page.locator('#export-key').fill('exported/e2e-disk.vhd');

@@ -8,7 +8,7 @@ use crate::auth::SessionInfo;
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time, format_time_short};
 use crate::ui::{
-    submit_on_change, use_polling, ConfirmDialog, Confirmation, ErrorBanner, Pager, ProgressBar, SessionResource, Shell,
+    use_polling, ConfirmDialog, Confirmation, ErrorBanner, Pager, ProgressBar, SessionResource, Shell,
     StatusBadge,
 };
 use leptos::prelude::*;
@@ -261,7 +261,7 @@ fn results_view(
             <form class="page-size" method="get" action=format!("/images/{}", query.tab)>
                 {kept_fields(query, &["name", "os_type", "platform", "image_type", "status", "tag_key", "tag_value", "created_from", "created_to", "sort", "order"])}
                 <label for="page-size">"Items per page"</label>
-                <select id="page-size" name="page_size" on:change=submit_on_change>
+                <select id="page-size" name="page_size" onchange="this.form.submit()">
                     {PAGE_SIZES
                         .iter()
                         .map(|size| {

@@ -14,15 +14,6 @@ pub fn FieldError(message: Option<String>) -> impl IntoView {
 
 use leptos::prelude::*;
 
-/// Submits the form of a `<select>` when its value changes (JavaScript on); without
-/// JavaScript the form's own button does it.
-pub fn submit_on_change(event: leptos::ev::Event) {
-    let select: leptos::web_sys::HtmlSelectElement = event_target(&event);
-    if let Some(form) = select.form() {
-        let _ = form.submit();
-    }
-}
-
 #[component]
 pub fn StatusBadge(status: String, #[prop(optional)] reason: String) -> impl IntoView {
     let label = crate::images::status_label(&status).to_string();

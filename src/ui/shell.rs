@@ -42,7 +42,7 @@ pub fn Shell(info: SessionInfo, crumb: String, children: Children) -> impl IntoV
             </a>
             <form class="region-switcher" method="post" action="/auth/region">
                 <label for="region-select">"Region"</label>
-                <select id="region-select" name="region" on:change=crate::ui::submit_on_change>
+                <select id="region-select" name="region" onchange="this.form.submit()">
                     {REGIONS
                         .iter()
                         .map(|region| {
