@@ -10,6 +10,9 @@ bash scripts/ensure-postgres.sh
 step "list benchmark: 100,000 images in one project"
 cargo bench --bench list_images --no-default-features --features ssr
 
+step "inspection time per format"
+cargo bench --bench inspect --no-default-features --features ssr
+
 step "release build: WASM and JS sizes"
 cargo leptos build --release
 mkdir -p bench/results
@@ -20,3 +23,6 @@ mkdir -p bench/results
     echo "| $(basename "$file") | $(stat -c %s "$file") | $(gzip -9 -c "$file" | wc -c) |"
   done
 } | tee bench/results/sizes.md
+
+step "engine: upload vs dd, import vs bare qemu-img, peak RSS (1 GiB and 4 GiB)"
+python3 bench/engine.py "$CARGO_TARGET_DIR/release/ims-console" target/site 1 4

@@ -42,6 +42,12 @@ if ! wasm-opt --version 2>/dev/null | grep -q 'version 132'; then
   npm install -g --no-audit --no-fund binaryen@132.0.0
 fi
 
+# moto's S3 server stands in for an S3-compatible object store in the tests.
+if ! command -v moto_server >/dev/null; then
+  step "moto S3 server (PyPI moto[server]) for the S3 object-store tests"
+  python3 -m pip install --quiet --disable-pip-version-check "moto[server]==5.2.1"
+fi
+
 if [ ! -d end2end/node_modules/@playwright/test ]; then
   step "Playwright test runner (uses Debian's Chromium, no browser download)"
   (cd end2end && npm ci --no-audit --no-fund)

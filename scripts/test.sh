@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test:
-#   1. unit tests and HTTP integration tests (real servers on loopback), on SQLite and PostgreSQL;
+#   1. unit tests and HTTP integration tests (real servers on loopback), on SQLite and PostgreSQL,
+#      and on an S3-compatible object store (moto's S3 server);
 #   2. the cargo-leptos build (server + hydrated WASM);
 #   3. Playwright in Debian's Chromium, JavaScript on and off, against a SQLite server and
 #      against a PostgreSQL server.
@@ -9,6 +10,16 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 bash scripts/setup.sh
 bash scripts/ensure-postgres.sh
+# An S3-compatible server on loopback for the object-store tests (stopped when this script ends).
+s3_port="${IMS_TEST_S3_PORT:-5999}"
+moto_server -H 127.0.0.1 -p "$s3_port" > /tmp/ims-moto-$$.log 2>&1 &
+moto_pid=$!
+trap 'kill $moto_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+  curl -fs "http://127.0.0.1:$s3_port/" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+export IMS_TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port"
 
 step "unit and integration tests (SQLite and PostgreSQL)"
 # Same flags as cargo-leptos's debug build, so the two share compiled dependencies.

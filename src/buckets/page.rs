@@ -7,7 +7,9 @@ use super::{
 };
 use crate::auth::SessionInfo;
 use crate::format::{format_bytes, format_time, url_encode};
-use crate::ui::{general_error, ConfirmDialog, Confirmation, ErrorBanner, FieldError, ProgressBar, SessionResource, Shell};
+use crate::ui::{
+    general_error, ConfirmDialog, Confirmation, ErrorBanner, FieldError, ProgressBar, SessionResource, Shell, Table,
+};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -121,23 +123,7 @@ fn bucket_table(
             }
         })
         .collect_view();
-    view! {
-        <div class="table-wrap">
-            <table>
-                <thead>
-                    <tr>
-                        <th>"Name"</th>
-                        <th>"Objects"</th>
-                        <th>"Size"</th>
-                        <th>"Created"</th>
-                        <th>"Operation"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-    .into_any()
+    view! { <Table headers=&["Name", "Objects", "Size", "Created", "Operation"]>{rows}</Table> }.into_any()
 }
 
 /// The state of the upload panel, shared with the uploader running in the browser.
@@ -356,21 +342,5 @@ fn object_table(
             }
         })
         .collect_view();
-    view! {
-        <div class="table-wrap">
-            <table>
-                <thead>
-                    <tr>
-                        <th>"Object"</th>
-                        <th>"Size"</th>
-                        <th>"SHA-256"</th>
-                        <th>"Uploaded"</th>
-                        <th>"Operation"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-    .into_any()
+    view! { <Table headers=&["Object", "Size", "SHA-256", "Uploaded", "Operation"]>{rows}</Table> }.into_any()
 }

@@ -194,9 +194,13 @@ pub async fn list_images(db: &Db, user: &CurrentUser, query: &ValidQuery) -> Res
     };
     let direction = if query.descending { "DESC" } else { "ASC" };
     let offset = (query.page as i64 - 1) * query.page_size as i64;
+    // Page through ids alone first (the sort indexes cover them), then fetch just that page's
+    // rows: deep pages skip index entries instead of whole rows.
+    let order = format!("{sort_column} {direction}, i.id {direction}");
     let list_sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM images i WHERE {where_sql} \
-         ORDER BY {sort_column} {direction}, i.id {direction} LIMIT {} OFFSET {offset}",
+        "SELECT {SUMMARY_COLUMNS} FROM images i JOIN \
+         (SELECT i.id FROM images i WHERE {where_sql} ORDER BY {order} LIMIT {} OFFSET {offset}) page ON page.id = i.id \
+         ORDER BY {order}",
         query.page_size
     );
     let rows: Vec<SummaryRow> = bind_all(sqlx::query_as(&list_sql), &filter.args).fetch_all(db).await?;

@@ -3,7 +3,7 @@
 use super::{job_type_label, list_jobs, CancelJob, JobView};
 use crate::auth::SessionInfo;
 use crate::format::format_time;
-use crate::ui::{use_polling, ErrorBanner, ProgressBar, SessionResource, Shell};
+use crate::ui::{use_polling, ErrorBanner, ProgressBar, SessionResource, Shell, Table};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -58,21 +58,9 @@ fn jobs_view(info: SessionInfo, jobs: Vec<JobView>, cancel: ServerAction<CancelJ
             <div class="page-header">
                 <h1>"Jobs"</h1>
             </div>
-            <div class="table-wrap">
-                <table class="job-table">
-                    <thead>
-                        <tr>
-                            <th>"Job"</th>
-                            <th>"Target"</th>
-                            <th>"Status"</th>
-                            <th>"Progress"</th>
-                            <th>"Created"</th>
-                            <th>"Operation"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
+            <Table headers=&["Job", "Target", "Status", "Progress", "Created", "Operation"] class="job-table">
+                {rows}
+            </Table>
         </Shell>
     }
 }

@@ -204,3 +204,48 @@ pub async fn request_cancel(db: &Db, project_id: &str, id: &str) -> Result<Optio
         .await?;
     Ok(Some(true))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    async fn queue_with(jobs: &[&str]) -> (Db, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("ims-queue-{}.db", new_hex_id()));
+        let db = crate::db::connect_and_migrate(&format!("sqlite:{}?mode=rwc", path.display())).await.unwrap();
+        for project in jobs {
+            let mut transaction = db.begin().await.unwrap();
+            let job = NewJob { project_id: project, region: "r", job_type: "test", image_id: "", params: json!({}), entities: json!({}) };
+            enqueue(&mut transaction, job).await.unwrap();
+            transaction.commit().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        (db, path)
+    }
+
+    #[tokio::test]
+    async fn claims_respect_the_project_limit_and_expired_leases() {
+        let (db, path) = queue_with(&["a", "a", "a", "b"]).await;
+        let first = claim_next(&db, "w1", 60_000, 2).await.unwrap().unwrap();
+        let second = claim_next(&db, "w1", 60_000, 2).await.unwrap().unwrap();
+        let third = claim_next(&db, "w1", 60_000, 2).await.unwrap().unwrap();
+        assert_eq!((first.project_id.as_str(), second.project_id.as_str()), ("a", "a"));
+        assert_eq!(third.project_id, "b", "project a is at its limit of 2, so b goes next");
+        assert!(claim_next(&db, "w1", 60_000, 2).await.unwrap().is_none());
+
+        // The owner of the first job dies: once its lease has run out another worker takes it.
+        sqlx::query("UPDATE jobs SET lease_expires_at = 0 WHERE id = $1").bind(&first.id).execute(&db).await.unwrap();
+        let taken = claim_next(&db, "w2", 60_000, 2).await.unwrap().unwrap();
+        assert_eq!((taken.id.as_str(), taken.lease_owner.as_str(), taken.attempts), (first.id.as_str(), "w2", 2));
+        assert_eq!(heartbeat(&db, &first.id, "w1", 60_000, 50.0, "x").await.unwrap(), (false, true), "the old owner lost it");
+        assert_eq!(heartbeat(&db, &first.id, "w2", 60_000, 50.0, "x").await.unwrap(), (true, false));
+        assert!(!succeed(&db, &first.id, "w1", &json!({})).await.unwrap(), "only the owner finishes a job");
+        assert!(succeed(&db, &first.id, "w2", &json!({})).await.unwrap());
+
+        assert_eq!(request_cancel(&db, "a", &first.id).await.unwrap(), Some(false), "finished jobs cannot be cancelled");
+        assert_eq!(request_cancel(&db, "b", &first.id).await.unwrap(), None, "another project's job is not found");
+        assert_eq!(request_cancel(&db, "a", &second.id).await.unwrap(), Some(true));
+        db.close().await;
+        std::fs::remove_file(path).ok();
+    }
+}

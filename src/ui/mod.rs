@@ -26,6 +26,21 @@ pub fn StatusBadge(status: String, #[prop(optional)] reason: String) -> impl Int
     }
 }
 
+/// A plain table with fixed column headers; the rows are the children.
+#[component]
+pub fn Table(headers: &'static [&'static str], #[prop(optional)] class: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class=class>
+                <thead>
+                    <tr>{headers.iter().map(|header| view! { <th>{*header}</th> }).collect_view()}</tr>
+                </thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
+    }
+}
+
 #[component]
 pub fn ErrorBanner(message: String) -> impl IntoView {
     view! {

@@ -1,0 +1,101 @@
+//! The object store on an S3-compatible service: moto's S3 server on loopback, which
+//! scripts/test.sh starts (IMS_TEST_S3_ENDPOINT). The storage layer alone, then a whole
+//! import and export through a server whose object store is S3.
+
+mod common;
+
+use common::{disk_files, import_form, pairs, Backend, TestDatabase, TestServer};
+use ims_console::storage::{Storage, StorageConfig};
+use reqwest::StatusCode;
+
+fn endpoint() -> String {
+    std::env::var("IMS_TEST_S3_ENDPOINT")
+        .expect("IMS_TEST_S3_ENDPOINT must name an S3-compatible server on loopback (scripts/test.sh starts moto)")
+}
+
+async fn new_bucket() -> String {
+    let name = format!("ims-test-{}", uuid::Uuid::new_v4().simple());
+    let response = reqwest::Client::new().put(format!("{}/{name}", endpoint())).send().await.unwrap();
+    assert!(response.status().is_success(), "creating the S3 bucket: {}", response.status());
+    name
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_streams_composes_and_deletes_on_s3() {
+    let bucket = new_bucket().await;
+    let storage = Storage::open(&StorageConfig::S3 {
+        endpoint: endpoint(),
+        region: "us-east-1".into(),
+        bucket,
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+    })
+    .unwrap();
+    assert_eq!(storage.local_path("images/x"), None, "S3 objects have no local path");
+    let first: Vec<u8> = (0..(6u32 << 20)).map(|index| (index % 241) as u8).collect();
+    storage.put_bytes("uploads/u/00000000", first.clone().into()).await.unwrap();
+    storage.put_bytes("uploads/u/00000001", bytes::Bytes::from_static(b"tail")).await.unwrap();
+    let parts = vec!["uploads/u/00000000".to_string(), "uploads/u/00000001".to_string()];
+    let digests = storage.compose(&parts, "buckets/r/b/joined.bin").await.unwrap();
+    assert_eq!(digests.size, first.len() as u64 + 4);
+    assert_eq!(storage.size("buckets/r/b/joined.bin").await.unwrap(), Some(digests.size));
+
+    let dir = std::env::temp_dir().join(format!("ims-s3-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let downloaded = storage.download_to("buckets/r/b/joined.bin", &dir.join("joined.bin")).await.unwrap();
+    assert_eq!(downloaded, digests, "same bytes, same checksums");
+    let mut expected = first;
+    expected.extend_from_slice(b"tail");
+    assert!(std::fs::read(dir.join("joined.bin")).unwrap() == expected);
+    let uploaded = storage.upload_file(&dir.join("joined.bin"), "images/r/i/disk.qcow2").await.unwrap();
+    assert_eq!(uploaded.sha256, digests.sha256);
+
+    storage.delete_prefix("uploads/u").await.unwrap();
+    assert_eq!(storage.size("uploads/u/00000000").await.unwrap(), None);
+    storage.delete("buckets/r/b/joined.bin").await.unwrap();
+    storage.delete("buckets/r/b/joined.bin").await.unwrap();
+    assert_eq!(storage.size("buckets/r/b/joined.bin").await.unwrap(), None);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_and_export_work_with_an_s3_object_store() {
+    let bucket = new_bucket().await;
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let endpoint = endpoint();
+    let server = TestServer::start_with(database.config(&[
+        ("IMS_OBJECT_STORE", "s3"),
+        ("IMS_S3_ENDPOINT", endpoint.as_str()),
+        ("IMS_S3_BUCKET", bucket.as_str()),
+        ("IMS_S3_ACCESS_KEY_ID", "test"),
+        ("IMS_S3_SECRET_ACCESS_KEY", "test"),
+    ]))
+    .await;
+    let folder = database.folder.join("files");
+    let (raw, qcow2) = disk_files(&folder, 12);
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "s3-files")]).await;
+    server.upload(&alice, "s3-files", "disk.qcow2", &qcow2).await;
+
+    let form = import_form("from-s3", "s3-files", "disk.qcow2", "qcow2");
+    let (status, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
+    assert_eq!(status, StatusCode::OK);
+    let image = server.wait_for_image(&alice, image_id.as_str().unwrap()).await;
+    assert_eq!(image["status"], "active", "{}", image["status_reason"]);
+    assert_eq!(image["virtual_size"].as_u64(), Some(12 << 20));
+
+    let (_, job_id) = server
+        .call(
+            &alice,
+            "export_image",
+            &[("image_id", image_id.as_str().unwrap()), ("bucket", "s3-files"), ("object_key", "out.raw"), ("file_format", "raw")],
+        )
+        .await;
+    let job = server.wait_for_job(&alice, job_id.as_str().unwrap()).await;
+    assert_eq!(job["status"], "SUCCESS", "{}", job["fail_reason"]);
+    let exported = alice.get(server.url("/storage/download?bucket=s3-files&key=out.raw")).send().await.unwrap().bytes().await.unwrap();
+    assert!(exported == raw.as_slice(), "the raw export from S3 holds the imported disk");
+    assert!(server.work_leftovers().is_empty());
+    server.stop().await;
+    database.drop_database().await;
+}
