@@ -8,7 +8,7 @@ use super::{
 use crate::auth::SessionInfo;
 use crate::format::{format_bytes, format_time, url_encode};
 use crate::ui::{
-    general_error, ConfirmDialog, Confirmation, ErrorBanner, FieldError, ProgressBar, SessionResource, Shell, Table,
+    error_toast, general_error, ConfirmDialog, Confirmation, ErrorBanner, FieldError, ProgressBar, SessionResource, Shell, Table,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -49,7 +49,7 @@ pub fn BucketsPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        {move || general_error(delete.value().get()).map(|message| view! { <div class="toast"><ErrorBanner message /></div> })}
+        {move || error_toast(general_error(delete.value().get()))}
         <ConfirmDialog request=confirm />
     }
 }
@@ -196,7 +196,7 @@ pub fn BucketPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        {move || general_error(delete.value().get()).map(|message| view! { <div class="toast"><ErrorBanner message /></div> })}
+        {move || error_toast(general_error(delete.value().get()))}
         <ConfirmDialog request=confirm />
     }
 }

@@ -8,7 +8,7 @@ use crate::auth::SessionInfo;
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time, format_time_short};
 use crate::ui::{
-    use_polling, ConfirmDialog, Confirmation, ErrorBanner, Pager, ProgressBar, SessionResource, Shell,
+    error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, Pager, ProgressBar, SessionResource, Shell,
     StatusBadge,
 };
 use leptos::prelude::*;
@@ -58,13 +58,7 @@ pub fn ImageListPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        {move || {
-            delete
-                .value()
-                .get()
-                .and_then(|result| result.err())
-                .map(|error| view! { <div class="toast"><ErrorBanner message=error.to_string() /></div> })
-        }}
+        {move || error_toast(general_error(delete.value().get()))}
         <ConfirmDialog request=deleting.confirm />
     }
 }

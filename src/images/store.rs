@@ -7,9 +7,6 @@ use crate::auth::CurrentUser;
 use crate::db::{like_escape, now_ms, Db};
 use crate::error::AppError;
 use crate::storage::Storage;
-use sqlx::any::AnyArguments;
-use sqlx::query::{QueryAs, QueryScalar};
-use sqlx::Any;
 
 /// A bind value for SQL built at run time.
 enum Arg {
@@ -40,27 +37,18 @@ impl Filter {
     }
 }
 
-fn bind_all<'q, O>(mut query: QueryAs<'q, Any, O, AnyArguments<'q>>, args: &[Arg]) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
-    for arg in args {
-        query = match arg {
-            Arg::Text(text) => query.bind(text.clone()),
-            Arg::Int(number) => query.bind(*number),
-        };
-    }
-    query
-}
-
-fn bind_all_scalar<'q, O>(
-    mut query: QueryScalar<'q, Any, O, AnyArguments<'q>>,
-    args: &[Arg],
-) -> QueryScalar<'q, Any, O, AnyArguments<'q>> {
-    for arg in args {
-        query = match arg {
-            Arg::Text(text) => query.bind(text.clone()),
-            Arg::Int(number) => query.bind(*number),
-        };
-    }
-    query
+/// Binds every argument in order (works for `query_as` and `query_scalar` alike).
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(text) => query.bind(text.clone()),
+                Arg::Int(number) => query.bind(*number),
+            };
+        }
+        query
+    }};
 }
 
 /// Which images of the tab the caller may see.
@@ -185,7 +173,7 @@ pub async fn list_images(db: &Db, user: &CurrentUser, query: &ValidQuery) -> Res
     let where_sql = filter.sql();
 
     let count_sql = format!("SELECT COUNT(*) FROM images i WHERE {where_sql}");
-    let total: i64 = bind_all_scalar(sqlx::query_scalar(&count_sql), &filter.args).fetch_one(db).await?;
+    let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &filter.args).fetch_one(db).await?;
 
     let sort_column = match query.sort {
         SortKey::Created => "i.created_at",
@@ -203,7 +191,7 @@ pub async fn list_images(db: &Db, user: &CurrentUser, query: &ValidQuery) -> Res
          ORDER BY {order}",
         query.page_size
     );
-    let rows: Vec<SummaryRow> = bind_all(sqlx::query_as(&list_sql), &filter.args).fetch_all(db).await?;
+    let rows: Vec<SummaryRow> = bind_all!(sqlx::query_as(&list_sql), &filter.args).fetch_all(db).await?;
     Ok(ImagePage {
         images: rows.into_iter().map(|row| row.into_summary(&user.project_id)).collect(),
         total,

@@ -3,7 +3,7 @@
 use super::{job_type_label, list_jobs, CancelJob, JobView};
 use crate::auth::SessionInfo;
 use crate::format::format_time;
-use crate::ui::{use_polling, ErrorBanner, ProgressBar, SessionResource, Shell, Table};
+use crate::ui::{error_toast, general_error, use_polling, ErrorBanner, ProgressBar, SessionResource, Shell, Table};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -31,13 +31,7 @@ pub fn JobsPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        {move || {
-            cancel
-                .value()
-                .get()
-                .and_then(|result| result.err())
-                .map(|error| view! { <div class="toast"><ErrorBanner message=error.to_string() /></div> })
-        }}
+        {move || error_toast(general_error(cancel.value().get()))}
     }
 }
 

@@ -41,6 +41,11 @@ pub fn Table(headers: &'static [&'static str], #[prop(optional)] class: &'static
     }
 }
 
+/// A failed action's message, floating at the bottom of the page.
+pub fn error_toast(message: Option<String>) -> impl IntoView {
+    message.map(|message| view! { <div class="toast"><ErrorBanner message /></div> })
+}
+
 #[component]
 pub fn ErrorBanner(message: String) -> impl IntoView {
     view! {
