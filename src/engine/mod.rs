@@ -3,4 +3,5 @@
 
 pub mod convert;
 pub mod demo_disk;
+pub mod disk;
 pub mod inspect;
