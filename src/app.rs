@@ -2,6 +2,7 @@
 
 use crate::auth::{load_session_info, LoginPage};
 use crate::buckets::{BucketPage, BucketsPage};
+use crate::compute::{CreateServerPage, DisksPage, ServerDetailPage, ServerListPage};
 use crate::images::{CreateImagePage, ImageDetailPage, ImageListPage};
 use crate::jobs::JobsPage;
 use crate::ui::SessionResource;
@@ -48,6 +49,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/buckets") view=BucketsPage ssr=SsrMode::Async />
                     <Route path=path!("/buckets/:name") view=BucketPage ssr=SsrMode::Async />
                     <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async />
+                    <Route path=path!("/ecs") view=ServerListPage ssr=SsrMode::Async />
+                    <Route path=path!("/ecs/create") view=CreateServerPage ssr=SsrMode::Async />
+                    <Route path=path!("/ecs/:id") view=ServerDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/disks") view=DisksPage ssr=SsrMode::Async />
                     <Route path=path!("/image/:id") view=ImageDetailPage ssr=SsrMode::Async />
                 </Routes>
             </ErrorBoundary>

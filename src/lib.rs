@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod buckets;
+pub mod compute;
 pub mod error;
 pub mod format;
 pub mod images;

@@ -50,7 +50,13 @@ impl AppState {
     }
 
     fn job_handlers(&self) -> Vec<Arc<dyn JobHandler>> {
-        vec![
+        let compute = crate::compute::jobs::ComputeJobs {
+            db: self.db.clone(),
+            storage: self.storage.clone(),
+            work_dir: self.work_dir(),
+            process_limits: self.process_limits(),
+        };
+        let mut handlers: Vec<Arc<dyn JobHandler>> = vec![
             Arc::new(ImportHandler {
                 db: self.db.clone(),
                 storage: self.storage.clone(),
@@ -64,7 +70,9 @@ impl AppState {
                 work_dir: self.work_dir(),
                 process_limits: self.process_limits(),
             }),
-        ]
+        ];
+        handlers.extend(compute.handlers());
+        handlers
     }
 }
 

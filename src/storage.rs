@@ -99,6 +99,16 @@ impl Storage {
         format!("images/{region}/{image_id}/disk.{extension}")
     }
 
+    /// Data disk `position` (1, 2, ...) of a full-ECS image.
+    pub fn image_part_key(region: &str, image_id: &str, position: i64) -> String {
+        format!("images/{region}/{image_id}/data-{position}.qcow2")
+    }
+
+    /// A new file of an EVS disk (each rewrite of a disk, a change of OS say, gets a new one).
+    pub fn disk_key(region: &str, disk_id: &str) -> String {
+        format!("disks/{region}/{disk_id}/{}.qcow2", crate::db::new_hex_id())
+    }
+
     pub fn bucket_key(region: &str, bucket: &str, key: &str) -> String {
         format!("buckets/{region}/{bucket}/{key}")
     }

@@ -127,13 +127,25 @@ fn image_view(image: ImageDetail) -> impl IntoView {
         ("Created", format_time(image.created_at)),
         ("Updated", format_time(image.updated_at)),
         ("Active Since", image.active_at.map(format_time).unwrap_or_else(|| "—".to_string())),
+        ("ECSs Created from It", image.servers_created.to_string()),
+        ("Last Used", image.last_used_at.map(format_time).unwrap_or_else(|| "Never".to_string())),
     ];
+    let mut fields = fields;
+    if image.kind == "full_ecs" {
+        let disks = image.data_disks_gb.iter().map(|gb| format!("{gb} GB")).collect::<Vec<_>>().join(", ");
+        fields.push(("Data Disks", if disks.is_empty() { "None".to_string() } else { disks }));
+    }
+    let use_link = (image.status == "active").then(|| match image.kind.as_str() {
+        "data" => view! { <a class="button" href=format!("/disks?image={}", image.id)>"Create Disk"</a> }.into_any(),
+        _ => view! { <a class="button button-primary" href=format!("/ecs/create?image={}", image.id)>"Apply for ECS"</a> }.into_any(),
+    });
     let tags = image.tags.clone();
     view! {
         <div class="page-header">
             <a class="back-link" href=back>"‹ Back"</a>
             <h1>{image.name.clone()}</h1>
             <StatusBadge status=image.status.clone() reason=image.status_reason.clone() />
+            <div class="header-actions">{use_link}</div>
         </div>
         {(!image.status_reason.is_empty())
             .then(|| view! { <ErrorBanner message=format!("Failure reason: {}", image.status_reason) /> })}

@@ -89,6 +89,7 @@ pub mod job {
                 region: &user.region,
                 job_type: EXPORT_JOB,
                 image_id,
+                resource_id: "",
                 params: json!({ "image_id": image_id, "bucket": bucket, "object_key": object_key, "file_format": file_format }),
                 entities: json!({ "image_id": image_id, "image_name": name, "target": format!("{bucket}:{object_key}") }),
             },

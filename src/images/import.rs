@@ -227,6 +227,7 @@ pub mod job {
                 region: &user.region,
                 job_type: IMPORT_JOB,
                 image_id: &image_id,
+                resource_id: "",
                 params: json!({
                     "image_id": image_id,
                     "source_key": Storage::bucket_key(&user.region, &request.bucket, &request.object_key),

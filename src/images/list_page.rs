@@ -273,11 +273,35 @@ fn results_view(
     }
 }
 
+/// What deleting an image means for the servers made from it.
+pub fn delete_message(name: &str, servers_created: i64) -> String {
+    match servers_created {
+        0 => format!("Delete image \"{name}\"? This cannot be undone."),
+        count => format!(
+            "{count} ECS{} created from image \"{name}\". They keep running and keep their disks, but they can no longer be \
+             reinstalled from this image. Delete it? This cannot be undone.",
+            if count == 1 { " was" } else { "s were" }
+        ),
+    }
+}
+
+/// "Apply for ECS" for images that boot servers, "Create Disk" for data disk images.
+fn use_link(image: &ImageSummary) -> Option<impl IntoView> {
+    if image.status != "active" {
+        return None;
+    }
+    let (href, label) = match image.kind.as_str() {
+        "data" => (format!("/disks?image={}", image.id), "Create Disk"),
+        _ => (format!("/ecs/create?image={}", image.id), "Apply for ECS"),
+    };
+    Some(view! { <a href=href>{label}</a> })
+}
+
 fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Deleting) -> impl IntoView {
     let detail_href = format!("/image/{}", image.id);
     let deletable = can_modify && image.owned && tab == ImageTab::Private;
     let delete_button = deletable.then(|| {
-        let (id, name) = (image.id.clone(), image.name.clone());
+        let (id, name, servers_created) = (image.id.clone(), image.name.clone(), image.servers_created);
         let blocked = if image.protected {
             Some("Protected images cannot be deleted.")
         } else if matches!(image.status.as_str(), "queued" | "saving") {
@@ -295,9 +319,7 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Del
                     let id = id.clone();
                     deleting.confirm.set(Some(Confirmation {
                         title: "Delete Image".into(),
-                        message: format!(
-                            "Delete image \"{name}\"? Servers already created from it keep running, but they cannot be reinstalled from it. This cannot be undone."
-                        ),
+                        message: delete_message(&name, servers_created),
                         confirm_label: "Delete",
                         on_confirm: Callback::new(move |_| {
                             deleting.action.dispatch(DeleteImage { id: id.clone() });
@@ -332,6 +354,7 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Del
             <td>
                 <div class="operations">
                     <a href=detail_href>"Details"</a>
+                    {use_link(&image)}
                     {delete_button}
                 </div>
             </td>

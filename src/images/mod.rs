@@ -71,6 +71,8 @@ pub struct ImageSummary {
     pub owned: bool,
     /// Progress of the job creating the image, while it runs.
     pub progress: Option<f64>,
+    /// Servers created from the image so far.
+    pub servers_created: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -138,6 +140,10 @@ pub struct ImageDetail {
     pub active_at: Option<i64>,
     pub tags: Vec<ImageTag>,
     pub owned: bool,
+    pub servers_created: i64,
+    pub last_used_at: Option<i64>,
+    /// Sizes in GB of a full-ECS image's data disks.
+    pub data_disks_gb: Vec<i64>,
 }
 
 /// One page of the images the caller may see in the selected region.

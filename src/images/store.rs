@@ -133,6 +133,7 @@ struct SummaryRow {
     protected: i64,
     owner: String,
     progress: Option<f64>,
+    servers_created: i64,
 }
 
 impl SummaryRow {
@@ -157,13 +158,14 @@ impl SummaryRow {
             encrypted: !self.cmk_id.is_empty(),
             protected: self.protected != 0,
             progress: self.progress,
+            servers_created: self.servers_created,
         }
     }
 }
 
 const SUMMARY_COLUMNS: &str = "i.id, i.name, i.status, i.status_reason, i.os_type, i.os_version, i.platform, \
     i.image_kind, i.disk_format, i.image_size, i.min_disk, i.min_ram, i.architecture, i.hw_firmware_type, \
-    i.created_at, i.cmk_id, i.protected, i.owner, \
+    i.created_at, i.cmk_id, i.protected, i.owner, i.servers_created, \
     (SELECT MAX(j.percent) FROM jobs j WHERE j.image_id = i.id AND j.status IN ('INIT', 'RUNNING')) AS progress";
 
 pub async fn list_images(db: &Db, user: &CurrentUser, query: &ValidQuery) -> Result<ImagePage, AppError> {
@@ -241,9 +243,12 @@ struct ImageRow {
     created_at: i64,
     updated_at: i64,
     active_at: Option<i64>,
+    servers_created: i64,
+    last_used_at: Option<i64>,
 }
 
-const VISIBLE_TO_CALLER: &str = "i.deleted_at IS NULL AND ( \
+/// Images the caller may see: `$2` is their region, `$3` their project.
+pub const VISIBLE_TO_CALLER: &str = "i.deleted_at IS NULL AND ( \
     (i.imagetype = 'gold' AND i.region = $2) \
     OR i.owner = $3 \
     OR EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = $3 AND m.status <> 'rejected'))";
@@ -269,6 +274,10 @@ pub async fn get_image(db: &Db, user: &CurrentUser, id: &str) -> Result<ImageDet
             .bind(id)
             .fetch_all(db)
             .await?;
+    let data_disks_gb: Vec<i64> = sqlx::query_scalar("SELECT size_gb FROM image_disks WHERE image_id = $1 ORDER BY position")
+        .bind(id)
+        .fetch_all(db)
+        .await?;
     Ok(ImageDetail {
         owned: row.owner == user.project_id,
         id: row.id,
@@ -310,6 +319,9 @@ pub async fn get_image(db: &Db, user: &CurrentUser, id: &str) -> Result<ImageDet
         created_at: row.created_at,
         updated_at: row.updated_at,
         active_at: row.active_at,
+        servers_created: row.servers_created,
+        last_used_at: row.last_used_at,
+        data_disks_gb,
         tags: tags.into_iter().map(|(key, value)| ImageTag { key, value }).collect(),
     })
 }
@@ -334,9 +346,15 @@ pub async fn delete_private_image(db: &Db, storage: &Storage, user: &CurrentUser
             "Image '{name}' is still being created. Delete it when it is ready or has failed."
         )));
     }
+    // A full-ECS image also has a file per data disk.
+    let part_keys: Vec<String> = sqlx::query_scalar("SELECT object_key FROM image_disks WHERE image_id = $1")
+        .bind(id)
+        .fetch_all(db)
+        .await?;
     let now = now_ms();
     let mut transaction = db.begin().await?;
     sqlx::query("DELETE FROM image_tags WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
+    sqlx::query("DELETE FROM image_disks WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
     sqlx::query("DELETE FROM image_members WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
     sqlx::query(
         "UPDATE images SET status = 'deleted', deleted_at = $1, updated_at = $1 WHERE id = $2 AND owner = $3",
@@ -347,8 +365,8 @@ pub async fn delete_private_image(db: &Db, storage: &Storage, user: &CurrentUser
     .execute(&mut *transaction)
     .await?;
     transaction.commit().await?;
-    if !file_location.is_empty() {
-        if let Err(error) = storage.delete(&file_location).await {
+    for key in std::iter::once(file_location).chain(part_keys).filter(|key| !key.is_empty()) {
+        if let Err(error) = storage.delete(&key).await {
             tracing::warn!(%error, image = id, "removing a deleted image's file");
         }
     }

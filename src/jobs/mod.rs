@@ -39,6 +39,14 @@ pub fn job_type_label(job_type: &str) -> &str {
     match job_type {
         "imsImportImageJob" => "Import image",
         "imsNativeExportImageJob" => "Export image",
+        "imsCreateImageByInstance" => "Create system disk image",
+        "imsCreateWholeImageByInstanceJob" => "Create full-ECS image",
+        "imsVolumeCreateImageJob" => "Create data disk image",
+        "ecsCreateServerJob" => "Create ECS",
+        "ecsStartServerJob" => "Start ECS",
+        "ecsStopServerJob" => "Stop ECS",
+        "ecsChangeOsJob" => "Change OS",
+        "evsCreateVolumeJob" => "Create EVS disk",
         other => other,
     }
 }

@@ -18,6 +18,8 @@ pub struct NewJob<'a> {
     pub region: &'a str,
     pub job_type: &'a str,
     pub image_id: &'a str,
+    /// The server or disk the job works on, if any.
+    pub resource_id: &'a str,
     pub params: Value,
     pub entities: Value,
 }
@@ -29,6 +31,7 @@ pub struct JobRow {
     pub region: String,
     pub job_type: String,
     pub image_id: String,
+    pub resource_id: String,
     pub status: String,
     pub percent: f64,
     pub current_task: String,
@@ -62,14 +65,15 @@ pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob<'_>) ->
     let id = new_hex_id();
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO jobs (id, project_id, region, job_type, image_id, status, params, entities, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'INIT', $6, $7, $8, $8)",
+        "INSERT INTO jobs (id, project_id, region, job_type, image_id, resource_id, status, params, entities, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'INIT', $7, $8, $9, $9)",
     )
     .bind(&id)
     .bind(job.project_id)
     .bind(job.region)
     .bind(job.job_type)
     .bind(job.image_id)
+    .bind(job.resource_id)
     .bind(job.params.to_string())
     .bind(job.entities.to_string())
     .bind(now)
@@ -215,7 +219,7 @@ mod tests {
         let db = crate::db::connect_and_migrate(&format!("sqlite:{}?mode=rwc", path.display())).await.unwrap();
         for project in jobs {
             let mut transaction = db.begin().await.unwrap();
-            let job = NewJob { project_id: project, region: "r", job_type: "test", image_id: "", params: json!({}), entities: json!({}) };
+            let job = NewJob { project_id: project, region: "r", job_type: "test", image_id: "", resource_id: "", params: json!({}), entities: json!({}) };
             enqueue(&mut transaction, job).await.unwrap();
             transaction.commit().await.unwrap();
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;

@@ -15,8 +15,9 @@ pub fn FieldError(message: Option<String>) -> impl IntoView {
 use leptos::prelude::*;
 
 #[component]
-pub fn StatusBadge(status: String, #[prop(optional)] reason: String) -> impl IntoView {
-    let label = crate::images::status_label(&status).to_string();
+pub fn StatusBadge(status: String, #[prop(optional)] reason: String, #[prop(optional)] label: String) -> impl IntoView {
+    // Image statuses carry their own labels; servers and disks pass theirs.
+    let label = if label.is_empty() { crate::images::status_label(&status).to_string() } else { label };
     let title = if reason.is_empty() { label.clone() } else { format!("{label}: {reason}") };
     view! {
         <span class=format!("status status-{status}") title=title>

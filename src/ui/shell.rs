@@ -73,6 +73,9 @@ pub fn Shell(info: SessionInfo, crumb: String, children: Children) -> impl IntoV
                 {nav_link("/images/public", "Public Images")}
                 {nav_link("/images/private", "Private Images")}
                 {nav_link("/images/shared", "Images Shared with Me")}
+                <p class="sidenav-title">"Elastic Cloud Server"</p>
+                {nav_link("/ecs", "ECSs")}
+                {nav_link("/disks", "EVS Disks")}
                 <p class="sidenav-title">"Storage and Tasks"</p>
                 {nav_link("/buckets", "Buckets")}
                 {nav_link("/jobs", "Jobs")}

@@ -1,0 +1,136 @@
+//! "Create ECS": an image (public, private or shared), a flavor, disks, a name and how many.
+//! The server checks the image against the flavor and disk (min RAM, min disk, architecture,
+//! boot mode) and puts each refusal next to its field.
+
+use super::flavors::region_flavors;
+use super::rules::architecture_label;
+use super::{list_image_choices, CreateServers, ImageChoice};
+use crate::images::kind_label;
+use crate::ui::{field_error, general_error, ErrorBanner, FieldError, SessionResource, Shell};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+#[component]
+pub fn CreateServerPage() -> impl IntoView {
+    let query = use_query_map();
+    let create = ServerAction::<CreateServers>::new();
+    let image_id = RwSignal::new(query.with_untracked(|query| query.get("image").unwrap_or_default()));
+    let images = Resource::new(|| (), |_| list_image_choices(false));
+    let session = expect_context::<SessionResource>().0;
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            navigate("/ecs", Default::default());
+        }
+    });
+    let error = move |field: &'static str| move || view! { <FieldError message=field_error(create.value().get(), field) /> };
+    view! {
+        <Title text="Create ECS — Elastic Cloud Server" />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let Ok(Some(info)) = session.await else { return crate::app::SessionEnded().into_any() };
+                let choices = images.await.unwrap_or_default();
+                let flavors = region_flavors(&info.region);
+                let chosen = {
+                    let choices = choices.clone();
+                    move || choices.iter().find(|choice| choice.id == image_id.get()).cloned()
+                };
+                view! {
+                    <Shell info crumb="Create ECS".to_string()>
+                        <div class="page-header">
+                            <a class="back-link" href="/ecs">"‹ ECSs"</a>
+                            <h1>"Create ECS"</h1>
+                        </div>
+                        {move || general_error(create.value().get()).map(|message| view! { <ErrorBanner message /> })}
+                        <ActionForm action=create attr:class="panel form-grid" attr:novalidate=true>
+                            <h2>"Image"</h2>
+                            <label for="server-image">"Image"</label>
+                            <div>
+                                <select id="server-image" name="request[image_id]" on:change=move |event| image_id.set(event_target_value(&event))>
+                                    <option value="">"Choose an image"</option>
+                                    {image_options(&choices, &image_id.get_untracked())}
+                                </select>
+                                {move || chosen().map(|image| view! { <p class="hint" data-testid="image-needs">{image_needs(&image)}</p> })}
+                                {error("image_id")}
+                            </div>
+                            <h2>"Specifications"</h2>
+                            <label for="server-flavor">"Flavor"</label>
+                            <div>
+                                <select id="server-flavor" name="request[flavor]">
+                                    <option value="">"Choose a flavor"</option>
+                                    {flavors
+                                        .iter()
+                                        .map(|flavor| view! { <option value=flavor.id>{format!("{} — {}", flavor.id, flavor.summary())}</option> })
+                                        .collect_view()}
+                                </select>
+                                {error("flavor")}
+                            </div>
+                            <label for="server-system-disk">"System disk (GB)"</label>
+                            <div>
+                                <input id="server-system-disk" name="request[system_disk_gb]" inputmode="numeric" placeholder="The image's minimum" autocomplete="off" />
+                                <p class="hint">"Up to 1024 GB. Left empty, the smallest size the image allows."</p>
+                                {error("system_disk_gb")}
+                            </div>
+                            <label for="server-data-disks">"Data disks (GB)"</label>
+                            <div>
+                                <input id="server-data-disks" name="request[data_disks]" placeholder="e.g. 100, 200" autocomplete="off" />
+                                <p class="hint">"Blank EVS disks, 10 to 32768 GB each, separated by commas. A full-ECS image brings its own data disks too."</p>
+                                {error("data_disks")}
+                            </div>
+                            <h2>"ECS"</h2>
+                            <label for="server-name">"Name"</label>
+                            <div>
+                                <input id="server-name" name="request[name]" maxlength="64" autocomplete="off" placeholder="e.g. web-01" />
+                                {error("name")}
+                            </div>
+                            <label for="server-count">"Quantity"</label>
+                            <div>
+                                <input id="server-count" name="request[count]" inputmode="numeric" value="1" autocomplete="off" />
+                                <p class="hint">"1 to 20. Several ECSs are named name-0001, name-0002, …"</p>
+                                {error("count")}
+                            </div>
+                            <div></div>
+                            <div>
+                                <button type="submit" class="button button-primary">"Create ECS"</button>
+                            </div>
+                        </ActionForm>
+                    </Shell>
+                }
+                .into_any()
+            })}
+        </Transition>
+    }
+}
+
+fn image_options(choices: &[ImageChoice], selected: &str) -> impl IntoView {
+    ["Public", "Private", "Shared"]
+        .into_iter()
+        .map(|category| {
+            let options = choices
+                .iter()
+                .filter(|choice| choice.category == category)
+                .map(|choice| {
+                    let label = match choice.kind.as_str() {
+                        "system" => choice.name.clone(),
+                        kind => format!("{} ({})", choice.name, kind_label(kind)),
+                    };
+                    view! { <option value=choice.id.clone() selected=choice.id == selected>{label}</option> }
+                })
+                .collect_view();
+            view! { <optgroup label=format!("{category} images")>{options}</optgroup> }
+        })
+        .collect_view()
+}
+
+fn image_needs(image: &ImageChoice) -> String {
+    let memory = if image.min_ram > 0 { format!("at least {} MB of memory, ", image.min_ram) } else { String::new() };
+    let iso = if image.kind == "iso" { " An ISO image creates one temporary ECS for installing an OS." } else { "" };
+    format!(
+        "Needs {memory}a system disk of at least {} GB, an {} flavor; boots in {} mode.{iso}",
+        image.min_disk,
+        architecture_label(&image.architecture),
+        image.boot_mode.to_uppercase()
+    )
+}

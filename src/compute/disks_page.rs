@@ -1,0 +1,146 @@
+//! EVS disks: the region's disks (system and data), creating one blank or from a data disk
+//! image, and deleting one that is not attached.
+
+use super::{disk_status_label, list_disks, list_image_choices, CreateDisk, DeleteDisk, DiskView};
+use crate::format::format_time;
+use crate::ui::{
+    error_toast, field_error, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, FieldError, SessionResource, Shell,
+    StatusBadge, Table,
+};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn DisksPage() -> impl IntoView {
+    let create = ServerAction::<CreateDisk>::new();
+    let delete = ServerAction::<DeleteDisk>::new();
+    let tick = use_polling(3);
+    let disks = Resource::new(move || (create.version().get(), delete.version().get(), tick.get()), |_| list_disks());
+    let session = expect_context::<SessionResource>().0;
+    let confirm = RwSignal::new(None::<Confirmation>);
+    view! {
+        <Title text="EVS Disks — Elastic Cloud Server" />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let Ok(Some(info)) = session.await else { return crate::app::SessionEnded().into_any() };
+                let can_modify = info.role.can_modify_images();
+                view! {
+                    <Shell info crumb="EVS Disks".to_string()>
+                        <div class="page-header">
+                            <h1>"EVS Disks"</h1>
+                        </div>
+                        {can_modify.then(|| view! { <CreateDiskForm create /> })}
+                        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                            {move || Suspend::new(async move {
+                                match disks.await {
+                                    Ok(disks) => disk_table(disks, can_modify, delete, confirm).into_any(),
+                                    Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
+                                }
+                            })}
+                        </Transition>
+                    </Shell>
+                }
+                .into_any()
+            })}
+        </Transition>
+        {move || error_toast(general_error(delete.value().get()))}
+        <ConfirmDialog request=confirm />
+    }
+}
+
+#[component]
+fn CreateDiskForm(create: ServerAction<CreateDisk>) -> impl IntoView {
+    let query = use_query_map();
+    let preselected = query.with_untracked(|query| query.get("image").unwrap_or_default());
+    let images = Resource::new(|| (), |_| list_image_choices(true));
+    let error = move |field: &'static str| move || view! { <FieldError message=field_error(create.value().get(), field) /> };
+    view! {
+        <section class="panel">
+            <h2>"Create Disk"</h2>
+            {move || general_error(create.value().get()).map(|message| view! { <p class="field-error">{message}</p> })}
+            <ActionForm action=create attr:class="form-grid" attr:novalidate=true>
+                <label for="disk-name">"Name"</label>
+                <div>
+                    <input id="disk-name" name="request[name]" maxlength="64" autocomplete="off" placeholder="e.g. data-01" />
+                    {error("name")}
+                </div>
+                <label for="disk-size">"Capacity (GB)"</label>
+                <div>
+                    <input id="disk-size" name="request[size_gb]" inputmode="numeric" autocomplete="off" placeholder="10 to 32768" />
+                    {error("size_gb")}
+                </div>
+                <label for="disk-image">"Data source"</label>
+                <div>
+                    <select id="disk-image" name="request[image_id]">
+                        <option value="">"Blank disk"</option>
+                        <Suspense>
+                            {move || {
+                                let preselected = preselected.clone();
+                                Suspend::new(async move {
+                                    images.await.unwrap_or_default().into_iter()
+                                        .map(|image| {
+                                            let selected = image.id == preselected;
+                                            view! { <option value=image.id.clone() selected=selected>{format!("Data disk image: {} ({})", image.name, image.category)}</option> }
+                                        })
+                                        .collect_view()
+                                })
+                            }}
+                        </Suspense>
+                    </select>
+                    <p class="hint">"From a data disk image, the capacity may be left empty: the image's size is used."</p>
+                    {error("image_id")}
+                </div>
+                <div></div>
+                <div><button type="submit" class="button button-primary">"Create Disk"</button></div>
+            </ActionForm>
+        </section>
+    }
+}
+
+fn disk_table(disks: Vec<DiskView>, can_modify: bool, delete: ServerAction<DeleteDisk>, confirm: RwSignal<Option<Confirmation>>) -> impl IntoView {
+    if disks.is_empty() {
+        return view! { <p class="empty panel" data-testid="empty-result">"No EVS disks in this region yet."</p> }.into_any();
+    }
+    let rows = disks
+        .into_iter()
+        .map(|disk| {
+            let deletable = can_modify && matches!(disk.status.as_str(), "available" | "error");
+            let delete_button = deletable.then(|| {
+                let (id, name) = (disk.id.clone(), disk.name.clone());
+                view! {
+                    <button type="button" class="link-button danger" on:click=move |_| {
+                        let id = id.clone();
+                        confirm.set(Some(Confirmation {
+                            title: "Delete Disk".into(),
+                            message: format!("Delete disk \"{name}\" and everything on it? This cannot be undone."),
+                            confirm_label: "Delete",
+                            on_confirm: Callback::new(move |_| { delete.dispatch(DeleteDisk { id: id.clone() }); }),
+                        }))
+                    }>"Delete"</button>
+                }
+            });
+            let server = (!disk.server_id.is_empty()).then(|| {
+                view! { <a href=format!("/ecs/{}", disk.server_id)>{disk.server_name.clone()}</a> <span class="image-id">{disk.device.clone()}</span> }
+            });
+            view! {
+                <tr data-testid="evs-row">
+                    <td class="name-cell">
+                        <span class="image-name">{disk.name.clone()}</span>
+                        <span class="image-id">{disk.id.clone()}</span>
+                    </td>
+                    <td>
+                        <StatusBadge status=disk.status.clone() reason=disk.status_reason.clone() label=disk_status_label(&disk.status).to_string() />
+                    </td>
+                    <td>{if disk.role == "system" { "System disk" } else { "Data disk" }}</td>
+                    <td class="num">{format!("{} GB", disk.size_gb)}</td>
+                    <td>{server}</td>
+                    <td class="time">{format_time(disk.created_at)}</td>
+                    <td><div class="operations">{delete_button}</div></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! { <Table headers=&["Name/ID", "Status", "Function", "Capacity", "Attached To", "Created", "Operation"]>{rows}</Table> }.into_any()
+}

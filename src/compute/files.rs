@@ -1,0 +1,158 @@
+//! The files behind EVS disks: building one (blank or from an image) and reading or writing
+//! bytes of one. qemu-img works on local files, so with an S3 store a disk is fetched into
+//! the work folder first and written back after.
+
+use super::jobs::DiskFill;
+use super::store::{self, find_disk, find_server};
+use super::DiskBytes;
+use crate::auth::CurrentUser;
+use crate::engine::convert::{ConvertError, ProcessLimits};
+use crate::engine::disk;
+use crate::engine::inspect::ImageFormat;
+use crate::error::AppError;
+use crate::jobs::runner::JobFailure;
+use crate::server::AppState;
+use crate::storage::{Storage, StorageError};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+const GIB: u64 = 1 << 30;
+
+/// `key` as a local file: the object itself with a folder store, else a copy in `scratch`.
+pub async fn local_copy(storage: &Storage, key: &str, scratch: &Path) -> Result<PathBuf, StorageError> {
+    if let Some(path) = storage.local_path(key).filter(|path| path.exists()) {
+        return Ok(path);
+    }
+    tokio::fs::create_dir_all(scratch).await?;
+    let path = scratch.join(crate::db::new_hex_id());
+    storage.download_to(key, &path).await?;
+    Ok(path)
+}
+
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, ConvertError> + Send + 'static) -> Result<T, ConvertError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| ConvertError::Qemu(error.to_string()))?
+}
+
+/// Writes the disk `fill` describes to its object: the source image grown to the disk's size,
+/// or a blank disk.
+pub async fn build_disk(
+    storage: &Storage,
+    limits: ProcessLimits,
+    scratch: &Path,
+    fill: &DiskFill,
+    cancel: Arc<AtomicBool>,
+) -> Result<(), JobFailure> {
+    tokio::fs::create_dir_all(scratch).await.map_err(|e| JobFailure::internal("work folder", e))?;
+    let target = scratch.join(format!("{}.qcow2", fill.disk_id));
+    let _ = tokio::fs::remove_file(&target).await;
+    let size = fill.size_gb as u64 * GIB;
+    if fill.source_key.is_empty() {
+        let path = target.clone();
+        blocking(move || disk::create_blank(&path, size)).await.map_err(|e| JobFailure::internal("blank disk", e))?;
+    } else {
+        let format = ImageFormat::parse(&fill.source_format)
+            .ok_or_else(|| JobFailure::new("ECS.0201", format!("Images in {} format cannot fill a disk.", fill.source_format)))?;
+        let source = local_copy(storage, &fill.source_key, scratch)
+            .await
+            .map_err(|e| JobFailure::new("ECS.0202", format!("The image file could not be read: {e}.")))?;
+        let path = target.clone();
+        let made = blocking(move || disk::create_from_image(&source, format, &path, size, limits, &cancel)).await;
+        match made {
+            Ok(_) => {}
+            Err(ConvertError::Cancelled) => return Err(JobFailure::cancelled()),
+            Err(error) => return Err(JobFailure::new("ECS.0203", format!("The disk could not be made from the image: {error}."))),
+        }
+    }
+    storage.upload_file(&target, &fill.object_key).await.map_err(|e| JobFailure::internal("disk upload", e))?;
+    let _ = tokio::fs::remove_file(&target).await;
+    Ok(())
+}
+
+/// A new blank disk object of `size_gb`.
+pub async fn store_blank_disk(state: &AppState, key: &str, size_gb: i64) -> Result<(), AppError> {
+    let scratch = state.work_dir().join(format!("blank-{}", crate::db::new_hex_id()));
+    let fill = DiskFill { disk_id: "blank".into(), object_key: key.to_string(), size_gb, source_key: String::new(), source_format: String::new() };
+    let result = build_disk(&state.storage, ProcessLimits::default(), &scratch, &fill, Arc::new(AtomicBool::new(false))).await;
+    let _ = tokio::fs::remove_dir_all(&scratch).await;
+    result.map_err(|failure| AppError::internal("blank disk", failure.reason))
+}
+
+/// The disk, once checked that nothing else is working on it or its server.
+async fn quiet_disk(state: &AppState, user: &CurrentUser, disk_id: &str) -> Result<store::DiskRow, AppError> {
+    let disk = find_disk(&state.db, user, disk_id).await?;
+    if !matches!(disk.status.as_str(), "available" | "in_use") {
+        return Err(AppError::Conflict(format!(
+            "Disk '{}' is {}; its content can be reached once it is Available or In-use.",
+            disk.name,
+            super::disk_status_label(&disk.status)
+        )));
+    }
+    for resource in [disk.id.as_str(), disk.server_id.as_str()] {
+        if resource.is_empty() {
+            continue;
+        }
+        if let Some(job_type) = store::pending_work(&state.db, resource).await? {
+            return Err(AppError::Conflict(format!(
+                "Disk '{}' is in use by work in progress ({}); try again when it finishes.",
+                disk.name,
+                crate::jobs::job_type_label(&job_type).to_lowercase()
+            )));
+        }
+    }
+    if !disk.server_id.is_empty() {
+        let server = find_server(&state.db, user, &disk.server_id).await?;
+        if !matches!(server.status.as_str(), "running" | "stopped") {
+            return Err(AppError::Conflict(format!("ECS '{}' is {}; try again later.", server.name, super::status_label(&server.status))));
+        }
+    }
+    Ok(disk)
+}
+
+fn check_range(disk: &store::DiskRow, offset: u64, length: u64) -> Result<(), AppError> {
+    let size = disk.size_gb as u64 * GIB;
+    if offset.checked_add(length).is_none_or(|end| end > size) {
+        return Err(AppError::Fields(vec![(
+            "offset".into(),
+            format!("Disk '{}' has {size} bytes; bytes {offset}..{} lie past its end.", disk.name, offset.saturating_add(length)),
+        )]));
+    }
+    Ok(())
+}
+
+pub async fn write_disk(state: &AppState, user: &CurrentUser, disk_id: &str, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
+    let disk = quiet_disk(state, user, disk_id).await?;
+    check_range(&disk, offset, bytes.len() as u64)?;
+    let scratch = state.work_dir().join(format!("write-{}", crate::db::new_hex_id()));
+    let result = async {
+        let path = local_copy(&state.storage, &disk.object_key, &scratch).await.map_err(|e| AppError::internal("disk fetch", e))?;
+        let (written, bytes) = (path.clone(), bytes.to_vec());
+        blocking(move || disk::write_bytes(&written, offset, &bytes)).await.map_err(|e| AppError::internal("disk write", e))?;
+        if path.starts_with(&scratch) {
+            state.storage.upload_file(&path, &disk.object_key).await.map_err(|e| AppError::internal("disk upload", e))?;
+        }
+        Ok(())
+    }
+    .await;
+    let _ = tokio::fs::remove_dir_all(&scratch).await;
+    tracing::info!(disk = disk_id, offset, length = bytes.len(), user = %user.user_name, "disk bytes written");
+    result
+}
+
+pub async fn read_disk(state: &AppState, user: &CurrentUser, disk_id: &str, offset: u64, length: u64) -> Result<DiskBytes, AppError> {
+    let disk = quiet_disk(state, user, disk_id).await?;
+    check_range(&disk, offset, length)?;
+    let scratch = state.work_dir().join(format!("read-{}", crate::db::new_hex_id()));
+    let result = async {
+        let path = local_copy(&state.storage, &disk.object_key, &scratch).await.map_err(|e| AppError::internal("disk fetch", e))?;
+        blocking(move || disk::read_bytes(&path, ImageFormat::Qcow2, offset, length)).await.map_err(|e| AppError::internal("disk read", e))
+    }
+    .await;
+    let _ = tokio::fs::remove_dir_all(&scratch).await;
+    let bytes = result?;
+    Ok(DiskBytes {
+        offset: offset as i64,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        hex: bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
+    })
+}

@@ -1,0 +1,244 @@
+//! The panels of the ECS detail page. They sit outside the live-refreshed overview, so what
+//! a user types survives the refresh.
+
+use super::rules::CAPTURE_KINDS;
+use super::{
+    get_server, list_disks, list_image_choices, AttachDisk, ChangeOs, CreateImageFromServer, DetachDisk, DiskView, ReadDisk,
+    WriteDisk,
+};
+use crate::ui::{field_error, general_error, FieldError};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+/// The actions of the panels, shared with the overview (which reloads when one finishes).
+#[derive(Clone, Copy)]
+pub struct ServerForms {
+    pub detach: ServerAction<DetachDisk>,
+    pub attach: ServerAction<AttachDisk>,
+    pub capture: ServerAction<CreateImageFromServer>,
+    pub change_os: ServerAction<ChangeOs>,
+    pub write: ServerAction<WriteDisk>,
+    pub read: ServerAction<ReadDisk>,
+}
+
+impl ServerForms {
+    pub fn new() -> Self {
+        ServerForms {
+            detach: ServerAction::new(),
+            attach: ServerAction::new(),
+            capture: ServerAction::new(),
+            change_os: ServerAction::new(),
+            write: ServerAction::new(),
+            read: ServerAction::new(),
+        }
+    }
+
+    pub fn version(&self) -> (usize, usize, usize, usize, usize) {
+        (
+            self.detach.version().get(),
+            self.attach.version().get(),
+            self.capture.version().get(),
+            self.change_os.version().get(),
+            self.write.version().get(),
+        )
+    }
+
+    /// The server's disks, reloaded when a panel's action finishes.
+    fn disks(self, server_id: Memo<String>) -> Resource<Vec<DiskView>> {
+        Resource::new(move || (server_id.get(), self.version()), |(id, ..)| async move {
+            get_server(id).await.map(|detail| detail.disks).unwrap_or_default()
+        })
+    }
+}
+
+fn any_error<T: Clone + Send + Sync + 'static>(result: Option<Result<T, crate::error::AppError>>) -> Option<String> {
+    match result {
+        Some(Err(error)) => Some(error.to_string()),
+        _ => None,
+    }
+}
+
+fn disk_options(disks: Vec<DiskView>, only_data: bool) -> impl IntoView {
+    disks
+        .into_iter()
+        .filter(|disk| !only_data || disk.role == "data")
+        .map(|disk| {
+            let label = format!("{} ({}, {} GB, {})", disk.name, disk.device, disk.size_gb, if disk.role == "system" { "system" } else { "data" });
+            view! { <option value=disk.id>{label}</option> }
+        })
+        .collect_view()
+}
+
+#[component]
+pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
+    let disks = forms.disks(server_id);
+    let kind = RwSignal::new("system".to_string());
+    let capture = forms.capture;
+    let error = move |field: &'static str| move || view! { <FieldError message=field_error(capture.value().get(), field) /> };
+    view! {
+        <section class="panel">
+            <h2>"Create Image"</h2>
+            {move || match capture.value().get() {
+                Some(Ok(image_id)) => Some(view! {
+                    <p class="banner banner-info" role="status">
+                        "Image creation started. "
+                        <a href=format!("/image/{image_id}")>"Open the image"</a>
+                        " or follow it in "<a href="/images/private">"Private Images"</a>"."
+                    </p>
+                }),
+                _ => None,
+            }}
+            {move || general_error(capture.value().get()).map(|message| view! { <p class="field-error">{message}</p> })}
+            {error("server")}
+            <ActionForm action=capture attr:class="stack-form" attr:novalidate=true>
+                <input type="hidden" name="request[server_id]" prop:value=move || server_id.get() />
+                <label for="capture-type">"Image type"</label>
+                <select id="capture-type" name="request[image_type]" on:change=move |event| kind.set(event_target_value(&event))>
+                    {CAPTURE_KINDS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                </select>
+                {error("image_type")}
+                <p class="hint">
+                    {move || match kind.get().as_str() {
+                        "full_ecs" => "The system disk and every data disk, in one image that creates whole ECSs.",
+                        "data" => "One data disk; the image creates EVS disks.",
+                        _ => "The system disk: OS and applications. Disks over 1 TB need a full-ECS image.",
+                    }}
+                </p>
+                <div hidden=move || kind.get() != "data">
+                    <label for="capture-disk">"Data disk"</label>
+                    <select id="capture-disk" name="request[disk_id]">
+                        <option value="">"Choose a data disk"</option>
+                        <Suspense>{move || Suspend::new(async move { disk_options(disks.await, true) })}</Suspense>
+                    </select>
+                    {error("disk_id")}
+                </div>
+                <label for="capture-name">"Name"</label>
+                <input id="capture-name" name="request[name]" maxlength="128" autocomplete="off" />
+                {error("name")}
+                <label for="capture-description">"Description"</label>
+                <input id="capture-description" name="request[description]" maxlength="1024" autocomplete="off" />
+                {error("description")}
+                <div class="actions">
+                    <button type="submit" class="button button-primary">"Create Image"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn AttachPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
+    let attach = forms.attach;
+    let available = Resource::new(move || forms.version(), |_| async move {
+        list_disks().await.unwrap_or_default().into_iter().filter(|disk| disk.status == "available").collect::<Vec<_>>()
+    });
+    view! {
+        <section class="panel">
+            <h2>"Attach Disk"</h2>
+            <ActionForm action=attach attr:class="stack-form">
+                <input type="hidden" name="server_id" prop:value=move || server_id.get() />
+                <label for="attach-disk">"Available EVS disk"</label>
+                <select id="attach-disk" name="disk_id">
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            let disks = available.await;
+                            if disks.is_empty() {
+                                view! { <option value="">"No available disks: create one on the EVS Disks page"</option> }.into_any()
+                            } else {
+                                disks.into_iter()
+                                    .map(|disk| view! { <option value=disk.id.clone()>{format!("{} ({} GB)", disk.name, disk.size_gb)}</option> })
+                                    .collect_view()
+                                    .into_any()
+                            }
+                        })}
+                    </Suspense>
+                </select>
+                {move || view! { <FieldError message=any_error(attach.value().get()) /> }}
+                <div class="actions">
+                    <button type="submit" class="button">"Attach"</button>
+                    <a class="button" href="/disks">"Create Disk"</a>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn ChangeOsPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
+    let change = forms.change_os;
+    let images = Resource::new(|| (), |_| list_image_choices(false));
+    view! {
+        <section class="panel">
+            <h2>"Change OS"</h2>
+            <p class="hint">"The system disk is replaced by one made from the image; data disks are kept. Stop the ECS first."</p>
+            <ActionForm action=change attr:class="stack-form">
+                <input type="hidden" name="id" prop:value=move || server_id.get() />
+                <label for="change-os-image">"Image"</label>
+                <select id="change-os-image" name="image_id">
+                    <option value="">"Choose an image"</option>
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            images.await.unwrap_or_default().into_iter()
+                                .filter(|image| image.kind == "system")
+                                .map(|image| view! { <option value=image.id.clone()>{format!("{} ({})", image.name, image.category)}</option> })
+                                .collect_view()
+                        })}
+                    </Suspense>
+                </select>
+                {move || view! { <FieldError message=any_error(change.value().get()) /> }}
+                {move || matches!(change.value().get(), Some(Ok(()))).then(|| view! { <p class="hint" role="status">"Changing the OS…"</p> })}
+                <div class="actions">
+                    <button type="submit" class="button">"Change OS"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn DiskContentPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
+    let disks = forms.disks(server_id);
+    let (write, read) = (forms.write, forms.read);
+    let disk_select = move |id: &'static str| {
+        view! {
+            <select id=id name=if id == "write-disk" { "request[disk_id]" } else { "disk_id" }>
+                <Suspense>{move || Suspend::new(async move { disk_options(disks.await, false) })}</Suspense>
+            </select>
+        }
+    };
+    view! {
+        <section class="panel">
+            <h2>"Disk Content"</h2>
+            <p class="hint">"Write text at a byte offset of a disk, or read bytes back: a way to put known content on a server and find it in images made from it."</p>
+            <ActionForm action=write attr:class="stack-form" attr:novalidate=true>
+                <label for="write-disk">"Disk"</label>
+                {disk_select("write-disk")}
+                <label for="write-offset">"Offset (bytes)"</label>
+                <input id="write-offset" name="request[offset]" value="1048576" inputmode="numeric" autocomplete="off" />
+                {move || view! { <FieldError message=field_error(write.value().get(), "offset") /> }}
+                <label for="write-text">"Text"</label>
+                <input id="write-text" name="request[text]" autocomplete="off" />
+                {move || view! { <FieldError message=field_error(write.value().get(), "text").or_else(|| general_error(write.value().get())) /> }}
+                {move || matches!(write.value().get(), Some(Ok(()))).then(|| view! { <p class="hint" role="status">"Written."</p> })}
+                <div class="actions"><button type="submit" class="button">"Write"</button></div>
+            </ActionForm>
+            <ActionForm action=read attr:class="stack-form" attr:novalidate=true>
+                <label for="read-disk">"Disk"</label>
+                {disk_select("read-disk")}
+                <label for="read-offset">"Offset (bytes)"</label>
+                <input id="read-offset" name="offset" value="1048576" inputmode="numeric" autocomplete="off" />
+                <label for="read-length">"Length (bytes)"</label>
+                <input id="read-length" name="length" value="64" inputmode="numeric" autocomplete="off" />
+                {move || view! { <FieldError message=any_error(read.value().get()) /> }}
+                {move || match read.value().get() {
+                    Some(Ok(bytes)) => Some(view! {
+                        <p class="disk-bytes" data-testid="disk-text">{bytes.text.replace('\0', "·")}</p>
+                        <p class="disk-bytes">{bytes.hex}</p>
+                    }),
+                    _ => None,
+                }}
+                <div class="actions"><button type="submit" class="button">"Read"</button></div>
+            </ActionForm>
+        </section>
+    }
+}

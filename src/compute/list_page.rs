@@ -1,0 +1,166 @@
+//! The ECS list: status (live while servers change state), flavor, image, and the start,
+//! stop and delete operations.
+
+use super::{is_transitional, list_servers, status_label, DeleteServer, RunServerAction, ServerView};
+use crate::auth::SessionInfo;
+use crate::format::format_time;
+use crate::ui::{error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, ProgressBar, SessionResource, Shell, StatusBadge, Table};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// The actions a server row or the detail page can run.
+#[derive(Clone, Copy)]
+pub struct ServerOperations {
+    pub power: ServerAction<RunServerAction>,
+    pub delete: ServerAction<DeleteServer>,
+    pub confirm: RwSignal<Option<Confirmation>>,
+}
+
+impl ServerOperations {
+    pub fn new() -> Self {
+        ServerOperations { power: ServerAction::new(), delete: ServerAction::new(), confirm: RwSignal::new(None) }
+    }
+
+    /// Goes up whenever an operation finishes, to reload what shows the servers.
+    pub fn version(&self) -> (usize, usize) {
+        (self.power.version().get(), self.delete.version().get())
+    }
+
+    pub fn error(&self) -> Option<String> {
+        general_error(self.power.value().get()).or_else(|| general_error(self.delete.value().get()))
+    }
+
+    /// Start, Stop and Delete buttons for `server`.
+    pub fn buttons(self, server: &ServerView) -> impl IntoView {
+        let (id, name) = (server.id.clone(), server.name.clone());
+        let busy = is_transitional(&server.status);
+        let power = match server.status.as_str() {
+            "running" => Some(("stop", "Stop")),
+            "stopped" => Some(("start", "Start")),
+            _ => None,
+        };
+        let power_button = power.map(|(action, label)| {
+            let id = id.clone();
+            view! {
+                <button type="button" class="link-button" on:click=move |_| {
+                    self.power.dispatch(RunServerAction { id: id.clone(), action: action.to_string() });
+                }>{label}</button>
+            }
+        });
+        let delete_button = view! {
+            <button
+                type="button"
+                class="link-button danger"
+                disabled=busy
+                title=if busy { "Wait until the ECS is Running or Stopped." } else { "Delete this ECS" }
+                on:click=move |_| {
+                    let id = id.clone();
+                    self.confirm.set(Some(Confirmation {
+                        title: "Delete ECS".into(),
+                        message: format!(
+                            "Delete ECS \"{name}\" and its system disk? Its data disks are detached and kept as Available EVS disks."
+                        ),
+                        confirm_label: "Delete",
+                        on_confirm: Callback::new(move |_| {
+                            self.delete.dispatch(DeleteServer { id: id.clone(), delete_data_disks: false });
+                        }),
+                    }))
+                }
+            >
+                "Delete"
+            </button>
+        };
+        view! { {power_button} {delete_button} }
+    }
+}
+
+#[component]
+pub fn ServerListPage() -> impl IntoView {
+    let operations = ServerOperations::new();
+    let tick = use_polling(2);
+    let servers = Resource::new(move || (operations.version(), tick.get()), |_| list_servers());
+    let session = expect_context::<SessionResource>().0;
+    view! {
+        <Title text="ECSs — Elastic Cloud Server" />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match (session.await, servers.await) {
+                    (Ok(Some(info)), result) => list_view(info, result, operations).into_any(),
+                    _ => crate::app::SessionEnded().into_any(),
+                }
+            })}
+        </Transition>
+        {move || error_toast(operations.error())}
+        <ConfirmDialog request=operations.confirm />
+    }
+}
+
+fn list_view(info: SessionInfo, result: Result<Vec<ServerView>, crate::error::AppError>, operations: ServerOperations) -> impl IntoView {
+    let can_modify = info.role.can_modify_images();
+    let body = match result {
+        Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
+        Ok(servers) if servers.is_empty() => view! {
+            <p class="empty panel" data-testid="empty-result">
+                "No ECSs in this region yet. Create one from a public image, or from one of your private images."
+            </p>
+        }
+        .into_any(),
+        Ok(servers) => {
+            let rows = servers.into_iter().map(|server| server_row(server, can_modify, operations)).collect_view();
+            view! {
+                <Table headers=&["Name/ID", "Status", "Specifications", "Image", "Disks", "Created", "Operation"]>
+                    {rows}
+                </Table>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <Shell info crumb="ECSs".to_string()>
+            <div class="page-header">
+                <h1>"Elastic Cloud Servers"</h1>
+                <div class="header-actions">
+                    {can_modify.then(|| view! { <a class="button button-primary" href="/ecs/create">"Create ECS"</a> })}
+                </div>
+            </div>
+            <p class="page-intro">
+                "Servers of this region. Their disks are real disk files: an image created from an ECS holds its bytes."
+            </p>
+            {body}
+        </Shell>
+    }
+}
+
+fn server_row(server: ServerView, can_modify: bool, operations: ServerOperations) -> impl IntoView {
+    let href = format!("/ecs/{}", server.id);
+    let buttons = can_modify.then(|| operations.buttons(&server));
+    view! {
+        <tr data-testid="server-row">
+            <td class="name-cell">
+                <a class="image-name" href=href.clone()>{server.name.clone()}</a>
+                {server.temporary.then(|| view! { <span class="temporary-badge" title="Created from an ISO image to install an OS">"Temporary"</span> })}
+                <span class="image-id">{server.id.clone()}</span>
+            </td>
+            <td>
+                <StatusBadge status=server.status.clone() reason=server.status_reason.clone() label=status_label(&server.status).to_string() />
+                {server.progress.map(|percent| view! { <ProgressBar percent=percent /> })}
+            </td>
+            <td>
+                {server.flavor_summary.clone()}
+                <span class="image-id">{server.flavor.clone()}</span>
+            </td>
+            <td>
+                <a href=format!("/image/{}", server.image_id)>{server.image_name.clone()}</a>
+                <span class="image-id">{server.os_version.clone()}</span>
+            </td>
+            <td>{format!("System {} GB", server.system_disk_gb)} <span class="image-id">{format!("{} data disk(s)", server.data_disks)}</span></td>
+            <td class="time">{format_time(server.created_at)}</td>
+            <td>
+                <div class="operations">
+                    <a href=href>"Details"</a>
+                    {buttons}
+                </div>
+            </td>
+        </tr>
+    }
+}
