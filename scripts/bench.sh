@@ -26,3 +26,6 @@ mkdir -p bench/results
 
 step "engine: upload vs dd, import vs bare qemu-img, peak RSS (1 GiB and 4 GiB)"
 python3 bench/engine.py "$CARGO_TARGET_DIR/release/ims-console" target/site 1 4
+
+step "compute: image from a server and a server from that image (1 GiB and 4 GiB of data)"
+python3 bench/compute.py "$CARGO_TARGET_DIR/release/ims-console" target/site 1 4

@@ -276,7 +276,47 @@ pub async fn seed_demo_if_empty(db: &Db, storage: &Storage, work_dir: &Path, pas
         }
         transaction.commit().await?;
     }
+    seed_demo_servers(db).await?;
     tracing::info!("seeded demo accounts acme (alice, bob) and globex (carol)");
+    Ok(())
+}
+
+/// Two ECSs of acme in the first region, made from a public image by the normal path (their
+/// creation jobs run once the server starts).
+async fn seed_demo_servers(db: &Db) -> Result<(), sqlx::Error> {
+    use crate::compute::{store::create_servers, CreateServersRequest};
+    let region = REGIONS[0].id;
+    let (user_id, account_id): (String, String) =
+        sqlx::query_as("SELECT u.id, a.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.name = 'acme' AND u.name = 'alice'")
+            .fetch_one(db)
+            .await?;
+    let user = crate::auth::CurrentUser {
+        user_id,
+        user_name: "alice".into(),
+        role: Role::Admin,
+        account_id,
+        account_name: "acme".into(),
+        region: region.into(),
+        project_id: project_id(db, "acme", region).await?,
+    };
+    let image_id: String = sqlx::query_scalar(
+        "SELECT id FROM images WHERE imagetype = 'gold' AND region = $1 AND platform = 'Ubuntu' AND architecture = 'x86' \
+         AND hw_firmware_type = 'bios' ORDER BY name DESC LIMIT 1",
+    )
+    .bind(region)
+    .fetch_one(db)
+    .await?;
+    for (name, flavor, data_disks) in [("acme-web-01", "s6.large.2", ""), ("acme-db-01", "c6.xlarge.2", "100")] {
+        let request = CreateServersRequest {
+            name: name.into(),
+            image_id: image_id.clone(),
+            flavor: flavor.into(),
+            data_disks: data_disks.into(),
+            ..Default::default()
+        };
+        let valid = request.validate().map_err(|errors| sqlx::Error::Protocol(format!("demo server: {errors:?}")))?;
+        create_servers(db, &user, &request, &valid).await.map_err(|error| sqlx::Error::Protocol(format!("demo server: {error}")))?;
+    }
     Ok(())
 }
 

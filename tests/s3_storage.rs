@@ -99,3 +99,36 @@ async fn import_and_export_work_with_an_s3_object_store() {
     server.stop().await;
     database.drop_database().await;
 }
+
+/// Server disks live in S3 too: bytes written into a server's disk reach the image made from
+/// it and the server made from that image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_disks_and_images_from_them_work_on_s3() {
+    use common::compute::*;
+    let bucket = new_bucket().await;
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let endpoint = endpoint();
+    let server = TestServer::start_with(database.config(&[
+        ("IMS_OBJECT_STORE", "s3"),
+        ("IMS_S3_ENDPOINT", endpoint.as_str()),
+        ("IMS_S3_BUCKET", bucket.as_str()),
+        ("IMS_S3_ACCESS_KEY_ID", "test"),
+        ("IMS_S3_SECRET_ACCESS_KEY", "test"),
+    ]))
+    .await;
+    let carol = server.login_as("globex", "carol").await;
+    let ubuntu = public_image(&server, &carol, "x86", "bios").await;
+    let web = create_server(&server, &carol, &server_form("s3-web", ubuntu["id"].as_str().unwrap(), "s6.small.1", "10")).await;
+    let (_, detail) = server.call(&carol, "get_server", &[("id", &web)]).await;
+    let (system, data) = (disk_id(&detail, "system", 0), disk_id(&detail, "data", 0));
+    write(&server, &carol, &system, 3 * MIB, "on S3").await;
+    write(&server, &carol, &data, MIB, "data on S3").await;
+    let whole = captured_image(&server, &carol, &web, "full_ecs", "", "s3-whole").await;
+    let copy = create_server(&server, &carol, &server_form("s3-copy", whole["id"].as_str().unwrap(), "s6.small.1", "")).await;
+    let (_, detail) = server.call(&carol, "get_server", &[("id", &copy)]).await;
+    assert_eq!(read(&server, &carol, &disk_id(&detail, "system", 0), 3 * MIB, 5).await, "on S3");
+    assert_eq!(read(&server, &carol, &disk_id(&detail, "data", 0), MIB, 10).await, "data on S3");
+    assert!(server.work_leftovers().is_empty(), "{:?}", server.work_leftovers());
+    server.stop().await;
+    database.drop_database().await;
+}

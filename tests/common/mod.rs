@@ -11,6 +11,8 @@ use sqlx::{AnyConnection, Connection, Executor};
 use std::path::PathBuf;
 use tokio::sync::oneshot;
 
+pub mod compute;
+
 pub const PASSWORD: &str = "test-password-1";
 const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
