@@ -8,7 +8,6 @@ on a server's system disk (1 GiB and 4 GiB of random bytes written into its qcow
 Writes bench/results/compute.md.
 Usage: bench/compute.py SERVER_BINARY SITE_ROOT [SIZES_GIB...]"""
 
-import http.cookiejar
 import json
 import os
 import sqlite3
@@ -17,10 +16,9 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine import PASSWORD, peak_rss_kib, post_form, post_form_raw, wait_active, wait_up  # noqa: E402
+from engine import PASSWORD, peak_rss_kib, post_form, post_form_raw, start_server, wait_active, wait_up  # noqa: E402
 
 
 def call(opener, base, function, fields):
@@ -50,13 +48,7 @@ def main():
     binary, site_root = sys.argv[1], sys.argv[2]
     sizes = [int(size) for size in sys.argv[3:]] or [1, 4]
     work = tempfile.mkdtemp(prefix="ims-bench-compute-", dir="/var/tmp")
-    port = 3932
-    base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, IMS_DATA_DIR=f"{work}/data", IMS_DEMO_PASSWORD=PASSWORD,
-               LEPTOS_SITE_ADDR=f"127.0.0.1:{port}", LEPTOS_SITE_ROOT=site_root, RUST_LOG="warn")
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen([binary], env=env)
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    server, base, opener = start_server(binary, site_root, work, 3932)
     rows = []
     try:
         wait_up(base)

@@ -24,13 +24,7 @@ def main():
     binary, site_root = sys.argv[1], sys.argv[2]
     sizes = [int(size) for size in sys.argv[3:]] or [1, 4]
     work = tempfile.mkdtemp(prefix="ims-bench-", dir="/var/tmp")
-    port = 3931
-    base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, IMS_DATA_DIR=f"{work}/data", IMS_DEMO_PASSWORD=PASSWORD,
-               LEPTOS_SITE_ADDR=f"127.0.0.1:{port}", LEPTOS_SITE_ROOT=site_root, RUST_LOG="warn")
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen([binary], env=env)
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    server, base, opener = start_server(binary, site_root, work, 3931)
     try:
         wait_up(base)
         post_form(opener, f"{base}/auth/login", {"account": "acme", "user": "alice", "password": PASSWORD})
@@ -76,6 +70,16 @@ def main():
     os.makedirs(results, exist_ok=True)
     with open(os.path.join(results, "engine.md"), "w") as out:
         out.write(report)
+
+
+def start_server(binary, site_root, work, port):
+    """The release server on a fresh embedded store in `work`, and a cookie-keeping client."""
+    env = dict(os.environ, IMS_DATA_DIR=f"{work}/data", IMS_DEMO_PASSWORD=PASSWORD,
+               LEPTOS_SITE_ADDR=f"127.0.0.1:{port}", LEPTOS_SITE_ROOT=site_root, RUST_LOG="warn")
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen([binary], env=env)
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    return server, f"http://127.0.0.1:{port}", opener
 
 
 def wait_up(base):

@@ -20,6 +20,22 @@ async fn new_bucket() -> String {
     name
 }
 
+/// A console server on SQLite whose object store is a new bucket of the S3 service.
+async fn server_on_s3() -> (TestDatabase, TestServer) {
+    let bucket = new_bucket().await;
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let endpoint = endpoint();
+    let server = TestServer::start_with(database.config(&[
+        ("IMS_OBJECT_STORE", "s3"),
+        ("IMS_S3_ENDPOINT", endpoint.as_str()),
+        ("IMS_S3_BUCKET", bucket.as_str()),
+        ("IMS_S3_ACCESS_KEY_ID", "test"),
+        ("IMS_S3_SECRET_ACCESS_KEY", "test"),
+    ]))
+    .await;
+    (database, server)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storage_streams_composes_and_deletes_on_s3() {
     let bucket = new_bucket().await;
@@ -60,17 +76,7 @@ async fn storage_streams_composes_and_deletes_on_s3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_and_export_work_with_an_s3_object_store() {
-    let bucket = new_bucket().await;
-    let database = TestDatabase::create(Backend::Sqlite).await;
-    let endpoint = endpoint();
-    let server = TestServer::start_with(database.config(&[
-        ("IMS_OBJECT_STORE", "s3"),
-        ("IMS_S3_ENDPOINT", endpoint.as_str()),
-        ("IMS_S3_BUCKET", bucket.as_str()),
-        ("IMS_S3_ACCESS_KEY_ID", "test"),
-        ("IMS_S3_SECRET_ACCESS_KEY", "test"),
-    ]))
-    .await;
+    let (database, server) = server_on_s3().await;
     let folder = database.folder.join("files");
     let (raw, qcow2) = disk_files(&folder, 12);
     let alice = server.login_as("acme", "alice").await;
@@ -105,17 +111,7 @@ async fn import_and_export_work_with_an_s3_object_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_disks_and_images_from_them_work_on_s3() {
     use common::compute::*;
-    let bucket = new_bucket().await;
-    let database = TestDatabase::create(Backend::Sqlite).await;
-    let endpoint = endpoint();
-    let server = TestServer::start_with(database.config(&[
-        ("IMS_OBJECT_STORE", "s3"),
-        ("IMS_S3_ENDPOINT", endpoint.as_str()),
-        ("IMS_S3_BUCKET", bucket.as_str()),
-        ("IMS_S3_ACCESS_KEY_ID", "test"),
-        ("IMS_S3_SECRET_ACCESS_KEY", "test"),
-    ]))
-    .await;
+    let (database, server) = server_on_s3().await;
     let carol = server.login_as("globex", "carol").await;
     let ubuntu = public_image(&server, &carol, "x86", "bios").await;
     let web = create_server(&server, &carol, &server_form("s3-web", ubuntu["id"].as_str().unwrap(), "s6.small.1", "10")).await;

@@ -191,11 +191,16 @@ pub async fn pending_work(db: &Db, resource_id: &str) -> Result<Option<String>, 
     Ok(pending_jobs(db, resource_id).await?.into_iter().next())
 }
 
-fn busy(what: &str, job_type: &str) -> AppError {
-    conflict(format!(
-        "{what} has work in progress ({}); wait until it finishes.",
-        crate::jobs::job_type_label(job_type).to_lowercase()
-    ))
+/// Refuses to touch a server while a job works on it (creating an image from it, say).
+async fn require_no_work(db: &Db, server: &ServerRow) -> Result<(), AppError> {
+    match pending_work(db, &server.id).await? {
+        Some(job_type) => Err(conflict(format!(
+            "ECS '{}' has work in progress ({}); wait until it finishes.",
+            server.name,
+            crate::jobs::job_type_label(&job_type).to_lowercase()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// An image the caller may use, with what the rules and the jobs need.
@@ -492,9 +497,7 @@ pub async fn change_os(db: &Db, user: &CurrentUser, id: &str, image_id: &str) ->
             status_label(&server.status)
         )));
     }
-    if let Some(job_type) = pending_work(db, id).await? {
-        return Err(busy(&format!("ECS '{}'", server.name), &job_type));
-    }
+    require_no_work(db, &server).await?;
     let image = source_image(db, user, image_id).await?;
     let disks = server_disks(db, id).await?;
     let system = disks
@@ -545,9 +548,7 @@ pub async fn delete_server(db: &Db, storage: &Storage, user: &CurrentUser, id: &
             status_label(&server.status)
         )));
     }
-    if let Some(job_type) = pending_work(db, id).await? {
-        return Err(busy(&format!("ECS '{}'", server.name), &job_type));
-    }
+    require_no_work(db, &server).await?;
     let disks = server_disks(db, id).await?;
     let (removed, kept): (Vec<DiskRow>, Vec<DiskRow>) =
         disks.into_iter().partition(|disk| disk.role == "system" || delete_data_disks);
@@ -627,9 +628,7 @@ pub async fn detach_disk(db: &Db, user: &CurrentUser, disk_id: &str) -> Result<(
     if !matches!(server.status.as_str(), "running" | "stopped") {
         return Err(conflict(format!("ECS '{}' is {}; wait before detaching its disks.", server.name, status_label(&server.status))));
     }
-    if let Some(job_type) = pending_work(db, &server.id).await? {
-        return Err(busy(&format!("ECS '{}'", server.name), &job_type));
-    }
+    require_no_work(db, &server).await?;
     sqlx::query("UPDATE disks SET status = 'available', server_id = '', device = '', updated_at = $1 WHERE id = $2 AND status = 'in_use'")
         .bind(now_ms())
         .bind(disk_id)

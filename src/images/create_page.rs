@@ -51,6 +51,10 @@ pub fn CreateImagePage() -> impl IntoView {
                             <a class="back-link" href="/images/private">"‹ Private Images"</a>
                             <h1>"Create Image from an Image File"</h1>
                         </div>
+                        <p class="page-intro">
+                            "To create a system disk, full-ECS or data disk image from a server instead, open the ECS in "
+                            <a href="/ecs">"Elastic Cloud Servers"</a>" and use Create Image there."
+                        </p>
                         {move || general_error(create.value().get()).map(|message| view! { <ErrorBanner message /> })}
                         <ActionForm action=create attr:class="panel form-grid" attr:novalidate=true>
                             <h2>"Image File"</h2>

@@ -135,7 +135,7 @@ fn image_view(image: ImageDetail) -> impl IntoView {
         let disks = image.data_disks_gb.iter().map(|gb| format!("{gb} GB")).collect::<Vec<_>>().join(", ");
         fields.push(("Data Disks", if disks.is_empty() { "None".to_string() } else { disks }));
     }
-    let use_link = (image.status == "active").then(|| match image.kind.as_str() {
+    let use_link = (image.status == "active" && image.has_file).then(|| match image.kind.as_str() {
         "data" => view! { <a class="button" href=format!("/disks?image={}", image.id)>"Create Disk"</a> }.into_any(),
         _ => view! { <a class="button button-primary" href=format!("/ecs/create?image={}", image.id)>"Apply for ECS"</a> }.into_any(),
     });

@@ -287,7 +287,7 @@ pub fn delete_message(name: &str, servers_created: i64) -> String {
 
 /// "Apply for ECS" for images that boot servers, "Create Disk" for data disk images.
 fn use_link(image: &ImageSummary) -> Option<impl IntoView> {
-    if image.status != "active" {
+    if image.status != "active" || !image.has_file {
         return None;
     }
     let (href, label) = match image.kind.as_str() {
@@ -359,5 +359,18 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Del
                 </div>
             </td>
         </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delete_message;
+
+    #[test]
+    fn deleting_a_used_image_says_what_happens_to_its_servers() {
+        assert_eq!(delete_message("base", 0), "Delete image \"base\"? This cannot be undone.");
+        assert!(delete_message("base", 1).starts_with("1 ECS was created from image \"base\"."));
+        assert!(delete_message("base", 3).contains("3 ECSs were created"));
+        assert!(delete_message("base", 3).contains("can no longer be reinstalled"));
     }
 }

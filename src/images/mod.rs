@@ -73,6 +73,8 @@ pub struct ImageSummary {
     pub progress: Option<f64>,
     /// Servers created from the image so far.
     pub servers_created: i64,
+    /// Whether an image file is stored (servers and disks can be made from it).
+    pub has_file: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -144,6 +146,7 @@ pub struct ImageDetail {
     pub last_used_at: Option<i64>,
     /// Sizes in GB of a full-ECS image's data disks.
     pub data_disks_gb: Vec<i64>,
+    pub has_file: bool,
 }
 
 /// One page of the images the caller may see in the selected region.

@@ -134,6 +134,7 @@ struct SummaryRow {
     owner: String,
     progress: Option<f64>,
     servers_created: i64,
+    has_file: i64,
 }
 
 impl SummaryRow {
@@ -159,6 +160,7 @@ impl SummaryRow {
             protected: self.protected != 0,
             progress: self.progress,
             servers_created: self.servers_created,
+            has_file: self.has_file != 0,
         }
     }
 }
@@ -166,6 +168,7 @@ impl SummaryRow {
 const SUMMARY_COLUMNS: &str = "i.id, i.name, i.status, i.status_reason, i.os_type, i.os_version, i.platform, \
     i.image_kind, i.disk_format, i.image_size, i.min_disk, i.min_ram, i.architecture, i.hw_firmware_type, \
     i.created_at, i.cmk_id, i.protected, i.owner, i.servers_created, \
+    CAST(CASE WHEN i.file_location = '' THEN 0 ELSE 1 END AS BIGINT) AS has_file, \
     (SELECT MAX(j.percent) FROM jobs j WHERE j.image_id = i.id AND j.status IN ('INIT', 'RUNNING')) AS progress";
 
 pub async fn list_images(db: &Db, user: &CurrentUser, query: &ValidQuery) -> Result<ImagePage, AppError> {
@@ -245,6 +248,7 @@ struct ImageRow {
     active_at: Option<i64>,
     servers_created: i64,
     last_used_at: Option<i64>,
+    file_location: String,
 }
 
 /// Images the caller may see: `$2` is their region, `$3` their project.
@@ -322,6 +326,7 @@ pub async fn get_image(db: &Db, user: &CurrentUser, id: &str) -> Result<ImageDet
         servers_created: row.servers_created,
         last_used_at: row.last_used_at,
         data_disks_gb,
+        has_file: !row.file_location.is_empty(),
         tags: tags.into_iter().map(|(key, value)| ImageTag { key, value }).collect(),
     })
 }

@@ -24,6 +24,8 @@ pub struct JobView {
     pub image_id: String,
     pub image_name: String,
     pub target: String,
+    /// The ECS a compute job works on, if any.
+    pub server_id: String,
     pub created_at: i64,
     pub finished_at: Option<i64>,
 }
@@ -60,6 +62,7 @@ impl From<queue::JobRow> for JobView {
             image_id: text("image_id"),
             image_name: text("image_name"),
             target: text("target"),
+            server_id: text("server_id"),
             id: row.id,
             job_type: row.job_type,
             status: row.status,

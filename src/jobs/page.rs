@@ -65,7 +65,11 @@ fn job_row(job: JobView, can_cancel: bool, cancel: ServerAction<CancelJob>) -> i
     } else {
         job.image_name.clone()
     };
-    let image_href = (!job.image_id.is_empty()).then(|| format!("/image/{}", job.image_id));
+    let image_href = if !job.image_id.is_empty() {
+        Some(format!("/image/{}", job.image_id))
+    } else {
+        (!job.server_id.is_empty()).then(|| format!("/ecs/{}", job.server_id))
+    };
     let cancel_button = (can_cancel && !job.is_finished()).then(|| {
         let id = job.id.clone();
         view! {
