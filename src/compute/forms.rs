@@ -58,13 +58,18 @@ fn any_error<T: Clone + Send + Sync + 'static>(result: Option<Result<T, crate::e
     }
 }
 
-fn disk_options(disks: Vec<DiskView>, only_data: bool) -> impl IntoView {
+/// The options of a disk chooser. The options are rebuilt when the disks reload, so the
+/// user's choice lives in `chosen` (empty: the first option) and is selected again each time.
+fn disk_options(disks: Vec<DiskView>, only_data: bool, chosen: RwSignal<String>) -> impl IntoView {
     disks
         .into_iter()
         .filter(|disk| !only_data || disk.role == "data")
-        .map(|disk| {
+        .enumerate()
+        .map(|(index, disk)| {
             let label = format!("{} ({}, {} GB, {})", disk.name, disk.device, disk.size_gb, if disk.role == "system" { "system" } else { "data" });
-            view! { <option value=disk.id>{label}</option> }
+            let id = disk.id.clone();
+            let selected = move || chosen.with(|chosen| if chosen.is_empty() { index == 0 } else { *chosen == id });
+            view! { <option value=disk.id selected=selected>{label}</option> }
         })
         .collect_view()
 }
@@ -73,6 +78,7 @@ fn disk_options(disks: Vec<DiskView>, only_data: bool) -> impl IntoView {
 pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
     let disks = forms.disks(server_id);
     let kind = RwSignal::new("system".to_string());
+    let chosen = RwSignal::new(String::new());
     let capture = forms.capture;
     let error = move |field: &'static str| move || view! { <FieldError message=field_error(capture.value().get(), field) /> };
     view! {
@@ -106,9 +112,8 @@ pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoVie
                 </p>
                 <div hidden=move || kind.get() != "data">
                     <label for="capture-disk">"Data disk"</label>
-                    <select id="capture-disk" name="request[disk_id]">
-                        <option value="">"Choose a data disk"</option>
-                        <Suspense>{move || Suspend::new(async move { disk_options(disks.await, true) })}</Suspense>
+                    <select id="capture-disk" name="request[disk_id]" on:change=move |event| chosen.set(event_target_value(&event))>
+                        <Suspense>{move || Suspend::new(async move { disk_options(disks.await, true, chosen) })}</Suspense>
                     </select>
                     {error("disk_id")}
                 </div>
@@ -200,9 +205,14 @@ pub fn DiskContentPanel(server_id: Memo<String>, forms: ServerForms) -> impl Int
     let disks = forms.disks(server_id);
     let (write, read) = (forms.write, forms.read);
     let disk_select = move |id: &'static str| {
+        let chosen = RwSignal::new(String::new());
         view! {
-            <select id=id name=if id == "write-disk" { "request[disk_id]" } else { "disk_id" }>
-                <Suspense>{move || Suspend::new(async move { disk_options(disks.await, false) })}</Suspense>
+            <select
+                id=id
+                name=if id == "write-disk" { "request[disk_id]" } else { "disk_id" }
+                on:change=move |event| chosen.set(event_target_value(&event))
+            >
+                <Suspense>{move || Suspend::new(async move { disk_options(disks.await, false, chosen) })}</Suspense>
             </select>
         }
     };
