@@ -64,10 +64,13 @@ def main():
                 key = db.execute("SELECT object_key FROM disks WHERE id = ?", (system["id"],)).fetchone()[0]
             disk_file = f"{work}/data/objects/{key}"
             random_file = f"{work}/random.raw"
-            subprocess.run(["dd", "if=/dev/urandom", f"of={random_file}", "bs=8M", f"count={gib * 128}", "status=none"], check=True)
-            # Random bytes at 16 MiB onwards, written into the server's qcow2 disk.
-            subprocess.run(["qemu-io", "-f", "qcow2", "-c", f"write -s {random_file} {16 << 20} {gib << 30}", disk_file],
-                           check=True, capture_output=True)
+            subprocess.run(["dd", "if=/dev/urandom", f"of={random_file}", "bs=8M", "count=128", "status=none"], check=True)
+            # Random bytes from 16 MiB on, written into the server's qcow2 disk 1 GiB at a time
+            # (qemu-io's largest request); qcow2 stores each copy, so the data is `gib` GiB.
+            for index in range(gib):
+                offset = (16 << 20) + (index << 30)
+                subprocess.run(["qemu-io", "-f", "qcow2", "-c", f"write -s {random_file} {offset} {1 << 30}", disk_file],
+                               check=True, capture_output=True)
             os.remove(random_file)
 
             started = time.monotonic()

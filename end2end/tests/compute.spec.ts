@@ -121,6 +121,103 @@ test('an ECS from a public image, an image from the ECS, and an ECS from that im
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
 });
 
+async function createServer(page: Page, name: string, image: { label?: string }, dataDisks = '') {
+  await page.goto('/ecs/create');
+  await interactive(page);
+  if (image.label) {
+    await page.getByLabel('Image', { exact: true }).selectOption({ label: image.label });
+  }
+  await page.getByLabel('Flavor').selectOption('s6.small.1');
+  await page.getByLabel('Data disks (GB)').fill(dataDisks);
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByRole('button', { name: 'Create ECS' }).click();
+  await expect(page).toHaveURL(/\/ecs$/);
+  await expect(serverRow(page, name)).toContainText('Running', { timeout: 60_000 });
+  await serverRow(page, name).getByRole('link', { name }).click();
+  await expect(page.getByTestId('server-name')).toHaveText(name);
+  await interactive(page);
+}
+
+async function publicUbuntu(page: Page): Promise<string> {
+  await page.goto('/ecs/create');
+  const labels = await page.locator('#server-image optgroup[label="Public images"] option').allInnerTexts();
+  return labels.find((label) => label.startsWith('Ubuntu') && !label.includes('('))!;
+}
+
+test('data disk and full-ECS images, a disk and an ECS from them, and a change of OS', async ({ page }) => {
+  test.setTimeout(240_000);
+  const suffix = Date.now().toString(36);
+  const [source, dataImage, wholeImage, restored, clone] =
+    [`e2e-src-${suffix}`, `e2e-data-${suffix}`, `e2e-whole-${suffix}`, `e2e-restored-${suffix}`, `e2e-clone-${suffix}`];
+  await loginOk(page, 'globex', 'carol');
+  const ubuntu = await publicUbuntu(page);
+  await createServer(page, source, { label: ubuntu }, '10');
+
+  // Known bytes on the data disk, then a data disk image and a full-ECS image.
+  const content = page.locator('section', { has: page.getByRole('heading', { name: 'Disk Content' }) });
+  await content.locator('#write-disk').selectOption({ label: `${source}-data-1 (/dev/vdb, 10 GB, data)` });
+  await content.getByLabel('Text').fill(`data of ${source}`);
+  await content.getByRole('button', { name: 'Write' }).click();
+  await expect(content.getByText('Written.')).toBeVisible();
+  const capture = page.locator('section', { has: page.getByRole('heading', { name: 'Create Image' }) });
+  await capture.getByLabel('Image type').selectOption('data');
+  await capture.getByLabel('Data disk').selectOption({ label: `${source}-data-1 (/dev/vdb, 10 GB, data)` });
+  await capture.getByLabel('Name').fill(dataImage);
+  await capture.getByRole('button', { name: 'Create Image' }).click();
+  await expect(capture.getByText('Image creation started')).toBeVisible();
+  await capture.getByLabel('Image type').selectOption('full_ecs');
+  await capture.getByLabel('Name').fill(wholeImage);
+  await capture.getByRole('button', { name: 'Create Image' }).click();
+  await expect(capture.getByText('Image creation started')).toBeVisible();
+
+  // An EVS disk from the data disk image, with the bytes.
+  await page.goto('/images/private');
+  const dataRow = page.getByTestId('image-row').filter({ hasText: dataImage });
+  await eventually(page, async () => {
+    await expect(dataRow.getByRole('link', { name: 'Create Disk' })).toBeVisible();
+  });
+  await dataRow.getByRole('link', { name: 'Create Disk' }).click();
+  await interactive(page);
+  await expect(page.getByLabel('Data source')).toHaveValue(/.+/);
+  await page.getByLabel('Name').fill(restored);
+  await page.getByRole('button', { name: 'Create Disk' }).click();
+  await expect(page.getByTestId('evs-row').filter({ hasText: restored })).toContainText('Available', { timeout: 60_000 });
+
+  // An ECS from the full-ECS image gets the data disk back, bytes included.
+  await page.goto('/images/private');
+  const wholeRow = page.getByTestId('image-row').filter({ hasText: wholeImage });
+  await eventually(page, async () => {
+    await expect(wholeRow).toContainText('Normal');
+  });
+  await wholeRow.getByRole('link', { name: 'Apply for ECS' }).click();
+  await interactive(page);
+  await expect(page.getByLabel('Image', { exact: true })).toHaveValue(/.+/);
+  await page.getByLabel('Flavor').selectOption('s6.small.1');
+  await page.getByLabel('Name', { exact: true }).fill(clone);
+  await page.getByRole('button', { name: 'Create ECS' }).click();
+  await expect(serverRow(page, clone)).toContainText('Running', { timeout: 60_000 });
+  await serverRow(page, clone).getByRole('link', { name: clone }).click();
+  await expect(page.getByTestId('server-name')).toHaveText(clone);
+  await interactive(page);
+  await expect(page.getByTestId('disk-row')).toHaveCount(2);
+  const cloneContent = page.locator('section', { has: page.getByRole('heading', { name: 'Disk Content' }) });
+  await cloneContent.locator('#read-disk').selectOption({ label: `${clone}-data-1 (/dev/vdb, 10 GB, data)` });
+  await cloneContent.getByRole('button', { name: 'Read' }).click();
+  await expect(cloneContent.getByTestId('disk-text')).toContainText(`data of ${source}`);
+
+  // Change its OS to the public image: refused while running, done once stopped.
+  const changeOs = page.locator('section', { has: page.getByRole('heading', { name: 'Change OS' }) });
+  await changeOs.getByLabel('Image').selectOption({ label: `${ubuntu} (Public)` });
+  await changeOs.getByRole('button', { name: 'Change OS' }).click();
+  await expect(changeOs.locator('.field-error')).toContainText('Stop it before changing its OS');
+  await page.locator('.header-actions').getByRole('button', { name: 'Stop' }).click();
+  await expect(page.locator('.page-header .status')).toContainText('Stopped', { timeout: 30_000 });
+  await changeOs.getByRole('button', { name: 'Change OS' }).click();
+  await expect(page.locator('.page-header .status')).toContainText('Running', { timeout: 60_000 });
+  await expect(page.locator('.attribute', { hasText: 'Image' }).first()).toContainText(ubuntu);
+  await expect(page.getByTestId('disk-row')).toHaveCount(2);
+});
+
 test('@readonly a viewer sees ECSs and their disks without operations', async ({ page }) => {
   await loginOk(page, 'acme', 'bob');
   await page.goto('/ecs');
