@@ -44,7 +44,13 @@ pub async fn build_disk(
     cancel: Arc<AtomicBool>,
 ) -> Result<(), JobFailure> {
     tokio::fs::create_dir_all(scratch).await.map_err(|e| JobFailure::internal("work folder", e))?;
-    let target = scratch.join(format!("{}.qcow2", fill.disk_id));
+    // With a folder store qemu-img writes the disk in place (the disk is still Creating, so
+    // nothing reads it yet); with S3 it is made in the work folder and uploaded.
+    let in_place = storage.local_path(&fill.object_key);
+    let target = in_place.clone().unwrap_or_else(|| scratch.join(format!("{}.qcow2", fill.disk_id)));
+    if let Some(folder) = target.parent() {
+        tokio::fs::create_dir_all(folder).await.map_err(|e| JobFailure::internal("disk folder", e))?;
+    }
     let _ = tokio::fs::remove_file(&target).await;
     let size = fill.size_gb as u64 * GIB;
     if fill.source_key.is_empty() {
@@ -64,8 +70,10 @@ pub async fn build_disk(
             Err(error) => return Err(JobFailure::new("ECS.0203", format!("The disk could not be made from the image: {error}."))),
         }
     }
-    storage.upload_file(&target, &fill.object_key).await.map_err(|e| JobFailure::internal("disk upload", e))?;
-    let _ = tokio::fs::remove_file(&target).await;
+    if in_place.is_none() {
+        storage.upload_file(&target, &fill.object_key).await.map_err(|e| JobFailure::internal("disk upload", e))?;
+        let _ = tokio::fs::remove_file(&target).await;
+    }
     Ok(())
 }
 
