@@ -26,6 +26,18 @@ async fn content_travels_between_servers_and_images(server: TestServer) -> TestS
     let (_, boot) = server.call(&carol, "read_disk", &[("disk_id", &web_system), ("offset", "510"), ("length", "2")]).await;
     assert_eq!(boot["hex"], "55aa");
 
+    // The public image's filesystem is on the disk; a file written into it travels with the image.
+    let (status, release) = read_file(&server, &carol, &web_system, "/etc/os-release").await;
+    assert_eq!(status, StatusCode::OK, "{release}");
+    let os_name = ubuntu["name"].as_str().unwrap();
+    assert!(release.as_str().unwrap().contains(&format!("PRETTY_NAME=\"{os_name}\"")), "{release} names {os_name}");
+    let (status, body) = write_file(&server, &carol, &web_system, "/srv/app/motd", "hello from web").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = read_file(&server, &carol, &web_data, "/etc/os-release").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a blank data disk has no filesystem");
+    assert!(body.to_string().contains("no ext2/3/4 filesystem"), "{body}");
+    let (status, body) = write_file(&server, &carol, &web_system, "/etc/../shadow", "x").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     write(&server, &carol, &web_system, 5 * MIB, "written into web's system disk").await;
     write(&server, &carol, &web_data, MIB, "written into web's data disk").await;
     assert_eq!(read(&server, &carol, &web_data, MIB, 28).await, "written into web's data disk");
@@ -46,6 +58,7 @@ async fn content_travels_between_servers_and_images(server: TestServer) -> TestS
     let (_, copy_detail) = server.call(&carol, "get_server", &[("id", &copy)]).await;
     let copy_system = disk_id(&copy_detail, "system", 0);
     assert_eq!(read(&server, &carol, &copy_system, 5 * MIB, 30).await, "written into web's system disk");
+    assert_eq!(read_file(&server, &carol, &copy_system, "/srv/app/motd").await.1, "hello from web");
     let (_, used) = server.call(&carol, "get_image", &[("id", &image_id)]).await;
     assert_eq!(used["servers_created"], 1);
     assert!(used["last_used_at"].as_i64().is_some());
@@ -100,6 +113,30 @@ async fn content_travels_between_servers_and_images(server: TestServer) -> TestS
     assert_eq!((kept["status"].as_str(), kept["server_id"].as_str()), (Some("available"), Some("")));
     assert!(disks.as_array().unwrap().iter().all(|disk| disk["id"] != web_system), "the system disk went with the server");
     assert_eq!(server.call(&carol, "get_server", &[("id", &web)]).await.0, StatusCode::NOT_FOUND);
+
+    // The kept disk can be attached elsewhere, detached, and deleted with its file.
+    assert_eq!(server.call(&carol, "attach_disk", &[("server_id", &copy), ("disk_id", &web_data)]).await.0, StatusCode::OK);
+    let (_, copy_detail) = server.call(&carol, "get_server", &[("id", &copy)]).await;
+    assert_eq!(disk_id(&copy_detail, "data", 0), web_data);
+    assert_eq!(read(&server, &carol, &web_data, MIB, 28).await, "written into web's data disk");
+    let (status, body) = server.call(&carol, "detach_disk", &[("disk_id", &copy_system)]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a system disk stays: {body}");
+    assert_eq!(server.call(&carol, "detach_disk", &[("disk_id", &web_data)]).await.0, StatusCode::OK);
+    let key: String = sqlx::query_scalar("SELECT object_key FROM disks WHERE id = $1").bind(&web_data).fetch_one(&server.state.db).await.unwrap();
+    assert!(server.state.storage.local_path(&key).unwrap().exists());
+    assert_eq!(server.call(&carol, "delete_disk", &[("id", &web_data)]).await.0, StatusCode::OK);
+    assert!(!server.state.storage.local_path(&key).unwrap().exists(), "the disk's file went with it");
+
+    // Deleting a server with its data disks removes them too.
+    let (_, clone_detail) = server.call(&carol, "get_server", &[("id", &clone)]).await;
+    let clone_data_key: String =
+        sqlx::query_scalar("SELECT object_key FROM disks WHERE id = $1").bind(&clone_data).fetch_one(&server.state.db).await.unwrap();
+    assert_eq!(clone_detail["disks"].as_array().unwrap().len(), 2);
+    let (status, body) = server.call(&carol, "delete_server", &[("id", &clone), ("delete_data_disks", "true")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, disks) = server.call(&carol, "list_disks", &[]).await;
+    assert!(disks.as_array().unwrap().iter().all(|disk| disk["id"] != clone_data.as_str() && disk["id"] != clone_system.as_str()));
+    assert!(!server.state.storage.local_path(&clone_data_key).unwrap().exists());
     assert!(server.work_leftovers().is_empty(), "{:?}", server.work_leftovers());
     server
 }

@@ -119,11 +119,13 @@ async fn server_disks_and_images_from_them_work_on_s3() {
     let (system, data) = (disk_id(&detail, "system", 0), disk_id(&detail, "data", 0));
     write(&server, &carol, &system, 3 * MIB, "on S3").await;
     write(&server, &carol, &data, MIB, "data on S3").await;
+    assert_eq!(write_file(&server, &carol, &system, "/etc/motd", "file on S3").await.0, StatusCode::OK);
     let whole = captured_image(&server, &carol, &web, "full_ecs", "", "s3-whole").await;
     let copy = create_server(&server, &carol, &server_form("s3-copy", whole["id"].as_str().unwrap(), "s6.small.1", "")).await;
     let (_, detail) = server.call(&carol, "get_server", &[("id", &copy)]).await;
     assert_eq!(read(&server, &carol, &disk_id(&detail, "system", 0), 3 * MIB, 5).await, "on S3");
     assert_eq!(read(&server, &carol, &disk_id(&detail, "data", 0), MIB, 10).await, "data on S3");
+    assert_eq!(read_file(&server, &carol, &disk_id(&detail, "system", 0), "/etc/motd").await.1, "file on S3");
     assert!(server.work_leftovers().is_empty(), "{:?}", server.work_leftovers());
     server.stop().await;
     database.drop_database().await;

@@ -57,6 +57,10 @@ test('an ECS from a public image, an image from the ECS, and an ECS from that im
   await interactive(page);
   await expect(page.getByTestId('disk-row')).toHaveCount(2);
   await writeAndRead(page, marker, marker);
+  const files = page.locator('section', { has: page.getByRole('heading', { name: 'Files' }) });
+  await files.getByLabel('Contents').fill(`motd of ${web}`);
+  await files.getByRole('button', { name: 'Write File' }).click();
+  await expect(files.getByText('File written.')).toBeVisible();
   const capture = page.locator('section', { has: page.getByRole('heading', { name: 'Create Image' }) });
   await capture.getByLabel('Name').fill(imageName);
   await capture.getByRole('button', { name: 'Create Image' }).click();
@@ -87,6 +91,10 @@ test('an ECS from a public image, an image from the ECS, and an ECS from that im
   await expect(page.getByTestId('server-name')).toHaveText(copy);
   await interactive(page);
   await writeAndRead(page, null, marker);
+  const copyFiles = page.locator('section', { has: page.getByRole('heading', { name: 'Files' }) });
+  await copyFiles.locator('#file-read-path').fill('/etc/motd');
+  await copyFiles.getByRole('button', { name: 'Read File' }).click();
+  await expect(copyFiles.getByTestId('file-text')).toHaveText(`motd of ${web}`);
 
   // An EVS disk, attached and detached.
   await page.goto('/disks');

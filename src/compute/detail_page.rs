@@ -1,7 +1,7 @@
 //! One ECS: its attributes and disks (refreshed live), and the panels that act on it:
 //! attach a disk, create an image, change the OS, and write or read its disks' bytes.
 
-use super::forms::{AttachPanel, CapturePanel, ChangeOsPanel, DiskContentPanel, ServerForms};
+use super::forms::{AttachPanel, CapturePanel, ChangeOsPanel, DiskContentPanel, FilePanel, ServerForms};
 use super::list_page::ServerOperations;
 use super::rules::architecture_label;
 use super::{disk_status_label, get_server, status_label, DetachDisk, DiskView, RunServerAction, ServerDetail};
@@ -53,6 +53,7 @@ pub fn ServerDetailPage() -> impl IntoView {
                                 <AttachPanel server_id=id forms />
                                 <ChangeOsPanel server_id=id forms />
                                 <DiskContentPanel server_id=id forms />
+                                <FilePanel server_id=id forms />
                             </div>
                         })}
                     </Shell>

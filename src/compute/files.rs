@@ -8,6 +8,7 @@ use super::DiskBytes;
 use crate::auth::CurrentUser;
 use crate::engine::convert::{ConvertError, ProcessLimits};
 use crate::engine::disk;
+use crate::engine::filesystem;
 use crate::engine::inspect::ImageFormat;
 use crate::error::AppError;
 use crate::jobs::runner::JobFailure;
@@ -128,39 +129,65 @@ fn check_range(disk: &store::DiskRow, offset: u64, length: u64) -> Result<(), Ap
     Ok(())
 }
 
-pub async fn write_disk(state: &AppState, user: &CurrentUser, disk_id: &str, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
-    let disk = quiet_disk(state, user, disk_id).await?;
-    check_range(&disk, offset, bytes.len() as u64)?;
-    let scratch = state.work_dir().join(format!("write-{}", crate::db::new_hex_id()));
+/// Runs `work` on the disk's file: in place with a folder store, else on a copy fetched into
+/// the work folder (and stored back when `writes`).
+async fn with_disk_file<T: Send + 'static>(
+    state: &AppState,
+    disk: &store::DiskRow,
+    writes: bool,
+    work: impl FnOnce(&Path) -> Result<T, ConvertError> + Send + 'static,
+) -> Result<T, AppError> {
+    let scratch = state.work_dir().join(format!("disk-{}", crate::db::new_hex_id()));
     let result = async {
         let path = local_copy(&state.storage, &disk.object_key, &scratch).await.map_err(|e| AppError::internal("disk fetch", e))?;
-        let (written, bytes) = (path.clone(), bytes.to_vec());
-        blocking(move || disk::write_bytes(&written, offset, &bytes)).await.map_err(|e| AppError::internal("disk write", e))?;
-        if path.starts_with(&scratch) {
+        let worked = path.clone();
+        let value = blocking(move || work(&worked)).await.map_err(|error| match error {
+            // What the user asked for does not fit the disk (no filesystem, no such file, ...).
+            ConvertError::BadOutput(message) => AppError::Fields(vec![("path".into(), message)]),
+            other => AppError::internal("disk access", other),
+        })?;
+        if writes && path.starts_with(&scratch) {
             state.storage.upload_file(&path, &disk.object_key).await.map_err(|e| AppError::internal("disk upload", e))?;
         }
-        Ok(())
+        Ok(value)
     }
     .await;
     let _ = tokio::fs::remove_dir_all(&scratch).await;
-    tracing::info!(disk = disk_id, offset, length = bytes.len(), user = %user.user_name, "disk bytes written");
     result
+}
+
+pub async fn write_disk(state: &AppState, user: &CurrentUser, disk_id: &str, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
+    let disk = quiet_disk(state, user, disk_id).await?;
+    check_range(&disk, offset, bytes.len() as u64)?;
+    let written = bytes.to_vec();
+    with_disk_file(state, &disk, true, move |path| disk::write_bytes(path, offset, &written)).await?;
+    tracing::info!(disk = disk_id, offset, length = bytes.len(), user = %user.user_name, "disk bytes written");
+    Ok(())
 }
 
 pub async fn read_disk(state: &AppState, user: &CurrentUser, disk_id: &str, offset: u64, length: u64) -> Result<DiskBytes, AppError> {
     let disk = quiet_disk(state, user, disk_id).await?;
     check_range(&disk, offset, length)?;
-    let scratch = state.work_dir().join(format!("read-{}", crate::db::new_hex_id()));
-    let result = async {
-        let path = local_copy(&state.storage, &disk.object_key, &scratch).await.map_err(|e| AppError::internal("disk fetch", e))?;
-        blocking(move || disk::read_bytes(&path, ImageFormat::Qcow2, offset, length)).await.map_err(|e| AppError::internal("disk read", e))
-    }
-    .await;
-    let _ = tokio::fs::remove_dir_all(&scratch).await;
-    let bytes = result?;
+    let bytes = with_disk_file(state, &disk, false, move |path| disk::read_bytes(path, ImageFormat::Qcow2, offset, length)).await?;
     Ok(DiskBytes {
         offset: offset as i64,
         text: String::from_utf8_lossy(&bytes).into_owned(),
         hex: bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
     })
+}
+
+/// Writes a file into the ext filesystem of the disk (its first partition, or the whole disk).
+pub async fn write_disk_file(state: &AppState, user: &CurrentUser, disk_id: &str, path: &str, contents: &[u8]) -> Result<(), AppError> {
+    let disk = quiet_disk(state, user, disk_id).await?;
+    let (file, contents) = (path.to_string(), contents.to_vec());
+    with_disk_file(state, &disk, true, move |disk_path| filesystem::write_file(disk_path, &file, &contents)).await?;
+    tracing::info!(disk = disk_id, path, user = %user.user_name, "file written into a disk");
+    Ok(())
+}
+
+pub async fn read_disk_file(state: &AppState, user: &CurrentUser, disk_id: &str, path: &str) -> Result<String, AppError> {
+    let disk = quiet_disk(state, user, disk_id).await?;
+    let file = path.to_string();
+    let bytes = with_disk_file(state, &disk, false, move |disk_path| filesystem::read_file(disk_path, &file)).await?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -4,7 +4,7 @@
 use super::rules::CAPTURE_KINDS;
 use super::{
     get_server, list_disks, list_image_choices, AttachDisk, ChangeOs, CreateImageFromServer, DetachDisk, DiskView, ReadDisk,
-    WriteDisk,
+    ReadDiskFile, WriteDisk, WriteDiskFile,
 };
 use crate::ui::{field_error, general_error, FieldError};
 use leptos::form::ActionForm;
@@ -19,6 +19,8 @@ pub struct ServerForms {
     pub change_os: ServerAction<ChangeOs>,
     pub write: ServerAction<WriteDisk>,
     pub read: ServerAction<ReadDisk>,
+    pub write_file: ServerAction<WriteDiskFile>,
+    pub read_file: ServerAction<ReadDiskFile>,
 }
 
 impl ServerForms {
@@ -30,16 +32,19 @@ impl ServerForms {
             change_os: ServerAction::new(),
             write: ServerAction::new(),
             read: ServerAction::new(),
+            write_file: ServerAction::new(),
+            read_file: ServerAction::new(),
         }
     }
 
-    pub fn version(&self) -> (usize, usize, usize, usize, usize) {
+    pub fn version(&self) -> (usize, usize, usize, usize, usize, usize) {
         (
             self.detach.version().get(),
             self.attach.version().get(),
             self.capture.version().get(),
             self.change_os.version().get(),
             self.write.version().get(),
+            self.write_file.version().get(),
         )
     }
 
@@ -200,22 +205,21 @@ pub fn ChangeOsPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoVi
     }
 }
 
+/// A chooser of the server's disks, named `name` in its form.
+fn disk_select(disks: Resource<Vec<DiskView>>, id: &'static str, name: &'static str) -> impl IntoView {
+    let chosen = RwSignal::new(String::new());
+    view! {
+        <select id=id name=name on:change=move |event| chosen.set(event_target_value(&event))>
+            <Suspense>{move || Suspend::new(async move { disk_options(disks.await, false, chosen) })}</Suspense>
+        </select>
+    }
+}
+
 #[component]
 pub fn DiskContentPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
     let disks = forms.disks(server_id);
     let (write, read) = (forms.write, forms.read);
-    let disk_select = move |id: &'static str| {
-        let chosen = RwSignal::new(String::new());
-        view! {
-            <select
-                id=id
-                name=if id == "write-disk" { "request[disk_id]" } else { "disk_id" }
-                on:change=move |event| chosen.set(event_target_value(&event))
-            >
-                <Suspense>{move || Suspend::new(async move { disk_options(disks.await, false, chosen) })}</Suspense>
-            </select>
-        }
-    };
+    let disk_select = move |id: &'static str| disk_select(disks, id, if id == "write-disk" { "request[disk_id]" } else { "disk_id" });
     view! {
         <section class="panel">
             <h2>"Disk Content"</h2>
@@ -248,6 +252,42 @@ pub fn DiskContentPanel(server_id: Memo<String>, forms: ServerForms) -> impl Int
                     _ => None,
                 }}
                 <div class="actions"><button type="submit" class="button">"Read"</button></div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn FilePanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
+    let disks = forms.disks(server_id);
+    let (write, read) = (forms.write_file, forms.read_file);
+    view! {
+        <section class="panel">
+            <h2>"Files"</h2>
+            <p class="hint">"Write or read a file in the ext2/3/4 filesystem of a disk (its first partition, or the whole disk)."</p>
+            <ActionForm action=write attr:class="stack-form" attr:novalidate=true>
+                <label for="file-write-disk">"Disk"</label>
+                {disk_select(disks, "file-write-disk", "request[disk_id]")}
+                <label for="file-write-path">"File path"</label>
+                <input id="file-write-path" name="request[path]" value="/etc/motd" autocomplete="off" />
+                {move || view! { <FieldError message=field_error(write.value().get(), "path").or_else(|| general_error(write.value().get())) /> }}
+                <label for="file-write-text">"Contents"</label>
+                <textarea id="file-write-text" name="request[text]" rows="3"></textarea>
+                {move || view! { <FieldError message=field_error(write.value().get(), "text") /> }}
+                {move || matches!(write.value().get(), Some(Ok(()))).then(|| view! { <p class="hint" role="status">"File written."</p> })}
+                <div class="actions"><button type="submit" class="button">"Write File"</button></div>
+            </ActionForm>
+            <ActionForm action=read attr:class="stack-form" attr:novalidate=true>
+                <label for="file-read-disk">"Disk"</label>
+                {disk_select(disks, "file-read-disk", "disk_id")}
+                <label for="file-read-path">"File path"</label>
+                <input id="file-read-path" name="path" value="/etc/os-release" autocomplete="off" />
+                {move || view! { <FieldError message=any_error(read.value().get()) /> }}
+                {move || match read.value().get() {
+                    Some(Ok(text)) => Some(view! { <pre class="disk-bytes" data-testid="file-text">{text}</pre> }),
+                    _ => None,
+                }}
+                <div class="actions"><button type="submit" class="button">"Read File"</button></div>
             </ActionForm>
         </section>
     }

@@ -292,3 +292,25 @@ pub async fn read_disk(disk_id: String, offset: String, length: String) -> Resul
     })
     .await
 }
+
+/// Writes a file into the filesystem on a disk (ext2/3/4, first partition or whole disk).
+#[server(endpoint = "write_disk_file")]
+pub async fn write_disk_file(request: WriteFileRequest) -> Result<(), AppError> {
+    crate::server::with_status(async move {
+        let (state, user) = crate::auth::require_user().await?;
+        user.require_image_rights()?;
+        request.validate().map_err(AppError::Fields)?;
+        files::write_disk_file(&state, &user, &request.disk_id, &request.path, request.text.as_bytes()).await
+    })
+    .await
+}
+
+#[server(endpoint = "read_disk_file")]
+pub async fn read_disk_file(disk_id: String, path: String) -> Result<String, AppError> {
+    crate::server::with_status(async move {
+        let (state, user) = crate::auth::require_user().await?;
+        requests::check_file_path(&path).map_err(AppError::Fields)?;
+        files::read_disk_file(&state, &user, &disk_id, &path).await
+    })
+    .await
+}

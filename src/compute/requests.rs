@@ -196,6 +196,36 @@ impl WriteDiskRequest {
     }
 }
 
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WriteFileRequest {
+    pub disk_id: String,
+    /// Absolute path inside the disk's filesystem, e.g. /etc/motd.
+    pub path: String,
+    pub text: String,
+}
+
+#[cfg(feature = "ssr")]
+impl WriteFileRequest {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = check_file_path(&self.path).err().unwrap_or_default();
+        if self.text.len() > MAX_DISK_IO {
+            errors.push(("text".into(), format!("Write at most {MAX_DISK_IO} bytes.")));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// An absolute path of plain names inside a disk's filesystem, e.g. /etc/motd.
+#[cfg(feature = "ssr")]
+pub fn check_file_path(path: &str) -> Result<(), FieldErrors> {
+    crate::engine::filesystem::check_path(path).map(|_| ()).map_err(|message| vec![("path".to_string(), message)])
+}
+
 fn offset(text: &str) -> Result<u64, String> {
     text.trim().parse::<u64>().map_err(|_| "Enter the byte offset as a whole number, e.g. 1048576.".to_string())
 }

@@ -4,4 +4,5 @@
 pub mod convert;
 pub mod demo_disk;
 pub mod disk;
+pub mod filesystem;
 pub mod inspect;

@@ -105,3 +105,12 @@ pub async fn action(server: &TestServer, client: &Client, id: &str, action: &str
     server.call(client, "server_action", &[("id", id), ("action", action)]).await
 }
 
+
+pub async fn write_file(server: &TestServer, client: &Client, disk: &str, path: &str, text: &str) -> (StatusCode, Value) {
+    let form = [("request[disk_id]", disk), ("request[path]", path), ("request[text]", text)];
+    server.call(client, "write_disk_file", &form).await
+}
+
+pub async fn read_file(server: &TestServer, client: &Client, disk: &str, path: &str) -> (StatusCode, Value) {
+    server.call(client, "read_disk_file", &[("disk_id", disk), ("path", path)]).await
+}

@@ -1,0 +1,178 @@
+//! Files inside a disk's ext2/3/4 filesystem: writing one and reading one back, with debugfs
+//! (e2fsprogs) on a sparse raw copy of the qcow2 disk. The filesystem is the first partition's
+//! (MBR or GPT), or the whole disk when it has no partition table. Only our own disks (server
+//! disks) are handled here, never a tenant's uploaded file.
+
+use super::convert::ConvertError;
+use super::disk::read_bytes;
+use super::inspect::ImageFormat;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SECTOR: u64 = 512;
+const EXT_MAGIC: [u8; 2] = [0x53, 0xef];
+
+fn debugfs() -> &'static str {
+    if Path::new("/usr/sbin/debugfs").exists() { "/usr/sbin/debugfs" } else { "debugfs" }
+}
+
+fn le_u32(bytes: &[u8], at: usize) -> u64 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as u64
+}
+
+fn le_u64(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+/// Byte offset of the ext filesystem on the qcow2 disk `disk`.
+pub fn filesystem_offset(disk: &Path) -> Result<u64, ConvertError> {
+    let head = read_bytes(disk, ImageFormat::Qcow2, 0, 2 * SECTOR)?;
+    let mut candidates = Vec::new();
+    if head[510..512] == [0x55, 0xaa] {
+        let (kind, start) = (head[446 + 4], le_u32(&head, 446 + 8));
+        if kind == 0xee && &head[512..520] == b"EFI PART" {
+            // GPT: the first entry of the partition array.
+            let entries_lba = le_u64(&head, 512 + 72);
+            let entry = read_bytes(disk, ImageFormat::Qcow2, entries_lba * SECTOR, 128)?;
+            candidates.push(le_u64(&entry, 32) * SECTOR);
+        } else if kind != 0 {
+            candidates.push(start * SECTOR);
+        }
+    }
+    candidates.push(0);
+    for offset in candidates {
+        if read_bytes(disk, ImageFormat::Qcow2, offset + 1080, 2)? == EXT_MAGIC {
+            return Ok(offset);
+        }
+    }
+    Err(ConvertError::BadOutput("the disk has no ext2/3/4 filesystem in its first partition or on the whole disk".into()))
+}
+
+/// A path inside the filesystem: absolute, of plain names (letters, digits, '.', '_', '-').
+pub fn check_path(path: &str) -> Result<Vec<&str>, String> {
+    let names: Vec<&str> = path.strip_prefix('/').ok_or("Give an absolute path, e.g. /etc/motd.")?.split('/').collect();
+    let plain = |name: &&str| {
+        !name.is_empty() && *name != "." && *name != ".." && name.len() <= 255
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    if path.len() > 1024 || names.is_empty() || !names.iter().all(plain) {
+        return Err("Use an absolute path of plain names (letters, digits, '.', '_', '-'), e.g. /etc/motd.".into());
+    }
+    Ok(names)
+}
+
+/// The disk as a sparse raw file beside it (qemu-img copies only allocated data).
+fn raw_copy(disk: &Path) -> Result<PathBuf, ConvertError> {
+    let raw = disk.with_extension(format!("fs-{}.raw", std::process::id()));
+    run(Command::new("qemu-img").args(["convert", "-q", "-f", "qcow2", "-O", "raw"]).arg(disk).arg(&raw))?;
+    Ok(raw)
+}
+
+fn run(command: &mut Command) -> Result<String, ConvertError> {
+    let output = command.output()?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(ConvertError::Qemu(String::from_utf8_lossy(&output.stderr).trim().to_string()))
+    }
+}
+
+fn debugfs_on(raw: &Path, offset: u64) -> String {
+    format!("{}?offset={offset}", raw.display())
+}
+
+/// Reads the file at `path` of the disk's filesystem.
+pub fn read_file(disk: &Path, path: &str) -> Result<Vec<u8>, ConvertError> {
+    check_path(path).map_err(ConvertError::BadOutput)?;
+    let offset = filesystem_offset(disk)?;
+    let raw = raw_copy(disk)?;
+    let output = Command::new(debugfs()).arg("-R").arg(format!("cat {path}")).arg(debugfs_on(&raw, offset)).output();
+    let _ = std::fs::remove_file(&raw);
+    let output = output?;
+    // debugfs says on stderr when the file is missing, and still exits 0.
+    let errors = String::from_utf8_lossy(&output.stderr);
+    if let Some(line) = errors.lines().find(|line| line.contains("File not found") || line.contains("not found")) {
+        return Err(ConvertError::BadOutput(format!("{path}: {}", line.trim())));
+    }
+    Ok(output.stdout)
+}
+
+/// Writes `contents` as the file `path` of the disk's filesystem (replacing it, creating the
+/// folders it needs), then stores the disk back as qcow2 in place of `disk`.
+pub fn write_file(disk: &Path, path: &str, contents: &[u8]) -> Result<(), ConvertError> {
+    let names = check_path(path).map_err(ConvertError::BadOutput)?;
+    let offset = filesystem_offset(disk)?;
+    let raw = raw_copy(disk)?;
+    let source = disk.with_extension(format!("fs-{}.src", std::process::id()));
+    let script = disk.with_extension(format!("fs-{}.cmd", std::process::id()));
+    let rebuilt = disk.with_extension(format!("fs-{}.qcow2", std::process::id()));
+    let result = (|| -> Result<(), ConvertError> {
+        std::fs::write(&source, contents)?;
+        let (file_name, folders) = names.split_last().ok_or_else(|| ConvertError::BadOutput("empty path".into()))?;
+        // mkdir fails harmlessly for folders that exist; rm for a file that does not.
+        let mut commands = String::new();
+        let mut folder = String::new();
+        for name in folders {
+            folder = format!("{folder}/{name}");
+            commands.push_str(&format!("mkdir {folder}\n"));
+        }
+        commands.push_str(&format!("cd {}\nrm {file_name}\nwrite {} {file_name}\n", if folder.is_empty() { "/" } else { &folder }, source.display()));
+        std::fs::write(&script, commands)?;
+        run(Command::new(debugfs()).arg("-w").arg("-f").arg(&script).arg(debugfs_on(&raw, offset)))?;
+        run(Command::new("qemu-img").args(["convert", "-q", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"]).arg(&raw).arg(&rebuilt))?;
+        std::fs::rename(&rebuilt, disk)?;
+        Ok(())
+    })();
+    for leftover in [&raw, &source, &script, &rebuilt] {
+        let _ = std::fs::remove_file(leftover);
+    }
+    result?;
+    // debugfs reports most failures only on stderr: check the file is there.
+    match read_file(disk, path) {
+        Ok(written) if written == contents => Ok(()),
+        Ok(_) => Err(ConvertError::BadOutput(format!("{path} could not be written (is the filesystem full?)"))),
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::demo_disk::{build, DemoDisk};
+
+    #[test]
+    fn files_are_written_and_read_in_mbr_and_gpt_disks() {
+        let dir = std::env::temp_dir().join(format!("ims-fs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for uefi in [false, true] {
+            let disk = DemoDisk {
+                name: format!("disk-{uefi}"),
+                uefi,
+                virtual_size: 64 << 20,
+                files: vec![("etc/os-release".into(), "NAME=\"Ubuntu\"\n".into())],
+            };
+            let qcow2 = build(&dir, &disk).unwrap();
+            assert_eq!(filesystem_offset(&qcow2).unwrap(), 1 << 20);
+            assert_eq!(read_file(&qcow2, "/etc/os-release").unwrap(), b"NAME=\"Ubuntu\"\n");
+            write_file(&qcow2, "/srv/app/config.txt", b"first").unwrap();
+            write_file(&qcow2, "/srv/app/config.txt", b"second, longer").unwrap();
+            assert_eq!(read_file(&qcow2, "/srv/app/config.txt").unwrap(), b"second, longer");
+            assert_eq!(read_file(&qcow2, "/etc/os-release").unwrap(), b"NAME=\"Ubuntu\"\n", "other files are kept");
+            assert!(read_file(&qcow2, "/no/such/file").is_err());
+        }
+        let blank = dir.join("blank.qcow2");
+        crate::engine::disk::create_blank(&blank, 16 << 20).unwrap();
+        assert!(filesystem_offset(&blank).unwrap_err().to_string().contains("no ext2/3/4 filesystem"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn paths_are_plain_and_absolute() {
+        assert_eq!(check_path("/etc/motd").unwrap(), ["etc", "motd"]);
+        for bad in ["etc/motd", "/etc/../shadow", "/etc//motd", "/a b", "/", "/etc/mo;td"] {
+            assert!(check_path(bad).is_err(), "{bad}");
+        }
+    }
+}
