@@ -70,7 +70,7 @@ fn overview(detail: ServerDetail, can_modify: bool, operations: ServerOperations
     let server = detail.server.clone();
     let reinstall = (can_modify && server.status == "stopped").then(|| {
         let id = server.id.clone();
-        let blocked = (!detail.image_exists).then_some("The image this ECS came from has been deleted; use Change OS instead.");
+        let blocked = (!server.image_exists).then_some("The image this ECS came from has been deleted; use Change OS instead.");
         view! {
             <button type="button" class="button" disabled=blocked.is_some() title=blocked.unwrap_or("Write the system disk again from the ECS's image")
                 on:click=move |_| { operations.power.dispatch(RunServerAction { id: id.clone(), action: "reinstall".into() }); }>
@@ -78,7 +78,7 @@ fn overview(detail: ServerDetail, can_modify: bool, operations: ServerOperations
             </button>
         }
     });
-    let image = if detail.image_exists {
+    let image = if server.image_exists {
         view! { <a href=format!("/image/{}", server.image_id)>{server.image_name.clone()}</a> }.into_any()
     } else {
         view! { <span>{format!("{} (deleted)", server.image_name)}</span> }.into_any()

@@ -150,7 +150,11 @@ fn server_row(server: ServerView, can_modify: bool, operations: ServerOperations
                 <span class="image-id">{server.flavor.clone()}</span>
             </td>
             <td>
-                <a href=format!("/image/{}", server.image_id)>{server.image_name.clone()}</a>
+                {if server.image_exists {
+                    view! { <a href=format!("/image/{}", server.image_id)>{server.image_name.clone()}</a> }.into_any()
+                } else {
+                    view! { <span title="The image has been deleted">{format!("{} (deleted)", server.image_name)}</span> }.into_any()
+                }}
                 <span class="image-id">{server.os_version.clone()}</span>
             </td>
             <td>{format!("System {} GB", server.system_disk_gb)} <span class="image-id">{format!("{} data disk(s)", server.data_disks)}</span></td>

@@ -77,6 +77,8 @@ pub struct ServerView {
     pub created_at: i64,
     /// Progress of the job working on the server, while it runs.
     pub progress: Option<f64>,
+    /// False when the image the OS came from has been deleted (the ECS cannot be reinstalled).
+    pub image_exists: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,8 +100,6 @@ pub struct DiskView {
 pub struct ServerDetail {
     pub server: ServerView,
     pub disks: Vec<DiskView>,
-    /// False when the image the OS came from has been deleted (the ECS cannot be reinstalled).
-    pub image_exists: bool,
 }
 
 /// Bytes read from a disk, as text (lossy UTF-8) and hex.

@@ -19,7 +19,8 @@ use sqlx::{Any, Transaction};
 const SERVER_SELECT: &str = "SELECT s.*, \
     COALESCE((SELECT MAX(d.size_gb) FROM disks d WHERE d.server_id = s.id AND d.role = 'system'), 0) AS system_disk_gb, \
     (SELECT COUNT(*) FROM disks d WHERE d.server_id = s.id AND d.role = 'data') AS data_disks, \
-    (SELECT MAX(j.percent) FROM jobs j WHERE j.resource_id = s.id AND j.status IN ('INIT', 'RUNNING')) AS progress \
+    (SELECT MAX(j.percent) FROM jobs j WHERE j.resource_id = s.id AND j.status IN ('INIT', 'RUNNING')) AS progress, \
+    (SELECT COUNT(*) FROM images i WHERE i.id = s.image_id AND i.deleted_at IS NULL) AS image_live \
     FROM servers s";
 
 #[derive(sqlx::FromRow)]
@@ -43,6 +44,7 @@ pub struct ServerRow {
     pub system_disk_gb: i64,
     pub data_disks: i64,
     pub progress: Option<f64>,
+    pub image_live: i64,
 }
 
 impl ServerRow {
@@ -67,6 +69,7 @@ impl ServerRow {
             data_disks: self.data_disks,
             created_at: self.created_at,
             progress: self.progress,
+            image_exists: self.image_live > 0,
         }
     }
 
@@ -154,15 +157,10 @@ pub async fn find_disk(db: &Db, user: &CurrentUser, id: &str) -> Result<DiskRow,
 pub async fn server_detail(db: &Db, user: &CurrentUser, id: &str) -> Result<ServerDetail, AppError> {
     let server = find_server(db, user, id).await?;
     let disks = server_disks(db, id).await?;
-    let image_exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE id = $1 AND deleted_at IS NULL")
-        .bind(&server.image_id)
-        .fetch_one(db)
-        .await?;
     let server_name = server.name.clone();
     Ok(ServerDetail {
         server: server.view(),
         disks: disks.into_iter().map(|disk| DiskRow { server_name: server_name.clone(), ..disk }.view()).collect(),
-        image_exists: image_exists > 0,
     })
 }
 
@@ -471,11 +469,7 @@ pub async fn server_action(db: &Db, user: &CurrentUser, id: &str, action: &str) 
         "start" => begin_power_change(db, user, &server, "stopped", "starting", job_types::START_SERVER_JOB).await,
         "stop" => begin_power_change(db, user, &server, "running", "stopping", job_types::STOP_SERVER_JOB).await,
         "reinstall" => {
-            let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE id = $1 AND deleted_at IS NULL")
-                .bind(&server.image_id)
-                .fetch_one(db)
-                .await?;
-            if exists == 0 {
+            if server.image_live == 0 {
                 return Err(conflict(format!(
                     "Image '{}' that ECS '{}' was created from has been deleted, so the ECS cannot be reinstalled. \
                      Change its OS with another image instead.",
