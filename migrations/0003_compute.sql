@@ -59,3 +59,6 @@ ALTER TABLE images ADD COLUMN last_used_at BIGINT;
 -- The server or disk a job works on, so conflicting work on it can be refused.
 ALTER TABLE jobs ADD COLUMN resource_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX jobs_resource ON jobs (resource_id, status);
+
+-- One disk per device of a server (device is empty for disks not attached).
+CREATE UNIQUE INDEX disks_server_device ON disks (server_id, device) WHERE device <> '';

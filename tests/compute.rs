@@ -11,7 +11,12 @@ use ims_console::engine::inspect::ImageFormat;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
-on_both_backends!(content_travels_between_servers_and_images, refusals_say_why, roles_and_tenants_are_enforced);
+on_both_backends!(
+    content_travels_between_servers_and_images,
+    refusals_say_why,
+    roles_and_tenants_are_enforced,
+    jobs_that_run_again_leave_finished_work_alone,
+);
 
 async fn content_travels_between_servers_and_images(server: TestServer) -> TestServer {
     let carol = server.login_as("globex", "carol").await;
@@ -283,5 +288,83 @@ async fn roles_and_tenants_are_enforced(server: TestServer) -> TestServer {
     assert!(body.to_string().contains("past its end"), "{body}");
     // Anonymous callers get nothing.
     assert_eq!(server.call(&server.client(), "list_servers", &[]).await.0, StatusCode::UNAUTHORIZED);
+
+    // An image shared with another project makes servers there only once the share is accepted.
+    let image = captured_image(&server, &carol, &web, "system", "", "to-share").await;
+    let image_id = image["id"].as_str().unwrap();
+    let acme_project = ims_console::seed::project_id(&server.state.db, "acme", "cn-north-4").await.unwrap();
+    sqlx::query("INSERT INTO image_members (image_id, member_id, status, created_at, updated_at) VALUES ($1, $2, 'pending', 0, 0)")
+        .bind(image_id)
+        .bind(&acme_project)
+        .execute(&server.state.db)
+        .await
+        .unwrap();
+    let form = server_form("from-share", image_id, "s6.small.1", "");
+    let (status, body) = server.call(&alice, "create_servers", &pairs(&form)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a pending share is not usable: {body}");
+    assert!(body.to_string().contains("cannot use it"), "{body}");
+    sqlx::query("UPDATE image_members SET status = 'accepted' WHERE image_id = $1").bind(image_id).execute(&server.state.db).await.unwrap();
+    let shared = create_server(&server, &alice, &form).await;
+    let (_, detail) = server.call(&alice, "get_server", &[("id", &shared)]).await;
+    assert_eq!(detail["server"]["image_id"], image_id);
+    server
+}
+
+/// Puts a finished job back in the queue, as if its server had died after committing its work
+/// but before recording success; `attempts` at the limit makes the runner fail it at once.
+async fn requeue(server: &TestServer, client: &Client, job_type: &str, attempts: i64) {
+    let job_id: String = sqlx::query_scalar("SELECT id FROM jobs WHERE job_type = $1 ORDER BY created_at DESC LIMIT 1")
+        .bind(job_type)
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE jobs SET status = 'RUNNING', lease_expires_at = 0, attempts = $1 WHERE id = $2")
+        .bind(attempts)
+        .bind(&job_id)
+        .execute(&server.state.db)
+        .await
+        .unwrap();
+    server.state.job_waker.notify_waiters();
+    server.wait_for_job(client, &job_id).await;
+}
+
+async fn jobs_that_run_again_leave_finished_work_alone(server: TestServer) -> TestServer {
+    let carol = server.login_as("globex", "carol").await;
+    let ubuntu = public_image(&server, &carol, "x86", "bios").await;
+    let ubuntu_id = ubuntu["id"].as_str().unwrap();
+    let web = create_server(&server, &carol, &server_form("again", ubuntu_id, "s6.small.1", "10")).await;
+    let (_, detail) = server.call(&carol, "get_server", &[("id", &web)]).await;
+    let system = disk_id(&detail, "system", 0);
+    write(&server, &carol, &system, 2 * MIB, "kept through re-runs").await;
+    let image = captured_image(&server, &carol, &web, "full_ecs", "", "again-whole").await;
+    let image_id = image["id"].as_str().unwrap();
+
+    // Each finished job runs again, then fails at once: nothing it made is undone.
+    for attempts in [0, 3] {
+        requeue(&server, &carol, "ecsCreateServerJob", attempts).await;
+        requeue(&server, &carol, "imsCreateWholeImageByInstanceJob", attempts).await;
+        let (_, detail) = server.call(&carol, "get_server", &[("id", &web)]).await;
+        assert_eq!(detail["server"]["status"], "running", "{detail}");
+        assert_eq!(read(&server, &carol, &system, 2 * MIB, 20).await, "kept through re-runs");
+        let (_, again) = server.call(&carol, "get_image", &[("id", image_id)]).await;
+        assert_eq!(again["status"], "active", "{again}");
+        let file = server.state.storage.local_path(&format!("images/cn-north-4/{image_id}/data-1.qcow2")).unwrap();
+        assert!(file.exists(), "the image's data disk file is kept");
+    }
+
+    // The same for a change of OS whose swap had committed.
+    assert_eq!(action(&server, &carol, &web, "stop").await.0, StatusCode::OK);
+    wait_for_server(&server, &carol, &web, "stopped").await;
+    assert_eq!(server.call(&carol, "change_os", &[("id", &web), ("image_id", image_id)]).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(server.call(&carol, "change_os", &[("id", &web), ("image_id", ubuntu_id)]).await.0, StatusCode::OK);
+    wait_for_server(&server, &carol, &web, "running").await;
+    write(&server, &carol, &system, 2 * MIB, "after the change of OS").await;
+    for attempts in [0, 3] {
+        requeue(&server, &carol, "ecsChangeOsJob", attempts).await;
+        let (_, detail) = server.call(&carol, "get_server", &[("id", &web)]).await;
+        assert_eq!(detail["server"]["status"], "running", "{detail}");
+        assert_eq!(read(&server, &carol, &system, 2 * MIB, 22).await, "after the change of OS");
+    }
+    assert!(server.work_leftovers().is_empty(), "{:?}", server.work_leftovers());
     server
 }

@@ -16,7 +16,8 @@ use crate::server::AppState;
 use crate::storage::{Storage, StorageError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, Mutex};
 
 const GIB: u64 = 1 << 30;
 
@@ -129,6 +130,35 @@ fn check_range(disk: &store::DiskRow, offset: u64, length: u64) -> Result<(), Ap
     Ok(())
 }
 
+/// Disks with a read or write running in this process. Two calls on one disk would race on
+/// its file (with S3 each downloads, changes and uploads it), and a capture, change of OS or
+/// delete must not start under a write; those check `is_busy`. (Per process: several server
+/// instances sharing one database do not see each other's claims.)
+static BUSY_DISKS: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
+
+struct DiskClaim(String);
+
+impl Drop for DiskClaim {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = BUSY_DISKS.lock() {
+            busy.remove(&self.0);
+        }
+    }
+}
+
+fn claim(disk: &store::DiskRow) -> Result<DiskClaim, AppError> {
+    let mut busy = BUSY_DISKS.lock().map_err(|_| AppError::internal("disk claims", "poisoned lock"))?;
+    if !busy.insert(disk.id.clone()) {
+        return Err(AppError::Conflict(format!("Disk '{}' is busy with another read or write; try again in a moment.", disk.name)));
+    }
+    Ok(DiskClaim(disk.id.clone()))
+}
+
+/// Whether a read or write of the disk is running in this process.
+pub fn is_busy(disk_id: &str) -> bool {
+    BUSY_DISKS.lock().map(|busy| busy.contains(disk_id)).unwrap_or(true)
+}
+
 /// Runs `work` on the disk's file: in place with a folder store, else on a copy fetched into
 /// the work folder (and stored back when `writes`).
 async fn with_disk_file<T: Send + 'static>(
@@ -137,6 +167,7 @@ async fn with_disk_file<T: Send + 'static>(
     writes: bool,
     work: impl FnOnce(&Path) -> Result<T, ConvertError> + Send + 'static,
 ) -> Result<T, AppError> {
+    let _claim = claim(disk)?;
     let scratch = state.work_dir().join(format!("disk-{}", crate::db::new_hex_id()));
     let result = async {
         let path = local_copy(&state.storage, &disk.object_key, &scratch).await.map_err(|e| AppError::internal("disk fetch", e))?;

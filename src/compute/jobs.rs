@@ -93,6 +93,16 @@ impl ComputeJobs {
         }
     }
 
+    /// The status of a server or disk (`table`), if it still exists. A job that runs again after
+    /// its work was committed (its server died before recording success) finds it moved on.
+    async fn status_of(&self, table: &str, id: &str) -> Result<Option<String>, JobFailure> {
+        sqlx::query_scalar(&format!("SELECT status FROM {table} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.db)
+            .await
+            .map_err(|e| JobFailure::internal("status lookup", e))
+    }
+
     async fn set_server(&self, server_id: &str, status: &str, reason: &str, from: &str) -> Result<bool, sqlx::Error> {
         let updated = sqlx::query("UPDATE servers SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5")
             .bind(status)
@@ -116,6 +126,9 @@ impl JobHandler for CreateServer {
 
     async fn run(&self, job: &JobContext) -> Result<Value, JobFailure> {
         let server_id = text(job, "server_id");
+        if self.0.status_of("servers", server_id).await?.as_deref() != Some("creating") {
+            return Ok(job.entities.clone());
+        }
         let fills = fills(&job.params["disks"])?;
         self.0.fill_all(job, &fills, 2.0, 95.0).await?;
         let mut transaction = self.0.db.begin().await.map_err(db_failure("server creation"))?;
@@ -140,13 +153,17 @@ impl JobHandler for CreateServer {
     async fn failed(&self, job: &JobContext, failure: &JobFailure) {
         let server_id = text(job, "server_id");
         let _ = tokio::fs::remove_dir_all(self.0.scratch(job)).await;
+        let reason = format!("Creating the ECS failed: {}", failure.reason);
+        // Only a server still being created is failed (and its files removed): a job that ran
+        // again after finishing must not touch a running server.
+        match self.0.set_server(server_id, "error", &reason, "creating").await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(error) => return tracing::error!(%error, server = server_id, "marking a failed server"),
+        }
         let fills = fills(&job.params["disks"]).unwrap_or_default();
         self.0.remove_objects(fills.iter().map(|fill| fill.object_key.as_str())).await;
-        let reason = format!("Creating the ECS failed: {}", failure.reason);
-        if let Err(error) = self.0.set_server(server_id, "error", &reason, "creating").await {
-            tracing::error!(%error, server = server_id, "marking a failed server");
-        }
-        let _ = sqlx::query("UPDATE disks SET status = 'error', status_reason = $1 WHERE server_id = $2")
+        let _ = sqlx::query("UPDATE disks SET status = 'error', status_reason = $1 WHERE server_id = $2 AND status = 'creating'")
             .bind(&reason)
             .bind(server_id)
             .execute(&self.0.db)
@@ -191,6 +208,9 @@ impl JobHandler for ChangeOs {
         let server_id = text(job, "server_id");
         let image_id = text(job, "image_id");
         let fill: DiskFill = serde_json::from_value(job.params["disk"].clone()).map_err(|e| JobFailure::internal("job parameters", e))?;
+        if self.0.status_of("servers", server_id).await?.as_deref() != Some("changing_os") {
+            return Ok(job.entities.clone());
+        }
         // The new system disk is written beside the old one; the old one goes only once the
         // server points at the new one, so a failure leaves the server as it was.
         self.0.fill_all(job, std::slice::from_ref(&fill), 5.0, 95.0).await?;
@@ -241,11 +261,18 @@ impl JobHandler for ChangeOs {
 
     async fn failed(&self, job: &JobContext, failure: &JobFailure) {
         let _ = tokio::fs::remove_dir_all(self.0.scratch(job)).await;
-        if let Ok(fill) = serde_json::from_value::<DiskFill>(job.params["disk"].clone()) {
-            self.0.remove_objects(std::iter::once(fill.object_key.as_str())).await;
-        }
         let reason = format!("Changing the OS failed; the old system disk is kept. {}", failure.reason);
-        let _ = self.0.set_server(text(job, "server_id"), "stopped", &reason, "changing_os").await;
+        if !matches!(self.0.set_server(text(job, "server_id"), "stopped", &reason, "changing_os").await, Ok(true)) {
+            return;
+        }
+        if let Ok(fill) = serde_json::from_value::<DiskFill>(job.params["disk"].clone()) {
+            // Never the file a disk uses now (the swap may have committed before a crash).
+            let in_use: Result<i64, _> =
+                sqlx::query_scalar("SELECT COUNT(*) FROM disks WHERE object_key = $1").bind(&fill.object_key).fetch_one(&self.0.db).await;
+            if matches!(in_use, Ok(0)) {
+                self.0.remove_objects(std::iter::once(fill.object_key.as_str())).await;
+            }
+        }
     }
 }
 
@@ -259,6 +286,9 @@ impl JobHandler for CreateDisk {
 
     async fn run(&self, job: &JobContext) -> Result<Value, JobFailure> {
         let fill: DiskFill = serde_json::from_value(job.params["disk"].clone()).map_err(|e| JobFailure::internal("job parameters", e))?;
+        if self.0.status_of("disks", &fill.disk_id).await?.as_deref() != Some("creating") {
+            return Ok(job.entities.clone());
+        }
         self.0.fill_all(job, std::slice::from_ref(&fill), 5.0, 95.0).await?;
         sqlx::query("UPDATE disks SET status = 'available', status_reason = '', updated_at = $1 WHERE id = $2 AND status = 'creating'")
             .bind(now_ms())
@@ -272,12 +302,14 @@ impl JobHandler for CreateDisk {
     async fn failed(&self, job: &JobContext, failure: &JobFailure) {
         let _ = tokio::fs::remove_dir_all(self.0.scratch(job)).await;
         if let Ok(fill) = serde_json::from_value::<DiskFill>(job.params["disk"].clone()) {
-            self.0.remove_objects(std::iter::once(fill.object_key.as_str())).await;
-            let _ = sqlx::query("UPDATE disks SET status = 'error', status_reason = $1 WHERE id = $2")
+            let marked = sqlx::query("UPDATE disks SET status = 'error', status_reason = $1 WHERE id = $2 AND status = 'creating'")
                 .bind(format!("Creating the disk failed: {}", failure.reason))
                 .bind(&fill.disk_id)
                 .execute(&self.0.db)
                 .await;
+            if matches!(marked, Ok(done) if done.rows_affected() == 1) {
+                self.0.remove_objects(std::iter::once(fill.object_key.as_str())).await;
+            }
         }
     }
 }
@@ -309,6 +341,16 @@ impl JobHandler for Capture {
     async fn run(&self, job: &JobContext) -> Result<Value, JobFailure> {
         let db = &self.jobs.db;
         let image_id = text(job, "image_id");
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM images WHERE id = $1 AND deleted_at IS NULL")
+            .bind(image_id)
+            .fetch_optional(db)
+            .await
+            .map_err(db_failure("image lookup"))?;
+        match status.as_deref() {
+            Some("active") => return Ok(job.entities.clone()),
+            Some("queued" | "saving") => {}
+            _ => return Err(JobFailure::new("IMS.0106", "The image was deleted while it was being created.")),
+        }
         sqlx::query("UPDATE images SET status = 'saving', updated_at = $1 WHERE id = $2 AND deleted_at IS NULL")
             .bind(now_ms())
             .bind(image_id)
@@ -377,15 +419,24 @@ impl JobHandler for Capture {
 
     async fn failed(&self, job: &JobContext, failure: &JobFailure) {
         let image_id = text(job, "image_id");
-        let count = job.params["disk_ids"].as_array().map_or(1, Vec::len);
-        for key in Self::keys(job, count) {
-            self.jobs.remove_objects(std::iter::once(key.as_str())).await;
+        // Only an image still being created fails; its files go with it (a deleted image's
+        // files are removed by its deletion).
+        let marked = sqlx::query(
+            "UPDATE images SET status = 'killed', status_reason = $1, updated_at = $2 \
+             WHERE id = $3 AND deleted_at IS NULL AND status IN ('queued', 'saving')",
+        )
+        .bind(&failure.reason)
+        .bind(now_ms())
+        .bind(image_id)
+        .execute(&self.jobs.db)
+        .await;
+        let deleted: Result<i64, _> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE id = $1 AND deleted_at IS NOT NULL").bind(image_id).fetch_one(&self.jobs.db).await;
+        if matches!(marked, Ok(done) if done.rows_affected() == 1) || matches!(deleted, Ok(1)) {
+            let count = job.params["disk_ids"].as_array().map_or(1, Vec::len);
+            for key in Self::keys(job, count) {
+                self.jobs.remove_objects(std::iter::once(key.as_str())).await;
+            }
         }
-        let _ = sqlx::query("UPDATE images SET status = 'killed', status_reason = $1, updated_at = $2 WHERE id = $3 AND deleted_at IS NULL")
-            .bind(&failure.reason)
-            .bind(now_ms())
-            .bind(image_id)
-            .execute(&self.jobs.db)
-            .await;
     }
 }

@@ -9,7 +9,6 @@ use super::{is_transitional, status_label, CaptureRequest, CreateServersRequest,
 use crate::auth::CurrentUser;
 use crate::db::{now_ms, Db};
 use crate::error::AppError;
-use crate::images::store::VISIBLE_TO_CALLER;
 use crate::jobs::queue::{enqueue, NewJob};
 use crate::server::AppState;
 use crate::storage::Storage;
@@ -176,30 +175,59 @@ pub async fn list_disks(db: &Db, user: &CurrentUser) -> Result<Vec<DiskView>, Ap
 }
 
 /// Types of the jobs queued or running on a server or disk, oldest first.
-pub async fn pending_jobs(db: &Db, resource_id: &str) -> Result<Vec<String>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT job_type FROM jobs WHERE resource_id = $1 AND status IN ('INIT', 'RUNNING') ORDER BY created_at",
-    )
-    .bind(resource_id)
-    .fetch_all(db)
-    .await?)
+pub async fn pending_jobs<'e>(executor: impl sqlx::Executor<'e, Database = Any>, resource_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT job_type FROM jobs WHERE resource_id = $1 AND status IN ('INIT', 'RUNNING') ORDER BY created_at")
+        .bind(resource_id)
+        .fetch_all(executor)
+        .await
 }
 
 pub async fn pending_work(db: &Db, resource_id: &str) -> Result<Option<String>, AppError> {
     Ok(pending_jobs(db, resource_id).await?.into_iter().next())
 }
 
-/// Refuses to touch a server while a job works on it (creating an image from it, say).
-async fn require_no_work(db: &Db, server: &ServerRow) -> Result<(), AppError> {
-    match pending_work(db, &server.id).await? {
+/// Locks the server's row for the rest of `transaction` if it is Running or Stopped (a row
+/// lock on PostgreSQL, the write lock on SQLite), so that checks made after it hold until
+/// commit: two requests cannot both pass them.
+async fn lock_server(transaction: &mut Transaction<'_, Any>, server: &ServerRow) -> Result<(), AppError> {
+    let locked = sqlx::query("UPDATE servers SET updated_at = $1 WHERE id = $2 AND status IN ('running', 'stopped')")
+        .bind(now_ms())
+        .bind(&server.id)
+        .execute(&mut **transaction)
+        .await?;
+    if locked.rows_affected() == 0 {
+        return Err(conflict(format!("ECS '{}' changed state meanwhile; try again.", server.name)));
+    }
+    Ok(())
+}
+
+/// Refuses to touch a server while a job works on it (creating an image from it, say). Call
+/// it after the server's row is locked or moved in the same transaction.
+async fn require_no_work(transaction: &mut Transaction<'_, Any>, server: &ServerRow) -> Result<(), AppError> {
+    match pending_jobs(&mut **transaction, &server.id).await?.first() {
         Some(job_type) => Err(conflict(format!(
             "ECS '{}' has work in progress ({}); wait until it finishes.",
             server.name,
-            crate::jobs::job_type_label(&job_type).to_lowercase()
+            crate::jobs::job_type_label(job_type).to_lowercase()
         ))),
         None => Ok(()),
     }
 }
+
+/// Refuses while one of the disks is being read or written through the console.
+fn require_disks_idle(disks: &[DiskRow]) -> Result<(), AppError> {
+    match disks.iter().find(|disk| super::files::is_busy(&disk.id)) {
+        Some(disk) => Err(conflict(format!("Disk '{}' is being read or written; try again in a moment.", disk.name))),
+        None => Ok(()),
+    }
+}
+
+/// Images the caller may make servers and disks from (`$2` region, `$3` project): public images
+/// of the region, the project's own, and images shared with it once the share is accepted.
+const USABLE_BY_CALLER: &str = "i.deleted_at IS NULL AND ( \
+    (i.imagetype = 'gold' AND i.region = $2) \
+    OR i.owner = $3 \
+    OR EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = $3 AND m.status = 'accepted'))";
 
 /// An image the caller may use, with what the rules and the jobs need.
 pub struct SourceImage {
@@ -217,7 +245,7 @@ pub async fn source_image(db: &Db, user: &CurrentUser, id: &str) -> Result<Sourc
     let sql = format!(
         "SELECT i.name, i.status, i.image_kind, i.imagetype, i.architecture, i.hw_firmware_type, i.min_ram, i.max_ram, \
          i.min_disk, i.virtual_size, i.file_location, i.disk_format, i.os_type, i.platform, i.os_version \
-         FROM images i WHERE i.id = $1 AND {VISIBLE_TO_CALLER}"
+         FROM images i WHERE i.id = $1 AND {USABLE_BY_CALLER}"
     );
     let row: Option<Row> =
         sqlx::query_as(&sql).bind(id).bind(&user.region).bind(&user.project_id).fetch_optional(db).await?;
@@ -255,7 +283,7 @@ pub async fn image_choices(db: &Db, user: &CurrentUser, for_disks: bool) -> Resu
     let kinds = if for_disks { "('data')" } else { "('system', 'full_ecs', 'iso')" };
     let sql = format!(
         "SELECT i.id, i.name, i.imagetype, i.owner, i.image_kind, i.architecture, i.hw_firmware_type, i.min_disk, i.min_ram \
-         FROM images i WHERE i.id <> $1 AND {VISIBLE_TO_CALLER} AND i.status = 'active' AND i.file_location <> '' \
+         FROM images i WHERE i.id <> $1 AND {USABLE_BY_CALLER} AND i.status = 'active' AND i.file_location <> '' \
          AND i.image_kind IN {kinds} ORDER BY i.imagetype, i.name LIMIT 1000"
     );
     let rows: Vec<(String, String, String, String, String, String, String, i64, i64)> =
@@ -491,9 +519,9 @@ pub async fn change_os(db: &Db, user: &CurrentUser, id: &str, image_id: &str) ->
             status_label(&server.status)
         )));
     }
-    require_no_work(db, &server).await?;
     let image = source_image(db, user, image_id).await?;
     let disks = server_disks(db, id).await?;
+    require_disks_idle(&disks)?;
     let system = disks
         .iter()
         .find(|disk| disk.role == "system")
@@ -515,6 +543,7 @@ pub async fn change_os(db: &Db, user: &CurrentUser, id: &str, image_id: &str) ->
     if moved.rows_affected() == 0 {
         return Err(conflict(format!("ECS '{}' changed state meanwhile; try again.", server.name)));
     }
+    require_no_work(&mut transaction, &server).await?;
     enqueue(
         &mut transaction,
         NewJob {
@@ -542,12 +571,23 @@ pub async fn delete_server(db: &Db, storage: &Storage, user: &CurrentUser, id: &
             status_label(&server.status)
         )));
     }
-    require_no_work(db, &server).await?;
-    let disks = server_disks(db, id).await?;
-    let (removed, kept): (Vec<DiskRow>, Vec<DiskRow>) =
-        disks.into_iter().partition(|disk| disk.role == "system" || delete_data_disks);
+    require_disks_idle(&server_disks(db, id).await?)?;
     let now = now_ms();
     let mut transaction = db.begin().await?;
+    // The server row goes first: an attach racing with this one then finds no server.
+    let deleted = sqlx::query("DELETE FROM servers WHERE id = $1 AND project_id = $2 AND status = $3")
+        .bind(id)
+        .bind(&user.project_id)
+        .bind(&server.status)
+        .execute(&mut *transaction)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(conflict(format!("ECS '{}' changed state meanwhile; try again.", server.name)));
+    }
+    require_no_work(&mut transaction, &server).await?;
+    let disks: Vec<DiskRow> = sqlx::query_as("SELECT * FROM disks WHERE server_id = $1").bind(id).fetch_all(&mut *transaction).await?;
+    let (removed, kept): (Vec<DiskRow>, Vec<DiskRow>) =
+        disks.into_iter().partition(|disk| disk.role == "system" || delete_data_disks);
     for disk in &removed {
         sqlx::query("DELETE FROM disks WHERE id = $1").bind(&disk.id).execute(&mut *transaction).await?;
     }
@@ -557,15 +597,6 @@ pub async fn delete_server(db: &Db, storage: &Storage, user: &CurrentUser, id: &
             .bind(&disk.id)
             .execute(&mut *transaction)
             .await?;
-    }
-    let deleted = sqlx::query("DELETE FROM servers WHERE id = $1 AND project_id = $2 AND status = $3")
-        .bind(id)
-        .bind(&user.project_id)
-        .bind(&server.status)
-        .execute(&mut *transaction)
-        .await?;
-    if deleted.rows_affected() == 0 {
-        return Err(conflict(format!("ECS '{}' changed state meanwhile; try again.", server.name)));
     }
     transaction.commit().await?;
     for disk in removed {
@@ -591,15 +622,24 @@ pub async fn attach_disk(db: &Db, user: &CurrentUser, server_id: &str, disk_id: 
     let device = (0..rules::MAX_DATA_DISKS).map(data_device).find(|device| !used.contains(device)).ok_or_else(|| {
         field("disk_id", format!("ECS '{}' already has {} data disks, the most it can have.", server.name, rules::MAX_DATA_DISKS))
     })?;
+    // Only while the server is still there and usable, and the device still free (a unique
+    // index on server and device guards the last point as well).
     let attached = sqlx::query(
-        "UPDATE disks SET status = 'in_use', server_id = $1, device = $2, updated_at = $3 WHERE id = $4 AND status = 'available'",
+        "UPDATE disks SET status = 'in_use', server_id = $1, device = $2, updated_at = $3 WHERE id = $4 AND status = 'available' \
+         AND EXISTS (SELECT 1 FROM servers s WHERE s.id = $1 AND s.project_id = $5 AND s.status IN ('running', 'stopped')) \
+         AND NOT EXISTS (SELECT 1 FROM disks d WHERE d.server_id = $1 AND d.device = $2)",
     )
     .bind(server_id)
     .bind(&device)
     .bind(now_ms())
     .bind(disk_id)
+    .bind(&user.project_id)
     .execute(db)
-    .await?;
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(cause) if cause.is_unique_violation() => conflict(format!("Device {device} was just taken; try again.")),
+        _ => error.into(),
+    })?;
     if attached.rows_affected() == 0 {
         return Err(conflict(format!("Disk '{}' changed state meanwhile; try again.", disk.name)));
     }
@@ -622,12 +662,16 @@ pub async fn detach_disk(db: &Db, user: &CurrentUser, disk_id: &str) -> Result<(
     if !matches!(server.status.as_str(), "running" | "stopped") {
         return Err(conflict(format!("ECS '{}' is {}; wait before detaching its disks.", server.name, status_label(&server.status))));
     }
-    require_no_work(db, &server).await?;
+    require_disks_idle(std::slice::from_ref(&disk))?;
+    let mut transaction = db.begin().await?;
+    lock_server(&mut transaction, &server).await?;
+    require_no_work(&mut transaction, &server).await?;
     sqlx::query("UPDATE disks SET status = 'available', server_id = '', device = '', updated_at = $1 WHERE id = $2 AND status = 'in_use'")
         .bind(now_ms())
         .bind(disk_id)
-        .execute(db)
+        .execute(&mut *transaction)
         .await?;
+    transaction.commit().await?;
     Ok(())
 }
 
@@ -716,10 +760,17 @@ pub async fn create_image_from_server(db: &Db, user: &CurrentUser, request: &Cap
         None => disks,
     };
     let first = captured.first().ok_or_else(|| AppError::internal("capture", format!("server {} has no disks", server.id)))?;
+    require_disks_idle(&captured)?;
     let image_id = uuid::Uuid::new_v4().to_string();
     let data = kind == "data";
     let now = now_ms();
     let mut transaction = db.begin().await?;
+    // Checked again under the server's lock: two requests cannot both start a capture, nor race
+    // a change of OS or a delete that starts meanwhile.
+    lock_server(&mut transaction, &server).await?;
+    if pending_jobs(&mut *transaction, &server.id).await?.iter().any(|job_type| job_types::CAPTURE_JOBS.contains(&job_type.as_str())) {
+        return Err(field("server", format!("An image of ECS '{}' is already being created; wait until it finishes.", server.name)));
+    }
     sqlx::query(
         "INSERT INTO images (id, region, owner, name, description, status, visibility, imagetype, image_kind, \
          virtual_env_type, os_type, platform, os_version, architecture, hw_firmware_type, disk_format, min_disk, \

@@ -7,7 +7,15 @@ use super::convert::{convert, ConvertError, ProcessLimits, TargetFormat};
 use super::inspect::{ImageFormat, Report};
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// A file name beside `path` that no other call uses, for temporary copies (calls on the same
+/// disk may run at the same time).
+pub fn scratch_beside(path: &Path, tag: &str) -> std::path::PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let serial = NEXT.fetch_add(1, Ordering::Relaxed);
+    path.with_extension(format!("{tag}-{}-{serial}", std::process::id()))
+}
 
 fn run(command: &mut Command) -> Result<Vec<u8>, ConvertError> {
     let output = command.output()?;
@@ -49,7 +57,7 @@ pub fn create_from_image(
 
 /// Writes `bytes` at `offset` of the qcow2 disk `path`.
 pub fn write_bytes(path: &Path, offset: u64, bytes: &[u8]) -> Result<(), ConvertError> {
-    let source = path.with_extension(format!("write-{}", std::process::id()));
+    let source = scratch_beside(path, "write");
     std::fs::write(&source, bytes)?;
     let command = format!("write -q -s {} {offset} {}", source.display(), bytes.len());
     let result = run(Command::new("qemu-io").args(["-f", "qcow2", "-c", &command]).arg(path));
@@ -63,7 +71,7 @@ pub fn read_bytes(path: &Path, format: ImageFormat, offset: u64, length: u64) ->
     const BLOCK: u64 = 512;
     let first_block = offset / BLOCK;
     let blocks = (offset + length).div_ceil(BLOCK) - first_block;
-    let target = path.with_extension(format!("read-{}", std::process::id()));
+    let target = scratch_beside(path, "read");
     let qemu_format = if format == ImageFormat::Vhd { "vpc" } else { format.name() };
     let result = run(Command::new("qemu-img").args([
         "dd",

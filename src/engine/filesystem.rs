@@ -4,7 +4,7 @@
 //! disks) are handled here, never a tenant's uploaded file.
 
 use super::convert::ConvertError;
-use super::disk::read_bytes;
+use super::disk::{read_bytes, scratch_beside};
 use super::inspect::ImageFormat;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,7 +65,7 @@ pub fn check_path(path: &str) -> Result<Vec<&str>, String> {
 
 /// The disk as a sparse raw file beside it (qemu-img copies only allocated data).
 fn raw_copy(disk: &Path) -> Result<PathBuf, ConvertError> {
-    let raw = disk.with_extension(format!("fs-{}.raw", std::process::id()));
+    let raw = scratch_beside(disk, "fs-raw");
     run(Command::new("qemu-img").args(["convert", "-q", "-f", "qcow2", "-O", "raw"]).arg(disk).arg(&raw))?;
     Ok(raw)
 }
@@ -83,44 +83,64 @@ fn debugfs_on(raw: &Path, offset: u64) -> String {
     format!("{}?offset={offset}", raw.display())
 }
 
-/// Reads the file at `path` of the disk's filesystem.
-pub fn read_file(disk: &Path, path: &str) -> Result<Vec<u8>, ConvertError> {
-    check_path(path).map_err(ConvertError::BadOutput)?;
-    let offset = filesystem_offset(disk)?;
-    let raw = raw_copy(disk)?;
-    let output = Command::new(debugfs()).arg("-R").arg(format!("cat {path}")).arg(debugfs_on(&raw, offset)).output();
-    let _ = std::fs::remove_file(&raw);
-    let output = output?;
+/// `cat` of `path` in the filesystem at `offset` of the raw file `raw`.
+fn cat(raw: &Path, offset: u64, path: &str) -> Result<Vec<u8>, ConvertError> {
+    let output = Command::new(debugfs()).arg("-R").arg(format!("cat {path}")).arg(debugfs_on(raw, offset)).output()?;
     // debugfs says on stderr when the file is missing, and still exits 0.
     let errors = String::from_utf8_lossy(&output.stderr);
-    if let Some(line) = errors.lines().find(|line| line.contains("File not found") || line.contains("not found")) {
+    if let Some(line) = errors.lines().find(|line| line.contains("not found")) {
         return Err(ConvertError::BadOutput(format!("{path}: {}", line.trim())));
     }
     Ok(output.stdout)
 }
 
+/// Whether `folder` is a directory of the filesystem.
+fn is_directory(raw: &Path, offset: u64, folder: &str) -> Result<bool, ConvertError> {
+    let output = Command::new(debugfs()).arg("-R").arg(format!("stat {folder}")).arg(debugfs_on(raw, offset)).output()?;
+    Ok(String::from_utf8_lossy(&output.stdout).contains("Type: directory"))
+}
+
+/// Reads the file at `path` of the disk's filesystem.
+pub fn read_file(disk: &Path, path: &str) -> Result<Vec<u8>, ConvertError> {
+    check_path(path).map_err(ConvertError::BadOutput)?;
+    let offset = filesystem_offset(disk)?;
+    let raw = raw_copy(disk)?;
+    let result = cat(&raw, offset, path);
+    let _ = std::fs::remove_file(&raw);
+    result
+}
+
 /// Writes `contents` as the file `path` of the disk's filesystem (replacing it, creating the
-/// folders it needs), then stores the disk back as qcow2 in place of `disk`.
+/// folders it needs). The change is made on a raw copy and checked there; only then does the
+/// rebuilt qcow2 replace `disk`, so a failed write leaves the disk as it was.
 pub fn write_file(disk: &Path, path: &str, contents: &[u8]) -> Result<(), ConvertError> {
     let names = check_path(path).map_err(ConvertError::BadOutput)?;
     let offset = filesystem_offset(disk)?;
     let raw = raw_copy(disk)?;
-    let source = disk.with_extension(format!("fs-{}.src", std::process::id()));
-    let script = disk.with_extension(format!("fs-{}.cmd", std::process::id()));
-    let rebuilt = disk.with_extension(format!("fs-{}.qcow2", std::process::id()));
+    let source = scratch_beside(disk, "fs-src");
+    let script = scratch_beside(disk, "fs-cmd");
+    let rebuilt = scratch_beside(disk, "fs-qcow2");
     let result = (|| -> Result<(), ConvertError> {
         std::fs::write(&source, contents)?;
         let (file_name, folders) = names.split_last().ok_or_else(|| ConvertError::BadOutput("empty path".into()))?;
-        // mkdir fails harmlessly for folders that exist; rm for a file that does not.
-        let mut commands = String::new();
-        let mut folder = String::new();
-        for name in folders {
-            folder = format!("{folder}/{name}");
-            commands.push_str(&format!("mkdir {folder}\n"));
+        let folder: String = folders.iter().map(|name| format!("/{name}")).collect();
+        let folder = if folder.is_empty() { "/".to_string() } else { folder };
+        // mkdir fails harmlessly for folders that exist; then the folder must be a directory,
+        // so that `cd` cannot fail and leave the write to happen in the root.
+        let mkdirs: String = (1..=folders.len()).map(|depth| format!("mkdir /{}\n", folders[..depth].join("/"))).collect();
+        if !mkdirs.is_empty() {
+            std::fs::write(&script, mkdirs)?;
+            run(Command::new(debugfs()).arg("-w").arg("-f").arg(&script).arg(debugfs_on(&raw, offset)))?;
         }
-        commands.push_str(&format!("cd {}\nrm {file_name}\nwrite {} {file_name}\n", if folder.is_empty() { "/" } else { &folder }, source.display()));
-        std::fs::write(&script, commands)?;
+        if !is_directory(&raw, offset, &folder)? {
+            return Err(ConvertError::BadOutput(format!("{folder} is not a directory in the disk's filesystem")));
+        }
+        std::fs::write(&script, format!("cd {folder}\nrm {path}\nwrite {} {file_name}\n", source.display()))?;
         run(Command::new(debugfs()).arg("-w").arg("-f").arg(&script).arg(debugfs_on(&raw, offset)))?;
+        // debugfs reports most failures only on stderr: check the file before keeping anything.
+        if cat(&raw, offset, path)? != contents {
+            return Err(ConvertError::BadOutput(format!("{path} could not be written (is the filesystem full?)")));
+        }
         run(Command::new("qemu-img").args(["convert", "-q", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"]).arg(&raw).arg(&rebuilt))?;
         std::fs::rename(&rebuilt, disk)?;
         Ok(())
@@ -128,13 +148,7 @@ pub fn write_file(disk: &Path, path: &str, contents: &[u8]) -> Result<(), Conver
     for leftover in [&raw, &source, &script, &rebuilt] {
         let _ = std::fs::remove_file(leftover);
     }
-    result?;
-    // debugfs reports most failures only on stderr: check the file is there.
-    match read_file(disk, path) {
-        Ok(written) if written == contents => Ok(()),
-        Ok(_) => Err(ConvertError::BadOutput(format!("{path} could not be written (is the filesystem full?)"))),
-        Err(error) => Err(error),
-    }
+    result
 }
 
 #[cfg(test)]
@@ -161,6 +175,10 @@ mod tests {
             assert_eq!(read_file(&qcow2, "/srv/app/config.txt").unwrap(), b"second, longer");
             assert_eq!(read_file(&qcow2, "/etc/os-release").unwrap(), b"NAME=\"Ubuntu\"\n", "other files are kept");
             assert!(read_file(&qcow2, "/no/such/file").is_err());
+            // A folder that is a file: refused, and nothing in the root changes.
+            write_file(&qcow2, "/victim", b"root file").unwrap();
+            write_file(&qcow2, "/etc/os-release/victim", b"x").unwrap_err();
+            assert_eq!(read_file(&qcow2, "/victim").unwrap(), b"root file");
         }
         let blank = dir.join("blank.qcow2");
         crate::engine::disk::create_blank(&blank, 16 << 20).unwrap();

@@ -252,7 +252,7 @@ struct ImageRow {
 }
 
 /// Images the caller may see: `$2` is their region, `$3` their project.
-pub const VISIBLE_TO_CALLER: &str = "i.deleted_at IS NULL AND ( \
+const VISIBLE_TO_CALLER: &str = "i.deleted_at IS NULL AND ( \
     (i.imagetype = 'gold' AND i.region = $2) \
     OR i.owner = $3 \
     OR EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = $3 AND m.status <> 'rejected'))";
