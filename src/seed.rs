@@ -284,7 +284,7 @@ pub async fn seed_demo_if_empty(db: &Db, storage: &Storage, work_dir: &Path, pas
 /// Two ECSs of acme in the first region, made from a public image by the normal path (their
 /// creation jobs run once the server starts).
 async fn seed_demo_servers(db: &Db) -> Result<(), sqlx::Error> {
-    use crate::compute::{store::create_servers, CreateServersRequest};
+    use crate::compute::{actions::create_servers, CreateServersRequest};
     let region = REGIONS[0].id;
     let (user_id, account_id): (String, String) =
         sqlx::query_as("SELECT u.id, a.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.name = 'acme' AND u.name = 'alice'")

@@ -10,6 +10,8 @@ mod list_page;
 pub mod requests;
 pub mod rules;
 #[cfg(feature = "ssr")]
+pub mod actions;
+#[cfg(feature = "ssr")]
 pub mod files;
 #[cfg(feature = "ssr")]
 pub mod jobs;
@@ -168,7 +170,7 @@ pub async fn create_servers(request: CreateServersRequest) -> Result<Vec<String>
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
         let valid = request.validate().map_err(AppError::Fields)?;
-        let ids = store::create_servers(&state.db, &user, &request, &valid).await?;
+        let ids = actions::create_servers(&state.db, &user, &request, &valid).await?;
         state.job_waker.notify_waiters();
         Ok(ids)
     })
@@ -181,7 +183,7 @@ pub async fn run_server_action(id: String, action: String) -> Result<(), AppErro
     crate::server::with_status(async move {
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
-        store::server_action(&state.db, &user, &id, &action).await?;
+        actions::server_action(&state.db, &user, &id, &action).await?;
         state.job_waker.notify_waiters();
         Ok(())
     })
@@ -194,7 +196,7 @@ pub async fn change_os(id: String, image_id: String) -> Result<(), AppError> {
     crate::server::with_status(async move {
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
-        store::change_os(&state.db, &user, &id, &image_id).await?;
+        actions::change_os(&state.db, &user, &id, &image_id).await?;
         state.job_waker.notify_waiters();
         Ok(())
     })
@@ -207,7 +209,7 @@ pub async fn delete_server(id: String, #[server(default)] delete_data_disks: boo
     crate::server::with_status(async move {
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
-        store::delete_server(&state.db, &state.storage, &user, &id, delete_data_disks).await
+        actions::delete_server(&state.db, &state.storage, &user, &id, delete_data_disks).await
     })
     .await
 }
@@ -217,7 +219,7 @@ pub async fn attach_disk(server_id: String, disk_id: String) -> Result<(), AppEr
     crate::server::with_status(async move {
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
-        store::attach_disk(&state.db, &user, &server_id, &disk_id).await
+        actions::attach_disk(&state.db, &user, &server_id, &disk_id).await
     })
     .await
 }
@@ -227,7 +229,7 @@ pub async fn detach_disk(disk_id: String) -> Result<(), AppError> {
     crate::server::with_status(async move {
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
-        store::detach_disk(&state.db, &user, &disk_id).await
+        actions::detach_disk(&state.db, &user, &disk_id).await
     })
     .await
 }
@@ -239,7 +241,7 @@ pub async fn create_disk(request: CreateDiskRequest) -> Result<String, AppError>
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
         let size_gb = request.validate().map_err(AppError::Fields)?;
-        let id = store::create_disk(&state, &user, &request, size_gb).await?;
+        let id = actions::create_disk(&state, &user, &request, size_gb).await?;
         state.job_waker.notify_waiters();
         Ok(id)
     })
@@ -251,7 +253,7 @@ pub async fn delete_disk(id: String) -> Result<(), AppError> {
     crate::server::with_status(async move {
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
-        store::delete_disk(&state.db, &state.storage, &user, &id).await
+        actions::delete_disk(&state.db, &state.storage, &user, &id).await
     })
     .await
 }
@@ -263,7 +265,7 @@ pub async fn create_image_from_server(request: CaptureRequest) -> Result<String,
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
         request.validate().map_err(AppError::Fields)?;
-        let id = store::create_image_from_server(&state.db, &user, &request).await?;
+        let id = actions::create_image_from_server(&state.db, &user, &request).await?;
         state.job_waker.notify_waiters();
         Ok(id)
     })
