@@ -6,7 +6,7 @@ use super::flavors::region_flavors;
 use super::rules::architecture_label;
 use super::{list_image_choices, CreateServers, ImageChoice};
 use crate::images::kind_label;
-use crate::ui::{field_error, general_error, ErrorBanner, FieldError, SessionResource, Shell};
+use crate::ui::{field_error, general_error, ErrorBanner, FieldError, FormRow, SessionResource, Shell};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,7 +25,7 @@ pub fn CreateServerPage() -> impl IntoView {
             navigate("/ecs", Default::default());
         }
     });
-    let error = move |field: &'static str| move || view! { <FieldError message=field_error(create.value().get(), field) /> };
+    let error = move |field: &'static str| Signal::derive(move || field_error(create.value().get(), field));
     view! {
         <Title text="Create ECS — Elastic Cloud Server" />
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -53,11 +53,10 @@ pub fn CreateServerPage() -> impl IntoView {
                                     {image_options(&choices, &image_id.get_untracked())}
                                 </select>
                                 {move || chosen().map(|image| view! { <p class="hint" data-testid="image-needs">{image_needs(&image)}</p> })}
-                                {error("image_id")}
+                                {move || view! { <FieldError message=error("image_id").get() /> }}
                             </div>
                             <h2>"Specifications"</h2>
-                            <label for="server-flavor">"Flavor"</label>
-                            <div>
+                            <FormRow label="Flavor" id="server-flavor" error=error("flavor")>
                                 <select id="server-flavor" name="request[flavor]">
                                     <option value="">"Choose a flavor"</option>
                                     {flavors
@@ -65,32 +64,22 @@ pub fn CreateServerPage() -> impl IntoView {
                                         .map(|flavor| view! { <option value=flavor.id>{format!("{} — {}", flavor.id, flavor.summary())}</option> })
                                         .collect_view()}
                                 </select>
-                                {error("flavor")}
-                            </div>
-                            <label for="server-system-disk">"System disk (GB)"</label>
-                            <div>
+                            </FormRow>
+                            <FormRow label="System disk (GB)" id="server-system-disk" error=error("system_disk_gb")
+                                hint="Up to 1024 GB. Left empty, the smallest size the image allows.">
                                 <input id="server-system-disk" name="request[system_disk_gb]" inputmode="numeric" placeholder="The image's minimum" autocomplete="off" />
-                                <p class="hint">"Up to 1024 GB. Left empty, the smallest size the image allows."</p>
-                                {error("system_disk_gb")}
-                            </div>
-                            <label for="server-data-disks">"Data disks (GB)"</label>
-                            <div>
+                            </FormRow>
+                            <FormRow label="Data disks (GB)" id="server-data-disks" error=error("data_disks")
+                                hint="Blank EVS disks, 10 to 32768 GB each, separated by commas. A full-ECS image brings its own data disks too.">
                                 <input id="server-data-disks" name="request[data_disks]" placeholder="e.g. 100, 200" autocomplete="off" />
-                                <p class="hint">"Blank EVS disks, 10 to 32768 GB each, separated by commas. A full-ECS image brings its own data disks too."</p>
-                                {error("data_disks")}
-                            </div>
+                            </FormRow>
                             <h2>"ECS"</h2>
-                            <label for="server-name">"Name"</label>
-                            <div>
+                            <FormRow label="Name" id="server-name" error=error("name")>
                                 <input id="server-name" name="request[name]" maxlength="64" autocomplete="off" placeholder="e.g. web-01" />
-                                {error("name")}
-                            </div>
-                            <label for="server-count">"Quantity"</label>
-                            <div>
+                            </FormRow>
+                            <FormRow label="Quantity" id="server-count" error=error("count") hint="1 to 20. Several ECSs are named name-0001, name-0002, …">
                                 <input id="server-count" name="request[count]" inputmode="numeric" value="1" autocomplete="off" />
-                                <p class="hint">"1 to 20. Several ECSs are named name-0001, name-0002, …"</p>
-                                {error("count")}
-                            </div>
+                            </FormRow>
                             <div></div>
                             <div>
                                 <button type="submit" class="button button-primary">"Create ECS"</button>

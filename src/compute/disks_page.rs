@@ -4,7 +4,7 @@
 use super::{disk_status_label, list_disks, list_image_choices, CreateDisk, DeleteDisk, DiskView};
 use crate::format::format_time;
 use crate::ui::{
-    error_toast, field_error, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, FieldError, SessionResource, Shell,
+    error_toast, field_error, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, FormRow, SessionResource, Shell,
     StatusBadge, Table,
 };
 use leptos::form::ActionForm;
@@ -55,24 +55,20 @@ fn CreateDiskForm(create: ServerAction<CreateDisk>) -> impl IntoView {
     let query = use_query_map();
     let preselected = query.with_untracked(|query| query.get("image").unwrap_or_default());
     let images = Resource::new(|| (), |_| list_image_choices(true));
-    let error = move |field: &'static str| move || view! { <FieldError message=field_error(create.value().get(), field) /> };
+    let error = move |field: &'static str| Signal::derive(move || field_error(create.value().get(), field));
     view! {
         <section class="panel">
             <h2>"Create Disk"</h2>
             {move || general_error(create.value().get()).map(|message| view! { <p class="field-error">{message}</p> })}
             <ActionForm action=create attr:class="form-grid" attr:novalidate=true>
-                <label for="disk-name">"Name"</label>
-                <div>
+                <FormRow label="Name" id="disk-name" error=error("name")>
                     <input id="disk-name" name="request[name]" maxlength="64" autocomplete="off" placeholder="e.g. data-01" />
-                    {error("name")}
-                </div>
-                <label for="disk-size">"Capacity (GB)"</label>
-                <div>
+                </FormRow>
+                <FormRow label="Capacity (GB)" id="disk-size" error=error("size_gb")>
                     <input id="disk-size" name="request[size_gb]" inputmode="numeric" autocomplete="off" placeholder="10 to 32768" />
-                    {error("size_gb")}
-                </div>
-                <label for="disk-image">"Data source"</label>
-                <div>
+                </FormRow>
+                <FormRow label="Data source" id="disk-image" error=error("image_id")
+                    hint="From a data disk image, the capacity may be left empty: the image's size is used.">
                     <select id="disk-image" name="request[image_id]">
                         <option value="">"Blank disk"</option>
                         <Suspense>
@@ -89,9 +85,7 @@ fn CreateDiskForm(create: ServerAction<CreateDisk>) -> impl IntoView {
                             }}
                         </Suspense>
                     </select>
-                    <p class="hint">"From a data disk image, the capacity may be left empty: the image's size is used."</p>
-                    {error("image_id")}
-                </div>
+                </FormRow>
                 <div></div>
                 <div><button type="submit" class="button button-primary">"Create Disk"</button></div>
             </ActionForm>

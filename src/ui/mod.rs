@@ -14,6 +14,25 @@ pub fn FieldError(message: Option<String>) -> impl IntoView {
 
 use leptos::prelude::*;
 
+/// One row of a `.form-grid` form: the label, then the control with its hint and its error.
+#[component]
+pub fn FormRow(
+    label: &'static str,
+    id: &'static str,
+    #[prop(optional)] hint: &'static str,
+    #[prop(into)] error: Signal<Option<String>>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label}</label>
+        <div>
+            {children()}
+            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
+            {move || view! { <FieldError message=error.get() /> }}
+        </div>
+    }
+}
+
 #[component]
 pub fn StatusBadge(status: String, #[prop(optional)] reason: String, #[prop(optional)] label: String) -> impl IntoView {
     // Image statuses carry their own labels; servers and disks pass theirs.
