@@ -184,6 +184,10 @@ async fn refusals_say_why(server: TestServer) -> TestServer {
     refused(&server, &carol, &server_form("a", windows["id"].as_str().unwrap(), "s6.small.1", ""), "flavor", "at least 2048 MB").await;
     refused(&server, &carol, &server_form("a", bios_id, "no.such.flavor", ""), "flavor", "not offered").await;
     refused(&server, &carol, &server_form("bad name", bios_id, "s6.small.1", "5"), "data_disks", "10 to 32768").await;
+    // Field errors and image errors come back together.
+    let both = server_form("bad name", arm["id"].as_str().unwrap(), "s6.small.1", "");
+    refused(&server, &carol, &both, "name", "cannot contain").await;
+    refused(&server, &carol, &both, "flavor", "built for Arm").await;
 
     // A GPU flavor cannot boot a UEFI private image; a UEFI public image is fine.
     let uefi = public_image(&server, &carol, "x86", "uefi").await;

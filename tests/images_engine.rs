@@ -149,8 +149,10 @@ async fn an_image_file_becomes_an_image_and_exports_back(server: TestServer) -> 
     assert_eq!(image["root_origin"], "file");
     assert_eq!(image["sha256"].as_str().unwrap().len(), 64);
     assert!(image["tags"].as_array().unwrap().iter().any(|tag| tag["key"] == "env" && tag["value"] == "test"));
+    // The image turns active just before its job records success: wait for the job too.
     let (_, jobs) = server.call(&alice, "list_jobs", &[]).await;
-    let job = &jobs[0];
+    let job_id = jobs.as_array().unwrap().iter().find(|job| job["image_id"] == image_id.as_str()).unwrap()["id"].as_str().unwrap().to_string();
+    let job = server.wait_for_job(&alice, &job_id).await;
     assert_eq!((job["status"].as_str(), job["percent"].as_f64()), (Some("SUCCESS"), Some(100.0)));
     assert_eq!(job["image_id"].as_str(), Some(image_id.as_str()));
 
@@ -238,6 +240,7 @@ async fn hostile_and_mismatched_files_are_killed_with_the_reason(server: TestSer
         assert!(reason.contains(expected), "{key} as {declared}: {reason}");
         let (_, jobs) = server.call(&alice, "list_jobs", &[]).await;
         let job = jobs.as_array().unwrap().iter().find(|job| job["image_id"] == image["id"]).unwrap();
+        let job = server.wait_for_job(&alice, job["id"].as_str().unwrap()).await;
         assert_eq!(job["status"], "FAIL");
         assert_eq!(job["fail_reason"].as_str(), Some(reason));
         let file = server.state.storage.local_path(&format!("images/cn-north-4/{}/disk.qcow2", image["id"].as_str().unwrap())).unwrap();

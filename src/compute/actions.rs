@@ -113,6 +113,15 @@ async fn insert_disk(
     Ok((id, key))
 }
 
+/// The image-against-flavor errors of a request whose own fields have errors too, so the form
+/// shows every problem at once (none when the image or the flavor cannot be looked up).
+pub async fn image_fit_errors(db: &Db, user: &CurrentUser, request: &CreateServersRequest) -> Vec<(String, String)> {
+    let Some(flavor) = find_flavor(&user.region, request.flavor.trim()) else { return Vec::new() };
+    let Ok(image) = source_image(db, user, request.image_id.trim()).await else { return Vec::new() };
+    let disk_gb = request.system_disk_gb.trim().parse().unwrap_or_else(|_| image.facts.smallest_disk_gb());
+    rules::check_server_image(&image.facts, flavor, disk_gb, ImageUse::NewServer).err().unwrap_or_default()
+}
+
 pub async fn create_servers(
     db: &Db,
     user: &CurrentUser,

@@ -169,7 +169,17 @@ pub async fn create_servers(request: CreateServersRequest) -> Result<Vec<String>
     crate::server::with_status(async move {
         let (state, user) = crate::auth::require_user().await?;
         user.require_image_rights()?;
-        let valid = request.validate().map_err(AppError::Fields)?;
+        let valid = match request.validate() {
+            Ok(valid) => valid,
+            Err(mut errors) => {
+                for (field, message) in actions::image_fit_errors(&state.db, &user, &request).await {
+                    if !errors.iter().any(|(known, _)| *known == field) {
+                        errors.push((field, message));
+                    }
+                }
+                return Err(AppError::Fields(errors));
+            }
+        };
         let ids = actions::create_servers(&state.db, &user, &request, &valid).await?;
         state.job_waker.notify_waiters();
         Ok(ids)
