@@ -35,6 +35,7 @@ CREATE TABLE disks (
     device          TEXT NOT NULL DEFAULT '',   -- /dev/vda for system disks, /dev/vdb... for data disks
     image_id        TEXT NOT NULL DEFAULT '',   -- the image it was made from, if any
     object_key      TEXT NOT NULL DEFAULT '',   -- its qcow2 file; a new key each time it is rewritten
+    io_until        BIGINT NOT NULL DEFAULT 0,  -- a console read or write of the file runs until then (a lease)
     created_at      BIGINT NOT NULL,
     updated_at      BIGINT NOT NULL
 );

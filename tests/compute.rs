@@ -253,6 +253,24 @@ async fn refusals_say_why(server: TestServer) -> TestServer {
     let (status, body) = server.call(&carol, "change_os", &[("id", &temporary), ("image_id", iso_id)]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.to_string().contains("only creates temporary servers"), "{body}");
+
+    // A disk held by a read or write (on any instance: the claim is in the database) is not
+    // written again, captured or deleted with its server until the claim ends.
+    let (_, detail) = server.call(&carol, "get_server", &[("id", &temporary)]).await;
+    let system = disk_id(&detail, "system", 0);
+    let hold = |until: i64| sqlx::query("UPDATE disks SET io_until = $1 WHERE id = $2").bind(until).bind(system.clone());
+    hold(ims_console::db::now_ms() + 60_000).execute(&server.state.db).await.unwrap();
+    let form = [("request[disk_id]", system.as_str()), ("request[offset]", "0"), ("request[text]", "x")];
+    let (status, body) = server.call(&carol, "write_disk", &form).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.to_string().contains("busy with another read or write"), "{body}");
+    let (status, body) = capture(&server, &carol, &temporary, "system", "", "while-busy").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(server.call(&carol, "delete_server", &[("id", &temporary)]).await.0, StatusCode::CONFLICT);
+    hold(0).execute(&server.state.db).await.unwrap();
+    assert_eq!(server.call(&carol, "write_disk", &form).await.0, StatusCode::OK);
+    let installed = captured_image(&server, &carol, &temporary, "system", "", "installed-os").await;
+    assert_eq!(installed["kind"], "system", "the temporary server's system disk becomes a system disk image");
     server
 }
 

@@ -55,7 +55,7 @@ async fn require_no_work(transaction: &mut Transaction<'_, Any>, server: &Server
 
 /// Refuses while one of the disks is being read or written through the console.
 fn require_disks_idle(disks: &[DiskRow]) -> Result<(), AppError> {
-    match disks.iter().find(|disk| super::files::is_busy(&disk.id)) {
+    match disks.iter().find(|disk| super::files::is_busy(disk)) {
         Some(disk) => Err(conflict(format!("Disk '{}' is being read or written; try again in a moment.", disk.name))),
         None => Ok(()),
     }

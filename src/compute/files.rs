@@ -16,8 +16,7 @@ use crate::server::AppState;
 use crate::storage::{Storage, StorageError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::collections::HashSet;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 
 const GIB: u64 = 1 << 30;
 
@@ -130,33 +129,35 @@ fn check_range(disk: &store::DiskRow, offset: u64, length: u64) -> Result<(), Ap
     Ok(())
 }
 
-/// Disks with a read or write running in this process. Two calls on one disk would race on
-/// its file (with S3 each downloads, changes and uploads it), and a capture, change of OS or
-/// delete must not start under a write; those check `is_busy`. (Per process: several server
-/// instances sharing one database do not see each other's claims.)
-static BUSY_DISKS: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
+/// How long a console read or write may hold a disk. The claim is a lease in the database, so
+/// every server instance sees it and a crashed instance's claim runs out.
+const IO_LEASE_MS: i64 = 30 * 60 * 1000;
 
-struct DiskClaim(String);
-
-impl Drop for DiskClaim {
-    fn drop(&mut self) {
-        if let Ok(mut busy) = BUSY_DISKS.lock() {
-            busy.remove(&self.0);
-        }
-    }
-}
-
-fn claim(disk: &store::DiskRow) -> Result<DiskClaim, AppError> {
-    let mut busy = BUSY_DISKS.lock().map_err(|_| AppError::internal("disk claims", "poisoned lock"))?;
-    if !busy.insert(disk.id.clone()) {
+/// Claims the disk for one read or write: two at once would race on its file (with S3 each
+/// downloads, changes and uploads it), and captures, OS changes and deletes wait for it.
+async fn claim(state: &AppState, disk: &store::DiskRow) -> Result<(), AppError> {
+    let now = crate::db::now_ms();
+    let claimed = sqlx::query("UPDATE disks SET io_until = $1 WHERE id = $2 AND io_until < $3")
+        .bind(now + IO_LEASE_MS)
+        .bind(&disk.id)
+        .bind(now)
+        .execute(&state.db)
+        .await?;
+    if claimed.rows_affected() == 0 {
         return Err(AppError::Conflict(format!("Disk '{}' is busy with another read or write; try again in a moment.", disk.name)));
     }
-    Ok(DiskClaim(disk.id.clone()))
+    Ok(())
 }
 
-/// Whether a read or write of the disk is running in this process.
-pub fn is_busy(disk_id: &str) -> bool {
-    BUSY_DISKS.lock().map(|busy| busy.contains(disk_id)).unwrap_or(true)
+async fn release(state: &AppState, disk: &store::DiskRow) {
+    if let Err(error) = sqlx::query("UPDATE disks SET io_until = 0 WHERE id = $1").bind(&disk.id).execute(&state.db).await {
+        tracing::warn!(%error, disk = %disk.id, "releasing a disk claim (it runs out by itself)");
+    }
+}
+
+/// Whether a console read or write holds the disk.
+pub fn is_busy(disk: &store::DiskRow) -> bool {
+    disk.io_until > crate::db::now_ms()
 }
 
 /// Runs `work` on the disk's file: in place with a folder store, else on a copy fetched into
@@ -167,24 +168,30 @@ async fn with_disk_file<T: Send + 'static>(
     writes: bool,
     work: impl FnOnce(&Path) -> Result<T, ConvertError> + Send + 'static,
 ) -> Result<T, AppError> {
-    let _claim = claim(disk)?;
-    let scratch = state.work_dir().join(format!("disk-{}", crate::db::new_hex_id()));
-    let result = async {
-        let path = local_copy(&state.storage, &disk.object_key, &scratch).await.map_err(|e| AppError::internal("disk fetch", e))?;
-        let worked = path.clone();
-        let value = blocking(move || work(&worked)).await.map_err(|error| match error {
-            // What the user asked for does not fit the disk (no filesystem, no such file, ...).
-            ConvertError::BadOutput(message) => AppError::Fields(vec![("path".into(), message)]),
-            other => AppError::internal("disk access", other),
-        })?;
-        if writes && path.starts_with(&scratch) {
-            state.storage.upload_file(&path, &disk.object_key).await.map_err(|e| AppError::internal("disk upload", e))?;
+    claim(state, disk).await?;
+    // On a task of its own, so the claim is released even if the caller goes away meanwhile.
+    let (state, disk) = (state.clone(), disk.clone());
+    let task = tokio::spawn(async move {
+        let scratch = state.work_dir().join(format!("disk-{}", crate::db::new_hex_id()));
+        let result = async {
+            let path = local_copy(&state.storage, &disk.object_key, &scratch).await.map_err(|e| AppError::internal("disk fetch", e))?;
+            let worked = path.clone();
+            let value = blocking(move || work(&worked)).await.map_err(|error| match error {
+                // What the user asked for does not fit the disk (no filesystem, no such file, ...).
+                ConvertError::BadOutput(message) => AppError::Fields(vec![("path".into(), message)]),
+                other => AppError::internal("disk access", other),
+            })?;
+            if writes && path.starts_with(&scratch) {
+                state.storage.upload_file(&path, &disk.object_key).await.map_err(|e| AppError::internal("disk upload", e))?;
+            }
+            Ok(value)
         }
-        Ok(value)
-    }
-    .await;
-    let _ = tokio::fs::remove_dir_all(&scratch).await;
-    result
+        .await;
+        let _ = tokio::fs::remove_dir_all(&scratch).await;
+        release(&state, &disk).await;
+        result
+    });
+    task.await.map_err(|error| AppError::internal("disk access", error))?
 }
 
 pub async fn write_disk(state: &AppState, user: &CurrentUser, disk_id: &str, offset: u64, bytes: &[u8]) -> Result<(), AppError> {

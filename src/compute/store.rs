@@ -86,6 +86,7 @@ pub struct DiskRow {
     pub device: String,
     pub image_id: String,
     pub object_key: String,
+    pub io_until: i64,
     pub created_at: i64,
     #[sqlx(default)]
     pub server_name: String,
