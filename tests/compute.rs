@@ -89,6 +89,20 @@ async fn content_travels_between_servers_and_images(server: TestServer) -> TestS
     assert_eq!(read(&server, &carol, &clone_system, 5 * MIB, 30).await, "written into web's system disk");
     assert_eq!(read(&server, &carol, &clone_data, MIB, 28).await, "written into web's data disk");
 
+    // The list narrows by name (case-insensitive, wildcards taken literally) and status.
+    let names = |body: Value| -> Vec<String> {
+        body.as_array().unwrap().iter().map(|server| server["name"].as_str().unwrap().to_string()).collect()
+    };
+    let (_, found) = server.call(&carol, "list_servers", &[("name", "COPY"), ("status", "")]).await;
+    assert_eq!(names(found), ["web-copy"]);
+    let (_, found) = server.call(&carol, "list_servers", &[("name", "web"), ("status", "running")]).await;
+    assert_eq!(names(found).len(), 3);
+    let (_, found) = server.call(&carol, "list_servers", &[("name", "%"), ("status", "")]).await;
+    assert!(names(found).is_empty());
+    let (_, found) = server.call(&carol, "list_servers", &[("name", ""), ("status", "stopped")]).await;
+    assert!(names(found).is_empty());
+    assert_eq!(server.call(&carol, "list_servers", &[("status", "asleep")]).await.0, StatusCode::BAD_REQUEST);
+
     // Change OS: the system disk is new, the data disk is kept.
     let (status, body) = server.call(&carol, "change_os", &[("id", &clone), ("image_id", ubuntu_id)]).await;
     assert_eq!(status, StatusCode::CONFLICT, "a running server must be stopped first: {body}");

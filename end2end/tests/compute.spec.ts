@@ -234,6 +234,13 @@ test('@readonly a viewer sees ECSs and their disks without operations', async ({
   await expect(serverRow(page, 'acme-web-01')).toBeVisible();
   await expect(page.getByRole('link', { name: 'Create ECS' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+  await page.getByRole('searchbox', { name: 'Name' }).fill('DB');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/name=DB/);
+  await expect(page.getByTestId('server-row')).toHaveCount(1);
+  await expect(serverRow(page, 'acme-db-01')).toBeVisible();
+  await page.getByRole('link', { name: 'Reset' }).click();
+  await expect(page.getByTestId('server-row')).toHaveCount(2);
   await serverRow(page, 'acme-db-01').getByRole('link', { name: 'acme-db-01' }).click();
   await expect(page.getByTestId('server-name')).toHaveText('acme-db-01');
   await expect(page.getByTestId('disk-row')).toHaveCount(2);

@@ -1,12 +1,13 @@
 //! The ECS list: status (live while servers change state), flavor, image, and the start,
 //! stop and delete operations.
 
-use super::{is_transitional, list_servers, status_label, DeleteServer, RunServerAction, ServerView};
+use super::{is_transitional, list_servers, status_label, DeleteServer, RunServerAction, ServerView, SERVER_STATUSES};
 use crate::auth::SessionInfo;
 use crate::format::format_time;
 use crate::ui::{error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, ProgressBar, SessionResource, Shell, StatusBadge, Table};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 /// The actions a server row or the detail page can run.
 #[derive(Clone, Copy)]
@@ -78,14 +79,16 @@ impl ServerOperations {
 pub fn ServerListPage() -> impl IntoView {
     let operations = ServerOperations::new();
     let tick = use_polling(2);
-    let servers = Resource::new(move || (operations.version(), tick.get()), |_| list_servers());
+    let query = use_query_map();
+    let filter = move || query.with(|query| (query.get("name").unwrap_or_default(), query.get("status").unwrap_or_default()));
+    let servers = Resource::new(move || (filter(), operations.version(), tick.get()), |((name, status), ..)| list_servers(name, status));
     let session = expect_context::<SessionResource>().0;
     view! {
         <Title text="ECSs — Elastic Cloud Server" />
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match (session.await, servers.await) {
-                    (Ok(Some(info)), result) => list_view(info, result, operations).into_any(),
+                    (Ok(Some(info)), result) => list_view(info, result, operations, filter()).into_any(),
                     _ => crate::app::SessionEnded().into_any(),
                 }
             })}
@@ -95,10 +98,19 @@ pub fn ServerListPage() -> impl IntoView {
     }
 }
 
-fn list_view(info: SessionInfo, result: Result<Vec<ServerView>, crate::error::AppError>, operations: ServerOperations) -> impl IntoView {
+fn list_view(
+    info: SessionInfo,
+    result: Result<Vec<ServerView>, crate::error::AppError>,
+    operations: ServerOperations,
+    (name, status): (String, String),
+) -> impl IntoView {
     let can_modify = info.role.can_modify_images();
+    let filtered = !name.is_empty() || !status.is_empty();
     let body = match result {
         Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
+        Ok(servers) if servers.is_empty() && filtered => {
+            view! { <p class="empty panel" data-testid="empty-result">"No ECSs match these filters."</p> }.into_any()
+        }
         Ok(servers) if servers.is_empty() => view! {
             <p class="empty panel" data-testid="empty-result">
                 "No ECSs in this region yet. Create one from a public image, or from one of your private images."
@@ -126,6 +138,18 @@ fn list_view(info: SessionInfo, result: Result<Vec<ServerView>, crate::error::Ap
             <p class="page-intro">
                 "Servers of this region. Their disks are real disk files: an image created from an ECS holds its bytes."
             </p>
+            <form class="filters" method="get" action="/ecs" role="search">
+                <input type="search" name="name" placeholder="Name contains…" aria-label="Name" value=name />
+                <select name="status" aria-label="Status">
+                    <option value="">"All statuses"</option>
+                    {SERVER_STATUSES
+                        .iter()
+                        .map(|(value, label)| view! { <option value=*value selected=*value == status>{*label}</option> })
+                        .collect_view()}
+                </select>
+                <button type="submit" class="button button-primary">"Search"</button>
+                <a class="button" href="/ecs">"Reset"</a>
+            </form>
             {body}
         </Shell>
     }

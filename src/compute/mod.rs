@@ -126,11 +126,15 @@ pub struct ImageChoice {
     pub min_ram: i64,
 }
 
+/// The caller's ECSs in the region, newest first; `name` (contains) and `status` narrow them.
 #[server(endpoint = "list_servers")]
-pub async fn list_servers() -> Result<Vec<ServerView>, AppError> {
+pub async fn list_servers(#[server(default)] name: String, #[server(default)] status: String) -> Result<Vec<ServerView>, AppError> {
     crate::server::with_status(async move {
         let (state, user) = crate::auth::require_user().await?;
-        store::list_servers(&state.db, &user).await
+        if !status.is_empty() && !SERVER_STATUSES.iter().any(|(value, _)| *value == status) {
+            return Err(AppError::Invalid(format!("'{status}' is not an ECS status.")));
+        }
+        store::list_servers(&state.db, &user, name.trim(), &status).await
     })
     .await
 }

@@ -114,9 +114,14 @@ fn field(name: &str, message: String) -> AppError {
     AppError::Fields(vec![(name.to_string(), message)])
 }
 
-pub async fn list_servers(db: &Db, user: &CurrentUser) -> Result<Vec<ServerView>, AppError> {
-    let sql = format!("{SERVER_SELECT} WHERE s.project_id = $1 ORDER BY s.created_at DESC, s.id DESC LIMIT 500");
-    let rows: Vec<ServerRow> = sqlx::query_as(&sql).bind(&user.project_id).fetch_all(db).await?;
+pub async fn list_servers(db: &Db, user: &CurrentUser, name: &str, status: &str) -> Result<Vec<ServerView>, AppError> {
+    let sql = format!(
+        "{SERVER_SELECT} WHERE s.project_id = $1 AND ($2 = '' OR LOWER(s.name) LIKE $3 ESCAPE '\\') AND ($4 = '' OR s.status = $4) \
+         ORDER BY s.created_at DESC, s.id DESC LIMIT 500"
+    );
+    let pattern = format!("%{}%", crate::db::like_escape(&name.to_lowercase()));
+    let rows: Vec<ServerRow> =
+        sqlx::query_as(&sql).bind(&user.project_id).bind(name).bind(pattern).bind(status).fetch_all(db).await?;
     Ok(rows.into_iter().map(ServerRow::view).collect())
 }
 

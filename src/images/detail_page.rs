@@ -130,6 +130,8 @@ fn image_view(image: ImageDetail) -> impl IntoView {
         ("ECSs Created from It", image.servers_created.to_string()),
         ("Last Used", image.last_used_at.map(format_time).unwrap_or_else(|| "Never".to_string())),
     ];
+    // Images made from one of the caller's ECSs link to it.
+    let source_server = image.owned.then(|| image.data_origin.strip_prefix("instance,").map(str::to_string)).flatten();
     let mut fields = fields;
     if image.kind == "full_ecs" {
         let disks = image.data_disks_gb.iter().map(|gb| format!("{gb} GB")).collect::<Vec<_>>().join(", ");
@@ -163,6 +165,12 @@ fn image_view(image: ImageDetail) -> impl IntoView {
                         }
                     })
                     .collect_view()}
+                {source_server.map(|id| view! {
+                    <div class="attribute">
+                        <dt>"Source ECS"</dt>
+                        <dd><a href=format!("/ecs/{id}")>{id.clone()}</a></dd>
+                    </div>
+                })}
             </dl>
         </section>
         <section class="panel">
