@@ -3,6 +3,7 @@
 //! (`images/{region}/...`), the tenants' buckets (`buckets/{region}/{bucket}/...`) and
 //! upload chunks (`uploads/{id}/...`). Everything streams; memory stays bounded.
 
+use crate::format::hex;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::StreamExt;
@@ -43,8 +44,9 @@ pub struct Digests {
 /// bytes on, so hashing overlaps reading and writing instead of adding to their time.
 struct Hasher {
     size: u64,
-    feeds: Vec<tokio::sync::mpsc::Sender<Bytes>>,
-    digests: Vec<std::thread::JoinHandle<String>>,
+    feeds: [tokio::sync::mpsc::Sender<Bytes>; 2],
+    sha256: std::thread::JoinHandle<String>,
+    md5: std::thread::JoinHandle<String>,
 }
 
 impl Hasher {
@@ -62,7 +64,7 @@ impl Hasher {
         }
         let (sha256_feed, sha256) = worker(Sha256::new());
         let (md5_feed, md5) = worker(Md5::new());
-        Hasher { size: 0, feeds: vec![sha256_feed, md5_feed], digests: vec![sha256, md5] }
+        Hasher { size: 0, feeds: [sha256_feed, md5_feed], sha256, md5 }
     }
 
     async fn update(&mut self, bytes: &Bytes) {
@@ -74,13 +76,12 @@ impl Hasher {
     }
 
     async fn finish(self) -> Result<Digests, StorageError> {
-        let Hasher { size, feeds, digests } = self;
+        let Hasher { size, feeds, sha256, md5 } = self;
+        // Closing the feeds ends the threads once they have hashed what was sent.
         drop(feeds);
-        let joined = tokio::task::spawn_blocking(move || digests.into_iter().map(|thread| thread.join()).collect::<Result<Vec<_>, _>>())
-            .await
-            .map_err(|_| StorageError::Io(std::io::Error::other("hashing was interrupted")))?
-            .map_err(|_| StorageError::Io(std::io::Error::other("a hashing thread failed")))?;
-        let [sha256, md5]: [String; 2] = joined.try_into().map_err(|_| StorageError::Io(std::io::Error::other("hashing lost a digest")))?;
+        let failed = |_| StorageError::Io(std::io::Error::other("a hashing thread failed"));
+        let joined = tokio::task::spawn_blocking(move || Ok::<_, StorageError>((sha256.join().map_err(failed)?, md5.join().map_err(failed)?)));
+        let (sha256, md5) = joined.await.map_err(|_| StorageError::Io(std::io::Error::other("hashing was interrupted")))??;
         Ok(Digests { size, sha256, md5 })
     }
 }
@@ -99,10 +100,6 @@ fn local_chunks(file: tokio::fs::File) -> BoxStream<'static, object_store::Resul
         Ok(Some((Bytes::from(buffer), file)))
     })
     .boxed()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 const READ_BUFFER: usize = 1 << 20;
@@ -164,6 +161,19 @@ impl Storage {
     /// in place instead of from a downloaded copy.
     pub fn local_path(&self, key: &str) -> Option<PathBuf> {
         self.local.as_ref().and_then(|local| local.path_to_filesystem(&ObjectPath::from(key)).ok())
+    }
+
+    /// `key` as a local file for qemu-img: the object itself with a folder store, else a copy
+    /// downloaded to `copy` (its folder is created).
+    pub async fn local_file(&self, key: &str, copy: &Path) -> Result<PathBuf, StorageError> {
+        if let Some(path) = self.local_path(key).filter(|path| path.exists()) {
+            return Ok(path);
+        }
+        if let Some(folder) = copy.parent() {
+            tokio::fs::create_dir_all(folder).await?;
+        }
+        self.download_to(key, copy).await?;
+        Ok(copy.to_path_buf())
     }
 
     pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {

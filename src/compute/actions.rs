@@ -6,7 +6,7 @@
 use super::flavors::find_flavor;
 use super::jobs::{self as job_types, DiskFill};
 use super::rules::{self, ImageUse, ServerFacts};
-use super::store::{find_disk, find_server, pending_jobs, server_disks, source_image, DiskRow, ServerRow};
+use super::store::{field, find_disk, find_server, pending_jobs, server_disks, source_image, DiskRow, ServerRow};
 use super::{is_transitional, status_label, CaptureRequest, CreateServersRequest, ValidServers};
 use crate::auth::CurrentUser;
 use crate::db::{now_ms, Db};
@@ -19,10 +19,6 @@ use sqlx::{Any, Transaction};
 
 fn conflict(message: String) -> AppError {
     AppError::Conflict(message)
-}
-
-fn field(name: &str, message: String) -> AppError {
-    AppError::Fields(vec![(name.to_string(), message)])
 }
 
 /// Locks the server's row for the rest of `transaction` if it is Running or Stopped (a row

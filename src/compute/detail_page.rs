@@ -17,6 +17,7 @@ pub fn ServerDetailPage() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
     let operations = ServerOperations::new();
     let forms = ServerForms::new();
+    let disks = forms.disks(id);
     let tick = use_polling(2);
     let server = Resource::new(move || (id.get(), operations.version(), forms.version(), tick.get()), |(id, ..)| get_server(id));
     let session = expect_context::<SessionResource>().0;
@@ -49,11 +50,11 @@ pub fn ServerDetailPage() -> impl IntoView {
                         </Transition>
                         {can_modify.then(|| view! {
                             <div class="panel-grid">
-                                <CapturePanel server_id=id forms />
+                                <CapturePanel server_id=id forms disks />
                                 <AttachPanel server_id=id forms />
                                 <ChangeOsPanel server_id=id forms />
-                                <DiskContentPanel server_id=id forms />
-                                <FilePanel server_id=id forms />
+                                <DiskContentPanel forms disks />
+                                <FilePanel forms disks />
                             </div>
                         })}
                     </Shell>

@@ -13,23 +13,12 @@ use crate::engine::inspect::ImageFormat;
 use crate::error::AppError;
 use crate::jobs::runner::JobFailure;
 use crate::server::AppState;
-use crate::storage::{Storage, StorageError};
-use std::path::{Path, PathBuf};
+use crate::storage::Storage;
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 const GIB: u64 = 1 << 30;
-
-/// `key` as a local file: the object itself with a folder store, else a copy in `scratch`.
-pub async fn local_copy(storage: &Storage, key: &str, scratch: &Path) -> Result<PathBuf, StorageError> {
-    if let Some(path) = storage.local_path(key).filter(|path| path.exists()) {
-        return Ok(path);
-    }
-    tokio::fs::create_dir_all(scratch).await?;
-    let path = scratch.join(crate::db::new_hex_id());
-    storage.download_to(key, &path).await?;
-    Ok(path)
-}
 
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, ConvertError> + Send + 'static) -> Result<T, ConvertError> {
     tokio::task::spawn_blocking(work).await.map_err(|error| ConvertError::Qemu(error.to_string()))?
@@ -60,7 +49,7 @@ pub async fn build_disk(
     } else {
         let format = ImageFormat::parse(&fill.source_format)
             .ok_or_else(|| JobFailure::new("ECS.0201", format!("Images in {} format cannot fill a disk.", fill.source_format)))?;
-        let source = local_copy(storage, &fill.source_key, scratch)
+        let source = storage.local_file(&fill.source_key, &scratch.join(format!("{}.source", fill.disk_id)))
             .await
             .map_err(|e| JobFailure::new("ECS.0202", format!("The image file could not be read: {e}.")))?;
         let path = target.clone();
@@ -174,7 +163,7 @@ async fn with_disk_file<T: Send + 'static>(
     let task = tokio::spawn(async move {
         let scratch = state.work_dir().join(format!("disk-{}", crate::db::new_hex_id()));
         let result = async {
-            let path = local_copy(&state.storage, &disk.object_key, &scratch).await.map_err(|e| AppError::internal("disk fetch", e))?;
+            let path = state.storage.local_file(&disk.object_key, &scratch.join("disk.qcow2")).await.map_err(|e| AppError::internal("disk fetch", e))?;
             let worked = path.clone();
             let value = blocking(move || work(&worked)).await.map_err(|error| match error {
                 // What the user asked for does not fit the disk (no filesystem, no such file, ...).
@@ -210,7 +199,7 @@ pub async fn read_disk(state: &AppState, user: &CurrentUser, disk_id: &str, offs
     Ok(DiskBytes {
         offset: offset as i64,
         text: String::from_utf8_lossy(&bytes).into_owned(),
-        hex: bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
+        hex: crate::format::hex(&bytes),
     })
 }
 

@@ -48,8 +48,9 @@ impl ServerForms {
         )
     }
 
-    /// The server's disks, reloaded when a panel's action finishes.
-    fn disks(self, server_id: Memo<String>) -> Resource<Vec<DiskView>> {
+    /// The server's disks for the panels' choosers (one resource for all of them), reloaded
+    /// when a panel's action finishes.
+    pub fn disks(self, server_id: Memo<String>) -> Resource<Vec<DiskView>> {
         Resource::new(move || (server_id.get(), self.version()), |(id, ..)| async move {
             get_server(id).await.map(|detail| detail.disks).unwrap_or_default()
         })
@@ -80,8 +81,7 @@ fn disk_options(disks: Vec<DiskView>, only_data: bool, chosen: RwSignal<String>)
 }
 
 #[component]
-pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
-    let disks = forms.disks(server_id);
+pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms, disks: Resource<Vec<DiskView>>) -> impl IntoView {
     let kind = RwSignal::new("system".to_string());
     let chosen = RwSignal::new(String::new());
     let capture = forms.capture;
@@ -216,8 +216,7 @@ fn disk_select(disks: Resource<Vec<DiskView>>, id: &'static str, name: &'static 
 }
 
 #[component]
-pub fn DiskContentPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
-    let disks = forms.disks(server_id);
+pub fn DiskContentPanel(forms: ServerForms, disks: Resource<Vec<DiskView>>) -> impl IntoView {
     let (write, read) = (forms.write, forms.read);
     let disk_select = move |id: &'static str| disk_select(disks, id, if id == "write-disk" { "request[disk_id]" } else { "disk_id" });
     view! {
@@ -258,8 +257,7 @@ pub fn DiskContentPanel(server_id: Memo<String>, forms: ServerForms) -> impl Int
 }
 
 #[component]
-pub fn FilePanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
-    let disks = forms.disks(server_id);
+pub fn FilePanel(forms: ServerForms, disks: Resource<Vec<DiskView>>) -> impl IntoView {
     let (write, read) = (forms.write_file, forms.read_file);
     view! {
         <section class="panel">

@@ -110,7 +110,7 @@ impl DiskRow {
     }
 }
 
-fn field(name: &str, message: String) -> AppError {
+pub(super) fn field(name: &str, message: String) -> AppError {
     AppError::Fields(vec![(name.to_string(), message)])
 }
 

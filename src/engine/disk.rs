@@ -17,7 +17,8 @@ pub fn scratch_beside(path: &Path, tag: &str) -> std::path::PathBuf {
     path.with_extension(format!("{tag}-{}-{serial}", std::process::id()))
 }
 
-fn run(command: &mut Command) -> Result<Vec<u8>, ConvertError> {
+/// Runs a qemu or e2fsprogs tool; its stdout, or its stderr as the error.
+pub(super) fn run(command: &mut Command) -> Result<Vec<u8>, ConvertError> {
     let output = command.output()?;
     if output.status.success() {
         Ok(output.stdout)

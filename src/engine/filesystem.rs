@@ -4,7 +4,8 @@
 //! disks) are handled here, never a tenant's uploaded file.
 
 use super::convert::ConvertError;
-use super::disk::{read_bytes, scratch_beside};
+use super::disk::{read_bytes, run, scratch_beside};
+use super::inspect::field::{le_u32, le_u64};
 use super::inspect::ImageFormat;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,22 +17,12 @@ fn debugfs() -> &'static str {
     if Path::new("/usr/sbin/debugfs").exists() { "/usr/sbin/debugfs" } else { "debugfs" }
 }
 
-fn le_u32(bytes: &[u8], at: usize) -> u64 {
-    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as u64
-}
-
-fn le_u64(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(word)
-}
-
 /// Byte offset of the ext filesystem on the qcow2 disk `disk`.
 pub fn filesystem_offset(disk: &Path) -> Result<u64, ConvertError> {
     let head = read_bytes(disk, ImageFormat::Qcow2, 0, 2 * SECTOR)?;
     let mut candidates = Vec::new();
     if head[510..512] == [0x55, 0xaa] {
-        let (kind, start) = (head[446 + 4], le_u32(&head, 446 + 8));
+        let (kind, start) = (head[446 + 4], le_u32(&head, 446 + 8) as u64);
         if kind == 0xee && &head[512..520] == b"EFI PART" {
             // GPT: the first entry of the partition array.
             let entries_lba = le_u64(&head, 512 + 72);
@@ -68,15 +59,6 @@ fn raw_copy(disk: &Path) -> Result<PathBuf, ConvertError> {
     let raw = scratch_beside(disk, "fs-raw");
     run(Command::new("qemu-img").args(["convert", "-q", "-f", "qcow2", "-O", "raw"]).arg(disk).arg(&raw))?;
     Ok(raw)
-}
-
-fn run(command: &mut Command) -> Result<String, ConvertError> {
-    let output = command.output()?;
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(ConvertError::Qemu(String::from_utf8_lossy(&output.stderr).trim().to_string()))
-    }
 }
 
 fn debugfs_on(raw: &Path, offset: u64) -> String {

@@ -137,15 +137,11 @@ pub mod job {
             let scratch = self.work_dir.join(job.id());
             let _ = tokio::fs::remove_dir_all(&scratch).await;
             tokio::fs::create_dir_all(&scratch).await.map_err(|e| JobFailure::internal("work folder", e))?;
-            let source = match self.storage.local_path(&location).filter(|path| path.exists()) {
-                Some(path) => path,
-                None => {
-                    job.set_progress(2.0, "Fetching the image");
-                    let path = scratch.join("source");
-                    self.storage.download_to(&location, &path).await.map_err(|e| JobFailure::internal("image read", e))?;
-                    path
-                }
-            };
+            if self.storage.local_path(&location).is_none() {
+                job.set_progress(2.0, "Fetching the image");
+            }
+            let source =
+                self.storage.local_file(&location, &scratch.join("source")).await.map_err(|e| JobFailure::internal("image read", e))?;
             let target = scratch.join(format!("export.{}", target_format.image_format()));
             let (cancel, process_limits) = (job.cancel_flag(), self.process_limits);
             let progress = |percent: f64| job.set_progress(5.0 + percent * 0.8, &format!("Converting to {}", target_format.image_format()));

@@ -300,17 +300,12 @@ pub mod job {
             let _ = tokio::fs::remove_dir_all(&scratch).await;
             tokio::fs::create_dir_all(&scratch).await.map_err(|e| JobFailure::internal("work folder", e))?;
             let source_key = param(job, "source_key").to_string();
-            let source = match self.storage.local_path(&source_key).filter(|path| path.exists()) {
-                Some(path) => path,
-                None => {
-                    job.set_progress(2.0, "Fetching the image file");
-                    let path = scratch.join("source");
-                    self.storage.download_to(&source_key, &path).await.map_err(|e| {
-                        JobFailure::new("IMS.0104", format!("The image file could not be read from the bucket: {e}."))
-                    })?;
-                    path
-                }
-            };
+            if self.storage.local_path(&source_key).is_none() {
+                job.set_progress(2.0, "Fetching the image file");
+            }
+            let source = self.storage.local_file(&source_key, &scratch.join("source")).await.map_err(|e| {
+                JobFailure::new("IMS.0104", format!("The image file could not be read from the bucket: {e}."))
+            })?;
             job.check_cancelled()?;
 
             let (limits, process_limits, checked_source) = (self.limits, self.process_limits, source.clone());
