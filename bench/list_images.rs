@@ -3,10 +3,13 @@
 //! SQLite and PostgreSQL. Run: `scripts/bench.sh` (or `cargo bench --bench list_images
 //! --no-default-features --features ssr`). Figures go to stdout and bench/results/list_images.md.
 
-use ims_console::auth::{CurrentUser, Role};
+use ims_console::auth::accounts::project_id;
+use ims_console::caller::{Caller, Role};
 use ims_console::config::Config;
-use ims_console::images::{store, ImageQuery};
-use ims_console::seed::{insert_image, project_id, Lcg, NewImage};
+use ims_console::images::model::ImageStatus;
+use ims_console::images::query::ImageQuery;
+use ims_console::images::store::{self, insert_image, NewImage};
+use ims_console::seed::Lcg;
 use sqlx::{AnyConnection, Connection, Executor};
 use std::time::{Duration, Instant};
 
@@ -53,25 +56,28 @@ async fn load(db: &sqlx::AnyPool, project: &str) {
                 owner: project.into(),
                 name: format!("{}-{number:06}", stems[number % stems.len()]),
                 description: String::new(),
-                status: ["active", "active", "active", "killed", "saving"][number % 5],
+                status: [ImageStatus::Active, ImageStatus::Active, ImageStatus::Active, ImageStatus::Killed, ImageStatus::Saving]
+                    [number % 5],
                 status_reason: String::new(),
                 public: false,
-                kind: ["system", "data", "full_ecs", "iso"][number % 4],
-                os_type: "Linux",
-                platform: "Ubuntu",
+                kind: ["system", "data", "full_ecs", "iso"][number % 4].into(),
+                os_type: "Linux".into(),
+                platform: "Ubuntu".into(),
                 os_version: "Ubuntu 22.04 server 64bit".into(),
-                architecture: "x86",
-                firmware: "bios",
-                disk_format: "qcow2",
+                architecture: "x86".into(),
+                boot_mode: "bios".into(),
+                disk_format: "qcow2".into(),
                 min_disk: 40,
                 min_ram: 0,
+                max_ram: 0,
                 image_size: random.below(40 << 30) as i64,
                 virtual_size: 40 << 30,
                 protected: false,
                 cmk_id: String::new(),
                 data_origin: String::new(),
-                root_origin: "file",
-                support_flags: "kvm",
+                root_origin: "file".into(),
+                original_image_id: String::new(),
+                support_flags: "kvm".into(),
                 created_at: now - random.below(365 * 86_400_000) as i64,
                 tags: vec![("env".into(), ["prod", "dev", "test"][number % 3].into())],
                 file: None,
@@ -113,7 +119,7 @@ async fn run(backend: &str, database_url: String, data_dir: std::path::PathBuf, 
         .await
         .unwrap();
 
-    let user = CurrentUser {
+    let user = Caller {
         user_id: String::new(),
         user_name: "alice".into(),
         role: Role::Admin,

@@ -1,11 +1,17 @@
-//! The HTML document, the router and the pages that belong to no domain (404, session ended).
+//! The HTML document and the routes: which page answers which address.
 
-use crate::auth::{load_session_info, LoginPage};
-use crate::buckets::{BucketPage, BucketsPage};
-use crate::compute::{CreateServerPage, DisksPage, ServerDetailPage, ServerListPage};
-use crate::images::{CreateImagePage, ImageDetailPage, ImageListPage};
-use crate::jobs::JobsPage;
-use crate::ui::SessionResource;
+use crate::auth::load_session_info;
+use crate::auth::login_page::LoginPage;
+use crate::buckets::page::{BucketPage, BucketsPage};
+use crate::compute::create_page::CreateServerPage;
+use crate::compute::detail_page::ServerDetailPage;
+use crate::compute::disks_page::DisksPage;
+use crate::compute::list_page::ServerListPage;
+use crate::images::create_page::CreateImagePage;
+use crate::images::detail_page::ImageDetailPage;
+use crate::images::list_page::ImageListPage;
+use crate::jobs::page::JobsPage;
+use crate::ui::{NotFound, PageFailed, SessionResource};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -57,49 +63,5 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </ErrorBoundary>
         </Router>
-    }
-}
-
-#[component]
-pub fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
-    view! {
-        <Title text="Page not found — Image Management Service" />
-        <main class="standalone-page">
-            <h1>"Page not found"</h1>
-            <p>"There is no page at this address."</p>
-            <a class="button button-primary" href="/images/public">"Go to Image Management Service"</a>
-        </main>
-    }
-}
-
-/// Shown when a page fails in a way it does not handle itself. The errors are `AppError`s,
-/// whose text is written for users; causes were logged on the server.
-#[component]
-fn PageFailed(errors: ArcRwSignal<Errors>) -> impl IntoView {
-    view! {
-        <main class="standalone-page">
-            <h1>"This page could not be shown"</h1>
-            <p>
-                {move || {
-                    errors.get().into_iter().map(|(_, error)| error.to_string()).collect::<Vec<_>>().join(" ")
-                }}
-            </p>
-            <a class="button button-primary" href="/images/public">"Go to Image Management Service"</a>
-        </main>
-    }
-}
-
-#[component]
-pub fn SessionEnded() -> impl IntoView {
-    view! {
-        <main class="standalone-page">
-            <h1>"Your session has ended"</h1>
-            <p>"Log in again to continue."</p>
-            <a class="button button-primary" href="/login">"Log In"</a>
-        </main>
     }
 }

@@ -98,6 +98,41 @@ pub fn like_escape(text: &str) -> String {
     escaped
 }
 
+/// Stores a status enum in a TEXT column as its `as_str()` and reads it back with `parse`, so
+/// rows and bound values carry the enum instead of a string. The enum's CHECK constraint in
+/// the schema lists the same values.
+macro_rules! text_column {
+    ($type:ty) => {
+        impl sqlx::Type<sqlx::Any> for $type {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Any> for $type {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                let text: &'q str = self.as_str();
+                <&'q str as sqlx::Encode<'q, sqlx::Any>>::encode(text, buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $type {
+            fn decode(value: <sqlx::Any as sqlx::Database>::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                <$type>::parse(&text).ok_or_else(|| format!("'{text}' is not a valid {}", stringify!($type)).into())
+            }
+        }
+    };
+}
+pub(crate) use text_column;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod buckets;
+pub mod caller;
 pub mod compute;
 pub mod error;
 pub mod format;
@@ -22,6 +23,8 @@ pub mod engine;
 pub mod seed;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
 #[cfg(feature = "ssr")]
 pub mod storage;
 

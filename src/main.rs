@@ -62,7 +62,7 @@ async fn shutdown_signal() {
 
 #[cfg(feature = "ssr")]
 async fn add_user(args: &[String]) -> Result<(), String> {
-    use ims_console::auth::Role;
+    use ims_console::caller::Role;
     use ims_console::config::Config;
 
     let [account, user, role] = args else {
@@ -75,7 +75,7 @@ async fn add_user(args: &[String]) -> Result<(), String> {
         .ok_or("set IMS_NEW_USER_PASSWORD to the new user's password (at least 8 characters)")?;
     let config = Config::from_env().map_err(|error| error.to_string())?;
     let db = ims_console::db::connect_and_migrate(&config.database_url).await.map_err(|error| error.to_string())?;
-    ims_console::seed::create_user(&db, account, user, role, &password).await.map_err(|error| error.to_string())?;
+    ims_console::auth::accounts::create_user(&db, account, user, role, &password).await.map_err(|error| error.to_string())?;
     println!("created user {account}/{user} ({})", role.as_str());
     Ok(())
 }

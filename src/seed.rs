@@ -1,16 +1,31 @@
-//! Accounts, users and demo data. The demo (accounts acme and globex, a public catalog and a
-//! few dozen private images per account) is seeded only into an empty database, and only
-//! when IMS_DEMO_PASSWORD is set.
+//! Demo data. The demo (accounts acme and globex, a public catalog and a few dozen private
+//! images per account, two ECSs) is seeded only into an empty database, and only when
+//! IMS_DEMO_PASSWORD is set.
 
-use crate::auth::password::hash_password;
-use crate::auth::Role;
-use crate::db::{new_hex_id, now_ms, Db};
+use crate::auth::accounts::{ensure_account, insert_user, password_hash, project_id, AccountError};
+use crate::caller::{Caller, Role};
+use crate::db::now_ms;
 use crate::engine::demo_disk::{self, DemoDisk};
+use crate::error::AppError;
+use crate::images::model::ImageStatus;
+use crate::images::store::{insert_image, NewImage, StoredFile};
 use crate::regions::REGIONS;
+use crate::state::AppState;
 use crate::storage::Storage;
-use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("building the demo disk images failed: {0}")]
+    DemoDisks(String),
+    #[error("creating demo server {0} failed: {1}")]
+    DemoServer(&'static str, AppError),
+}
 
 /// Size of the demo disks: small, but a real partition table and ext4 filesystem.
 const DEMO_DISK_SIZE: u64 = 512 << 20;
@@ -40,11 +55,11 @@ async fn store_demo_disks(storage: &Storage, work_dir: &Path, catalog: &mut [New
     std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
     let mut built: HashMap<(String, bool), PathBuf> = HashMap::new();
     for image in catalog.iter_mut() {
-        let uefi = image.firmware == "uefi";
+        let uefi = image.boot_mode == "uefi";
         let key = (image.os_version.clone(), uefi);
         if !built.contains_key(&key) {
             let name = format!("disk-{}", built.len());
-            let disk = DemoDisk { name, uefi, virtual_size: DEMO_DISK_SIZE, files: demo_files(image.platform, &image.os_version) };
+            let disk = DemoDisk { name, uefi, virtual_size: DEMO_DISK_SIZE, files: demo_files(&image.platform, &image.os_version) };
             let dir = dir.clone();
             let path = tokio::task::spawn_blocking(move || demo_disk::build(&dir, &disk))
                 .await
@@ -54,10 +69,10 @@ async fn store_demo_disks(storage: &Storage, work_dir: &Path, catalog: &mut [New
         }
         let object_key = Storage::image_key(&image.region, &image.id, "qcow2");
         let digests = storage.upload_file(&built[&key], &object_key).await.map_err(|error| error.to_string())?;
-        image.disk_format = "qcow2";
+        image.disk_format = "qcow2".into();
         image.image_size = digests.size as i64;
         image.virtual_size = DEMO_DISK_SIZE as i64;
-        image.file = Some((object_key, digests.md5, digests.sha256));
+        image.file = Some(StoredFile { location: object_key, md5: digests.md5, sha256: digests.sha256 });
     }
     std::fs::remove_dir_all(&dir).map_err(|error| error.to_string())?;
     Ok(())
@@ -68,183 +83,16 @@ pub fn platform_project(region: &str) -> String {
     format!("platform-{region}")
 }
 
-/// Everything needed to insert one image row; the rest of the columns take their defaults.
-#[derive(Clone, Debug)]
-pub struct NewImage {
-    pub id: String,
-    pub region: String,
-    pub owner: String,
-    pub name: String,
-    pub description: String,
-    pub status: &'static str,
-    pub status_reason: String,
-    pub public: bool,
-    pub kind: &'static str,
-    pub os_type: &'static str,
-    pub platform: &'static str,
-    pub os_version: String,
-    pub architecture: &'static str,
-    pub firmware: &'static str,
-    pub disk_format: &'static str,
-    pub min_disk: i64,
-    pub min_ram: i64,
-    pub image_size: i64,
-    pub virtual_size: i64,
-    pub protected: bool,
-    pub cmk_id: String,
-    pub data_origin: String,
-    pub root_origin: &'static str,
-    pub support_flags: &'static str,
-    pub created_at: i64,
-    pub tags: Vec<(String, String)>,
-    /// The stored image file, if the image has one: (object key, md5, sha256).
-    pub file: Option<(String, String, String)>,
-}
-
-fn virtual_env_type(kind: &str) -> &'static str {
-    match kind {
-        "data" => "DataImage",
-        "iso" => "IsoImage",
-        _ => "FusionCompute",
-    }
-}
-
-pub async fn insert_image(transaction: &mut Transaction<'_, Any>, image: &NewImage) -> Result<(), sqlx::Error> {
-    let active_at = (image.status == "active").then_some(image.created_at + 180_000);
-    let (visibility, imagetype) = if image.public { ("public", "gold") } else { ("private", "private") };
-    let (file_location, checksum, sha256) = image.file.clone().unwrap_or_default();
-    sqlx::query(
-        "INSERT INTO images (id, region, owner, name, description, status, status_reason, visibility, imagetype, \
-         image_kind, virtual_env_type, os_type, platform, os_version, architecture, hw_firmware_type, disk_format, \
-         min_disk, min_ram, image_size, virtual_size, protected, cmk_id, data_origin, root_origin, \
-         support_flags, created_at, updated_at, active_at, file_location, checksum, sha256) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
-    )
-    .bind(&image.id)
-    .bind(&image.region)
-    .bind(&image.owner)
-    .bind(&image.name)
-    .bind(&image.description)
-    .bind(image.status)
-    .bind(&image.status_reason)
-    .bind(visibility)
-    .bind(imagetype)
-    .bind(image.kind)
-    .bind(virtual_env_type(image.kind))
-    .bind(image.os_type)
-    .bind(image.platform)
-    .bind(&image.os_version)
-    .bind(image.architecture)
-    .bind(image.firmware)
-    .bind(image.disk_format)
-    .bind(image.min_disk)
-    .bind(image.min_ram)
-    .bind(image.image_size)
-    .bind(image.virtual_size)
-    .bind(image.protected as i64)
-    .bind(&image.cmk_id)
-    .bind(&image.data_origin)
-    .bind(image.root_origin)
-    .bind(image.support_flags)
-    .bind(image.created_at)
-    .bind(image.created_at)
-    .bind(active_at)
-    .bind(file_location)
-    .bind(checksum)
-    .bind(sha256)
-    .execute(&mut **transaction)
-    .await?;
-    for (key, value) in &image.tags {
-        sqlx::query("INSERT INTO image_tags (image_id, tag_key, tag_value) VALUES ($1, $2, $3)")
-            .bind(&image.id)
-            .bind(key)
-            .bind(value)
-            .execute(&mut **transaction)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Creates the account if it is new, with one project in every region; returns its id.
-pub async fn ensure_account(transaction: &mut Transaction<'_, Any>, name: &str) -> Result<String, sqlx::Error> {
-    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut **transaction)
-        .await?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
-    let id = new_hex_id();
-    sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(&id)
-        .bind(name)
-        .bind(now_ms())
-        .execute(&mut **transaction)
-        .await?;
-    for region in REGIONS {
-        sqlx::query("INSERT INTO projects (id, account_id, region, name) VALUES ($1, $2, $3, $4)")
-            .bind(new_hex_id())
-            .bind(&id)
-            .bind(region.id)
-            .bind(region.id)
-            .execute(&mut **transaction)
-            .await?;
-    }
-    Ok(id)
-}
-
-async fn insert_user(
-    transaction: &mut Transaction<'_, Any>,
-    account_id: &str,
-    name: &str,
-    role: Role,
-    password_hash: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO users (id, account_id, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(new_hex_id())
-        .bind(account_id)
-        .bind(name)
-        .bind(password_hash)
-        .bind(role.as_str())
-        .bind(now_ms())
-        .execute(&mut **transaction)
-        .await?;
-    Ok(())
-}
-
-fn hash(password: &str) -> Result<String, sqlx::Error> {
-    hash_password(password).map_err(|error| sqlx::Error::Protocol(format!("password hashing failed: {error}")))
-}
-
-/// Creates a user (and its account, if new). Fails if the user already exists.
-pub async fn create_user(db: &Db, account: &str, user: &str, role: Role, password: &str) -> Result<(), sqlx::Error> {
-    let password_hash = hash(password)?;
-    let mut transaction = db.begin().await?;
-    let account_id = ensure_account(&mut transaction, account).await?;
-    insert_user(&mut transaction, &account_id, user, role, &password_hash).await?;
-    transaction.commit().await
-}
-
-pub async fn project_id(db: &Db, account: &str, region: &str) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar("SELECT p.id FROM projects p JOIN accounts a ON a.id = p.account_id WHERE a.name = $1 AND p.region = $2")
-        .bind(account)
-        .bind(region)
-        .fetch_one(db)
-        .await
-}
-
-pub async fn seed_demo_if_empty(db: &Db, storage: &Storage, work_dir: &Path, password: &str) -> Result<(), sqlx::Error> {
+pub async fn seed_demo_if_empty(state: &AppState, password: &str) -> Result<(), SeedError> {
+    let db = &state.db;
     let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(db).await?;
     if accounts > 0 {
         return Ok(());
     }
-    let password_hash = hash(password)?;
+    let password_hash = password_hash(password)?;
     let now = now_ms();
     let mut catalog: Vec<NewImage> = REGIONS.iter().flat_map(|region| public_catalog(region.id, now)).collect();
-    store_demo_disks(storage, work_dir, &mut catalog)
-        .await
-        .map_err(|error| sqlx::Error::Protocol(format!("building the demo disk images failed: {error}")))?;
+    store_demo_disks(&state.storage, &state.work_dir(), &mut catalog).await.map_err(SeedError::DemoDisks)?;
     let mut transaction = db.begin().await?;
     for (account, users) in [("acme", &[("alice", Role::Admin), ("bob", Role::Viewer)][..]), ("globex", &[("carol", Role::Admin)][..])] {
         let account_id = ensure_account(&mut transaction, account).await?;
@@ -260,13 +108,7 @@ pub async fn seed_demo_if_empty(db: &Db, storage: &Storage, work_dir: &Path, pas
     for (account, prefixes, seed) in [("acme", ACME_NAMES, 7_u64), ("globex", GLOBEX_NAMES, 1_234_567)] {
         let mut transaction = db.begin().await?;
         for (region_index, region) in REGIONS.iter().enumerate() {
-            let project: String = sqlx::query_scalar(
-                "SELECT p.id FROM projects p JOIN accounts a ON a.id = p.account_id WHERE a.name = $1 AND p.region = $2",
-            )
-            .bind(account)
-            .bind(region.id)
-            .fetch_one(&mut *transaction)
-            .await?;
+            let project = project_id(db, account, region.id).await?;
             let count = if region_index == 0 { 32 } else { 8 };
             let mut random = Lcg(seed + region_index as u64 * 97);
             for index in 0..count {
@@ -276,35 +118,36 @@ pub async fn seed_demo_if_empty(db: &Db, storage: &Storage, work_dir: &Path, pas
         }
         transaction.commit().await?;
     }
-    seed_demo_servers(db).await?;
+    seed_demo_servers(state).await?;
     tracing::info!("seeded demo accounts acme (alice, bob) and globex (carol)");
     Ok(())
 }
 
 /// Two ECSs of acme in the first region, made from a public image by the normal path (their
 /// creation jobs run once the server starts).
-async fn seed_demo_servers(db: &Db) -> Result<(), sqlx::Error> {
-    use crate::compute::{actions::create_servers, CreateServersRequest};
+async fn seed_demo_servers(state: &AppState) -> Result<(), SeedError> {
+    use crate::compute::requests::CreateServersRequest;
+    use crate::compute::service::create_servers;
     let region = REGIONS[0].id;
     let (user_id, account_id): (String, String) =
         sqlx::query_as("SELECT u.id, a.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.name = 'acme' AND u.name = 'alice'")
-            .fetch_one(db)
+            .fetch_one(&state.db)
             .await?;
-    let user = crate::auth::CurrentUser {
+    let alice = Caller {
         user_id,
         user_name: "alice".into(),
         role: Role::Admin,
         account_id,
         account_name: "acme".into(),
         region: region.into(),
-        project_id: project_id(db, "acme", region).await?,
+        project_id: project_id(&state.db, "acme", region).await?,
     };
     let image_id: String = sqlx::query_scalar(
         "SELECT id FROM images WHERE imagetype = 'gold' AND region = $1 AND platform = 'Ubuntu' AND architecture = 'x86' \
          AND hw_firmware_type = 'bios' ORDER BY name DESC LIMIT 1",
     )
     .bind(region)
-    .fetch_one(db)
+    .fetch_one(&state.db)
     .await?;
     for (name, flavor, data_disks) in [("acme-web-01", "s6.large.2", ""), ("acme-db-01", "c6.xlarge.2", "100")] {
         let request = CreateServersRequest {
@@ -314,8 +157,7 @@ async fn seed_demo_servers(db: &Db) -> Result<(), sqlx::Error> {
             data_disks: data_disks.into(),
             ..Default::default()
         };
-        let valid = request.validate().map_err(|errors| sqlx::Error::Protocol(format!("demo server: {errors:?}")))?;
-        create_servers(db, &user, &request, &valid).await.map_err(|error| sqlx::Error::Protocol(format!("demo server: {error}")))?;
+        create_servers(state, &alice, &request).await.map_err(|error| SeedError::DemoServer(name, error))?;
     }
     Ok(())
 }
@@ -382,25 +224,27 @@ fn public_catalog(region: &str, now: i64) -> Vec<NewImage> {
                 owner: platform_project(region),
                 name: format!("{version}{suffix}"),
                 description: format!("Standard {version} image provided by the platform."),
-                status: "active",
+                status: ImageStatus::Active,
                 status_reason: String::new(),
                 public: true,
-                kind: "system",
-                os_type,
-                platform,
+                kind: "system".into(),
+                os_type: os_type.to_string(),
+                platform: platform.to_string(),
                 os_version: version.to_string(),
-                architecture,
-                firmware,
-                disk_format: "zvhd2",
+                architecture: architecture.to_string(),
+                boot_mode: firmware.to_string(),
+                disk_format: "zvhd2".into(),
                 min_disk: 40,
                 min_ram: if windows { 2048 } else { 1024 },
+                max_ram: 0,
                 image_size: if windows { (9 + random.below(6) as i64) * GB } else { GB + random.below(3 * GB as u64) as i64 },
                 virtual_size: 40 * GB,
                 protected: true,
                 cmk_id: String::new(),
                 data_origin: String::new(),
-                root_origin: "",
-                support_flags: if *architecture == "arm" { "kvm,arm" } else { "kvm,xen,largememory" },
+                root_origin: String::new(),
+                original_image_id: String::new(),
+                support_flags: if *architecture == "arm" { "kvm,arm" } else { "kvm,xen,largememory" }.into(),
                 created_at: now - (400 - entry_index as i64 * 20) * DAY_MS - random.below(DAY_MS as u64) as i64,
                 tags: Vec::new(),
                 file: None,
@@ -437,10 +281,10 @@ fn private_image(random: &mut Lcg, index: usize, region: &str, project: &str, st
     };
     let (architecture, firmware) = *random.pick(variants);
     let status = match index % 16 {
-        3 => "saving",
-        7 => "killed",
-        11 => "queued",
-        _ => "active",
+        3 => ImageStatus::Saving,
+        7 => ImageStatus::Killed,
+        11 => ImageStatus::Queued,
+        _ => ImageStatus::Active,
     };
     let disk_format = match kind {
         "iso" => "iso",
@@ -475,17 +319,18 @@ fn private_image(random: &mut Lcg, index: usize, region: &str, project: &str, st
         name: format!("{stem}-{:02}", index / stems.len() + 1),
         description: format!("{stem} image for {env}"),
         status,
-        status_reason: if status == "killed" { random.pick(FAILURE_REASONS).to_string() } else { String::new() },
+        status_reason: if status == ImageStatus::Killed { random.pick(FAILURE_REASONS).to_string() } else { String::new() },
         public: false,
-        kind,
-        os_type,
-        platform,
+        kind: kind.to_string(),
+        os_type: os_type.to_string(),
+        platform: platform.to_string(),
         os_version: version,
-        architecture,
-        firmware,
-        disk_format,
+        architecture: architecture.to_string(),
+        boot_mode: firmware.to_string(),
+        disk_format: disk_format.to_string(),
         min_disk,
         min_ram: *random.pick(&[0, 1024, 2048, 4096]),
+        max_ram: 0,
         image_size,
         virtual_size: min_disk * GB,
         protected: index % 13 == 5,
@@ -495,8 +340,9 @@ fn private_image(random: &mut Lcg, index: usize, region: &str, project: &str, st
         } else {
             format!("instance,{}", uuid::Uuid::new_v4())
         },
-        root_origin: if from_file { "file" } else { "" },
-        support_flags: "kvm",
+        root_origin: if from_file { "file" } else { "" }.into(),
+        original_image_id: String::new(),
+        support_flags: "kvm".into(),
         created_at: now - random.below(180 * DAY_MS as u64) as i64,
         tags,
         file: None,
@@ -520,21 +366,21 @@ mod tests {
             assert!(catalog.iter().any(|image| image.platform == platform), "{platform} missing");
         }
         assert!(catalog.iter().any(|image| image.architecture == "arm"));
-        assert!(catalog.iter().any(|image| image.firmware == "uefi"));
-        assert!(catalog.iter().all(|image| image.public && image.status == "active"));
+        assert!(catalog.iter().any(|image| image.boot_mode == "uefi"));
+        assert!(catalog.iter().all(|image| image.public && image.status == ImageStatus::Active));
     }
 
     #[test]
     fn private_images_vary_in_status_kind_and_format() {
         let mut random = Lcg(7);
         let images: Vec<NewImage> = (0..32).map(|index| private_image(&mut random, index, "cn-north-4", "p", ACME_NAMES, 0)).collect();
-        for status in ["active", "saving", "queued", "killed"] {
-            assert!(images.iter().any(|image| image.status == status), "{status} missing");
+        for status in [ImageStatus::Active, ImageStatus::Saving, ImageStatus::Queued, ImageStatus::Killed] {
+            assert!(images.iter().any(|image| image.status == status), "{status:?} missing");
         }
         for kind in ["system", "data", "full_ecs", "iso"] {
             assert!(images.iter().any(|image| image.kind == kind), "{kind} missing");
         }
         assert!(images.iter().any(|image| !image.cmk_id.is_empty()));
-        assert!(images.iter().filter(|image| image.status == "killed").all(|image| !image.status_reason.is_empty()));
+        assert!(images.iter().filter(|image| image.status == ImageStatus::Killed).all(|image| !image.status_reason.is_empty()));
     }
 }

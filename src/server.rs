@@ -1,109 +1,26 @@
-//! Server assembly: shared state, the axum router with its layers, and start-up. Used by the
-//! binary and by the integration tests, which start real servers on loopback.
+//! Composition: start-up (database, object store, demo data), the axum router with its
+//! layers, and the job workers with every domain's handlers. Used by the binary and by the
+//! integration tests, which start real servers on loopback.
 
 use crate::app::{shell, App};
 use crate::auth::handlers::{self, reject_cross_site, require_login_for_pages, HOME};
 use crate::auth::session_store::DbSessionStore;
 use crate::config::Config;
-use crate::db::{connect_and_migrate, Db, DbSetupError};
-use crate::error::AppError;
-use axum::extract::FromRef;
+use crate::db::{connect_and_migrate, DbSetupError};
+use crate::jobs::runner::{JobHandler, Runner, RunningJobs};
+use crate::state::AppState;
+use crate::storage::Storage;
 use axum::middleware::from_fn;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
-use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use crate::engine::convert::ProcessLimits;
-use crate::engine::inspect::Limits;
-use crate::images::export::job::ExportHandler;
-use crate::images::import::job::ImportHandler;
-use crate::jobs::runner::{JobHandler, Runner, RunningJobs};
-use crate::storage::Storage;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Notify;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, Session, SessionManagerLayer};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub leptos_options: LeptosOptions,
-    pub storage: Storage,
-    /// Wakes this instance's job workers when a job is queued or cancelled.
-    pub job_waker: Arc<Notify>,
-    pub running_jobs: RunningJobs,
-}
-
-impl AppState {
-    /// Scratch space of running jobs (one folder per job id).
-    pub fn work_dir(&self) -> PathBuf {
-        self.config.data_dir.join("work")
-    }
-
-    fn process_limits(&self) -> ProcessLimits {
-        ProcessLimits { cpu_seconds: self.config.engine.qemu_cpu_seconds, memory_bytes: self.config.engine.qemu_memory_bytes }
-    }
-
-    fn job_handlers(&self) -> Vec<Arc<dyn JobHandler>> {
-        let compute = crate::compute::jobs::ComputeJobs {
-            db: self.db.clone(),
-            storage: self.storage.clone(),
-            work_dir: self.work_dir(),
-            process_limits: self.process_limits(),
-        };
-        let mut handlers: Vec<Arc<dyn JobHandler>> = vec![
-            Arc::new(ImportHandler {
-                db: self.db.clone(),
-                storage: self.storage.clone(),
-                work_dir: self.work_dir(),
-                limits: Limits { max_virtual_size: self.config.engine.max_virtual_size },
-                process_limits: self.process_limits(),
-            }),
-            Arc::new(ExportHandler {
-                db: self.db.clone(),
-                storage: self.storage.clone(),
-                work_dir: self.work_dir(),
-                process_limits: self.process_limits(),
-            }),
-        ];
-        handlers.extend(compute.handlers());
-        handlers
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
-
-/// The state of the server, inside a server function or a page render.
-pub fn app_state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| AppError::internal("server function context", "AppState is missing"))
-}
-
-/// The session of the request being handled.
-pub async fn request_session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(|error| AppError::internal("session extraction", error))
-}
-
-/// Runs a server function body and gives its response the HTTP status of its error
-/// (401, 403, 404, ...), so API callers and tests see more than "500".
-pub async fn with_status<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
-    let result = body.await;
-    if let Err(error) = &result {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            let status = axum::http::StatusCode::from_u16(error.status_code());
-            response.set_status(status.unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR));
-        }
-    }
-    result
-}
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -112,7 +29,7 @@ pub enum StartError {
     #[error(transparent)]
     Database(#[from] DbSetupError),
     #[error("seeding the demo data failed: {0}")]
-    Seed(sqlx::Error),
+    Seed(#[from] crate::seed::SeedError),
     #[error("cannot read the Leptos settings: {0}")]
     Leptos(String),
     #[error("cannot open the object store: {0}")]
@@ -121,14 +38,18 @@ pub enum StartError {
     WorkDir(std::io::Error),
 }
 
+/// Every job type's handler: the runner itself knows no domain.
+fn job_handlers() -> Vec<Arc<dyn JobHandler>> {
+    let mut handlers: Vec<Arc<dyn JobHandler>> =
+        vec![Arc::new(crate::images::jobs::ImportJob), Arc::new(crate::images::jobs::ExportJob)];
+    handlers.extend(crate::compute::jobs::handlers());
+    handlers
+}
+
 /// Connects the database, migrates it and seeds the demo data when asked to.
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let db = connect_and_migrate(&config.database_url).await?;
     let storage = Storage::open(&config.storage)?;
-    if let Some(password) = &config.demo_password {
-        let work_dir = config.data_dir.join("work");
-        crate::seed::seed_demo_if_empty(&db, &storage, &work_dir, password).await.map_err(StartError::Seed)?;
-    }
     let mut leptos_options = leptos::config::get_configuration(None)
         .map_err(|error| StartError::Leptos(error.to_string()))?
         .leptos_options;
@@ -141,6 +62,9 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         job_waker: Arc::new(Notify::new()),
         running_jobs: RunningJobs::default(),
     };
+    if let Some(password) = &state.config.demo_password {
+        crate::seed::seed_demo_if_empty(&state, password).await?;
+    }
     remove_stale_work(&state).await.map_err(StartError::WorkDir)?;
     Ok(state)
 }
@@ -153,15 +77,8 @@ async fn remove_stale_work(state: &AppState) -> std::io::Result<()> {
     let mut entries = tokio::fs::read_dir(&work_dir).await?;
     while let Some(entry) = entries.next_entry().await? {
         let id = entry.file_name().to_string_lossy().to_string();
-        let live: Option<i64> = sqlx::query_scalar(
-            "SELECT lease_expires_at FROM jobs WHERE id = $1 AND status = 'RUNNING' AND lease_expires_at > $2",
-        )
-        .bind(&id)
-        .bind(crate::db::now_ms())
-        .fetch_optional(&state.db)
-        .await
-        .unwrap_or(None);
-        if live.is_none() {
+        let live = crate::jobs::queue::is_running_somewhere(&state.db, &id).await.unwrap_or(false);
+        if !live {
             tracing::info!(job = %id, "removing a stale job work folder");
             tokio::fs::remove_dir_all(entry.path()).await?;
         }
@@ -177,7 +94,7 @@ pub fn router(state: AppState) -> Router {
         .with_secure(false)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
     let context_state = state.clone();
-    let provide_state = move || provide_context(context_state.clone());
+    let provide_state = move || context_state.provide();
     let options = state.leptos_options.clone();
     Router::new()
         .route("/", get(|| async { Redirect::to(HOME) }))
@@ -212,15 +129,15 @@ pub async fn serve(
             if let Err(error) = store.delete_expired().await {
                 tracing::warn!(%error, "expired session sweep failed");
             }
-            if crate::buckets::transfer::sweep_stale_uploads(&sweep_state).await.is_err() {
+            if crate::buckets::uploads::sweep_stale_uploads(&sweep_state).await.is_err() {
                 tracing::warn!("stale upload sweep failed");
             }
         }
     });
     let runner = Runner::new(
-        state.db.clone(),
+        state.job_env(),
         state.config.jobs.clone(),
-        state.job_handlers(),
+        job_handlers(),
         state.job_waker.clone(),
         state.running_jobs.clone(),
     );

@@ -328,7 +328,7 @@ async fn roles_and_tenants_are_enforced(server: TestServer) -> TestServer {
     // An image shared with another project makes servers there only once the share is accepted.
     let image = captured_image(&server, &carol, &web, "system", "", "to-share").await;
     let image_id = image["id"].as_str().unwrap();
-    let acme_project = ims_console::seed::project_id(&server.state.db, "acme", "cn-north-4").await.unwrap();
+    let acme_project = ims_console::auth::accounts::project_id(&server.state.db, "acme", "cn-north-4").await.unwrap();
     sqlx::query("INSERT INTO image_members (image_id, member_id, status, created_at, updated_at) VALUES ($1, $2, 'pending', 0, 0)")
         .bind(image_id)
         .bind(&acme_project)

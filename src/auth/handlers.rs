@@ -3,7 +3,7 @@
 
 use super::{password, throttle, USER_ID_KEY, REGION_KEY};
 use crate::format::url_encode;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;

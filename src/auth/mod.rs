@@ -1,8 +1,10 @@
-//! Accounts, users, roles, login and sessions.
+//! Logins and sessions: who a request's caller is, and the one gate every server function
+//! passes (`as_viewer` / `as_editor`). Accounts, users and projects live here too.
 
-mod login_page;
-pub use login_page::LoginPage;
+pub mod login_page;
 
+#[cfg(feature = "ssr")]
+pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod handlers;
 #[cfg(feature = "ssr")]
@@ -12,160 +14,108 @@ pub mod session_store;
 #[cfg(feature = "ssr")]
 pub mod throttle;
 
+use crate::caller::SessionInfo;
 use crate::error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    /// Manages the account's images and users.
-    Admin,
-    /// Full image rights.
-    Member,
-    /// Read-only.
-    Viewer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Member => "member",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "admin" => Some(Role::Admin),
-            "member" => Some(Role::Member),
-            "viewer" => Some(Role::Viewer),
-            _ => None,
-        }
-    }
-
-    pub fn can_modify_images(self) -> bool {
-        matches!(self, Role::Admin | Role::Member)
-    }
-}
-
-/// What the browser may know about the logged-in user.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    pub account: String,
-    pub user: String,
-    pub role: Role,
-    pub region: String,
-    pub project_id: String,
-}
 
 /// The logged-in user, or `None` when nobody is logged in.
 #[server(endpoint = "session_info")]
 pub async fn load_session_info() -> Result<Option<SessionInfo>, AppError> {
-    let state = crate::server::app_state()?;
-    let session = crate::server::request_session().await?;
-    Ok(current_user(&state.db, &session).await?.map(|user| user.info()))
-}
-
-/// Session keys.
-#[cfg(feature = "ssr")]
-pub const USER_ID_KEY: &str = "user_id";
-#[cfg(feature = "ssr")]
-pub const REGION_KEY: &str = "region";
-
-/// The caller of a request, with the project of the region they are working in. Every query on
-/// tenant data takes this (or its project id), so tenant scoping cannot be forgotten.
-#[cfg(feature = "ssr")]
-#[derive(Clone, Debug)]
-pub struct CurrentUser {
-    pub user_id: String,
-    pub user_name: String,
-    pub role: Role,
-    pub account_id: String,
-    pub account_name: String,
-    pub region: String,
-    pub project_id: String,
+    let state = crate::state::app_state()?;
+    let session = crate::state::request_session().await?;
+    Ok(caller_from_session(&state.db, &session).await?.map(|caller| caller.info()))
 }
 
 #[cfg(feature = "ssr")]
-impl CurrentUser {
-    pub fn info(&self) -> SessionInfo {
-        SessionInfo {
-            account: self.account_name.clone(),
-            user: self.user_name.clone(),
-            role: self.role,
-            region: self.region.clone(),
-            project_id: self.project_id.clone(),
-        }
+pub use gate::*;
+
+#[cfg(feature = "ssr")]
+mod gate {
+    use crate::caller::{Access, Caller, Role};
+    use crate::error::AppError;
+    use crate::state::{app_state, request_session, with_status, AppState};
+    use std::future::Future;
+
+    /// Session keys.
+    pub const USER_ID_KEY: &str = "user_id";
+    pub const REGION_KEY: &str = "region";
+
+    /// The caller a session belongs to, in the region the session has selected.
+    pub async fn caller_from_session(
+        db: &crate::db::Db,
+        session: &tower_sessions::Session,
+    ) -> Result<Option<Caller>, AppError> {
+        let session_error = |error| AppError::internal("session read failed", error);
+        let Some(user_id) = session.get::<String>(USER_ID_KEY).await.map_err(session_error)? else {
+            return Ok(None);
+        };
+        let region = session
+            .get::<String>(REGION_KEY)
+            .await
+            .map_err(session_error)?
+            .filter(|region| crate::regions::find_region(region).is_some())
+            .unwrap_or_else(|| crate::regions::DEFAULT_REGION.to_string());
+        let row: Option<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT u.name, u.role, a.id, a.name, p.id FROM users u \
+             JOIN accounts a ON a.id = u.account_id \
+             JOIN projects p ON p.account_id = a.id AND p.region = $2 \
+             WHERE u.id = $1",
+        )
+        .bind(&user_id)
+        .bind(&region)
+        .fetch_optional(db)
+        .await?;
+        Ok(row.map(|(user_name, role, account_id, account_name, project_id)| Caller {
+            user_id,
+            user_name,
+            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            account_id,
+            account_name,
+            region,
+            project_id,
+        }))
     }
 
-    pub fn require_image_rights(&self) -> Result<(), AppError> {
-        if self.role.can_modify_images() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
+    /// The session's caller if its role allows `access`: `Unauthorized` when nobody is logged
+    /// in, `Forbidden` when the role is too weak.
+    pub async fn session_caller(
+        state: &AppState,
+        session: &tower_sessions::Session,
+        access: Access,
+    ) -> Result<Caller, AppError> {
+        let caller = caller_from_session(&state.db, session).await?.ok_or(AppError::Unauthorized)?;
+        caller.require(access)?;
+        Ok(caller)
     }
-}
 
-/// Loads the user a session belongs to, in the region the session has selected.
-#[cfg(feature = "ssr")]
-pub async fn current_user(
-    db: &crate::db::Db,
-    session: &tower_sessions::Session,
-) -> Result<Option<CurrentUser>, AppError> {
-    let session_error = |error| AppError::internal("session read failed", error);
-    let Some(user_id) = session.get::<String>(USER_ID_KEY).await.map_err(session_error)? else {
-        return Ok(None);
-    };
-    let region = session
-        .get::<String>(REGION_KEY)
+    async fn gated<T, F, Fut>(access: Access, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(AppState, Caller) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        with_status(async move {
+            let state = app_state()?;
+            let caller = session_caller(&state, &request_session().await?, access).await?;
+            work(state, caller).await
+        })
         .await
-        .map_err(session_error)?
-        .filter(|region| crate::regions::find_region(region).is_some())
-        .unwrap_or_else(|| crate::regions::DEFAULT_REGION.to_string());
-    let row: Option<(String, String, String, String, String)> = sqlx::query_as(
-        "SELECT u.name, u.role, a.id, a.name, p.id FROM users u \
-         JOIN accounts a ON a.id = u.account_id \
-         JOIN projects p ON p.account_id = a.id AND p.region = $2 \
-         WHERE u.id = $1",
-    )
-    .bind(&user_id)
-    .bind(&region)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|(user_name, role, account_id, account_name, project_id)| CurrentUser {
-        user_id,
-        user_name,
-        role: Role::parse(&role).unwrap_or(Role::Viewer),
-        account_id,
-        account_name,
-        region,
-        project_id,
-    }))
-}
+    }
 
-/// The caller of the current server function; `Unauthorized` when not logged in.
-#[cfg(feature = "ssr")]
-pub async fn require_user() -> Result<(crate::server::AppState, CurrentUser), AppError> {
-    let state = crate::server::app_state()?;
-    let session = crate::server::request_session().await?;
-    let user = current_user(&state.db, &session).await?.ok_or(AppError::Unauthorized)?;
-    Ok((state, user))
-}
+    /// Runs a server function's work for any logged-in caller; its error sets the HTTP status.
+    pub async fn as_viewer<T, F, Fut>(work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(AppState, Caller) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        gated(Access::View, work).await
+    }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_viewers_are_read_only() {
-        assert!(Role::Admin.can_modify_images());
-        assert!(Role::Member.can_modify_images());
-        assert!(!Role::Viewer.can_modify_images());
-        for role in [Role::Admin, Role::Member, Role::Viewer] {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
-        }
-        assert_eq!(Role::parse("root"), None);
+    /// Runs a server function's work for a caller whose role may change things.
+    pub async fn as_editor<T, F, Fut>(work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(AppState, Caller) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        gated(Access::Edit, work).await
     }
 }

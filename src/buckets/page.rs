@@ -1,14 +1,11 @@
 //! The Buckets pages: the region's buckets, and one bucket's objects with upload, download
 //! and delete.
 
-use super::{
-    list_buckets, list_objects, list_uploads, validate_bucket_name, BucketView, CreateBucket, DeleteBucket, DeleteObject,
-    ObjectView, UploadView,
-};
-use crate::auth::SessionInfo;
+use super::model::{validate_bucket_name, validate_object_key, BucketView, ObjectView, UploadView};
+use super::{list_buckets, list_objects, list_uploads, CreateBucket, DeleteBucket, DeleteObject};
 use crate::format::{format_bytes, format_time, url_encode};
 use crate::ui::{
-    error_toast, general_error, ConfirmDialog, Confirmation, ErrorBanner, FieldError, ProgressBar, SessionResource, Shell, Table,
+    any_error, error_toast, general_error, ConfirmDialog, Confirmation, ErrorBanner, FieldError, ProgressBar, SignedInPage, Table,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -20,35 +17,24 @@ pub fn BucketsPage() -> impl IntoView {
     let create = ServerAction::<CreateBucket>::new();
     let delete = ServerAction::<DeleteBucket>::new();
     let buckets = Resource::new(move || (create.version().get(), delete.version().get()), |_| list_buckets());
-    let session = expect_context::<SessionResource>().0;
     let confirm = RwSignal::new(None::<Confirmation>);
     view! {
         <Title text="Buckets — Image Management Service" />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match (session.await, buckets.await) {
-                    (Ok(Some(info)), result) => {
-                        view! {
-                            <Shell info=info.clone() crumb="Buckets".to_string()>
-                                <div class="page-header">
-                                    <h1>"Buckets"</h1>
-                                </div>
-                                <p class="page-intro">
-                                    "Buckets hold the image files you import from and export to, in this region."
-                                </p>
-                                {info.role.can_modify_images().then(|| view! { <CreateBucketForm create /> })}
-                                {match result {
-                                    Ok(buckets) => bucket_table(&info, buckets, delete, confirm).into_any(),
-                                    Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
-                                }}
-                            </Shell>
-                        }
-                            .into_any()
+        <SignedInPage crumb="Buckets" let:info>
+            <div class="page-header">
+                <h1>"Buckets"</h1>
+            </div>
+            <p class="page-intro">"Buckets hold the image files you import from and export to, in this region."</p>
+            {info.role.can_modify_images().then(|| view! { <CreateBucketForm create /> })}
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match buckets.await {
+                        Ok(buckets) => bucket_table(info.role.can_modify_images(), buckets, delete, confirm).into_any(),
+                        Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
                     }
-                    _ => crate::app::SessionEnded().into_any(),
-                }
-            })}
-        </Transition>
+                })}
+            </Transition>
+        </SignedInPage>
         {move || error_toast(general_error(delete.value().get()))}
         <ConfirmDialog request=confirm />
     }
@@ -62,10 +48,7 @@ fn CreateBucketForm(create: ServerAction<CreateBucket>) -> impl IntoView {
         let name = name.get();
         (!name.is_empty()).then(|| validate_bucket_name(&name).err()).flatten()
     };
-    let server_error = move || match create.value().get() {
-        Some(Err(error)) => Some(error.to_string()),
-        _ => None,
-    };
+    let server_error = move || any_error(create.value().get());
     view! {
         <ActionForm action=create attr:class="inline-form panel">
             <label for="bucket-name">"Bucket name"</label>
@@ -83,12 +66,11 @@ fn CreateBucketForm(create: ServerAction<CreateBucket>) -> impl IntoView {
 }
 
 fn bucket_table(
-    info: &SessionInfo,
+    can_modify: bool,
     buckets: Vec<BucketView>,
     delete: ServerAction<DeleteBucket>,
     confirm: RwSignal<Option<Confirmation>>,
 ) -> impl IntoView {
-    let can_modify = info.role.can_modify_images();
     if buckets.is_empty() {
         return view! { <p class="empty panel" data-testid="empty-result">"No buckets in this region yet."</p> }.into_any();
     }
@@ -159,18 +141,21 @@ pub fn BucketPage() -> impl IntoView {
             (objects, uploads)
         },
     );
-    let session = expect_context::<SessionResource>().0;
     let confirm = RwSignal::new(None::<Confirmation>);
+    let crumb = Signal::derive(move || match objects.get() {
+        Some((Err(_), _)) => "Buckets".to_string(),
+        _ => format!("Buckets > {}", bucket()),
+    });
     view! {
         <Title text=move || format!("{} — Buckets", bucket()) />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let name = bucket();
-                match (session.await, objects.await) {
-                    (Ok(Some(info)), (Ok(objects), uploads)) => {
-                        let can_modify = info.role.can_modify_images();
-                        view! {
-                            <Shell info crumb=format!("Buckets > {name}")>
+        <SignedInPage crumb let:info>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let name = bucket();
+                    match objects.await {
+                        (Ok(objects), uploads) => {
+                            let can_modify = info.role.can_modify_images();
+                            view! {
                                 <div class="page-header">
                                     <a class="back-link" href="/buckets">"‹ Buckets"</a>
                                     <h1>{name.clone()}</h1>
@@ -178,24 +163,19 @@ pub fn BucketPage() -> impl IntoView {
                                 {can_modify.then(|| view! { <UploadPanel bucket=name.clone() ui /> })}
                                 {unfinished_uploads(uploads)}
                                 {object_table(&name, objects, can_modify, delete, confirm)}
-                            </Shell>
-                        }
+                            }
                             .into_any()
-                    }
-                    (Ok(Some(info)), (Err(error), _)) => {
-                        view! {
-                            <Shell info crumb="Buckets".to_string()>
-                                <div class="page-header"><h1>"Bucket not found"</h1></div>
-                                <ErrorBanner message=error.to_string() />
-                                <p><a href="/buckets">"Back to Buckets"</a></p>
-                            </Shell>
                         }
-                            .into_any()
+                        (Err(error), _) => view! {
+                            <div class="page-header"><h1>"Bucket not found"</h1></div>
+                            <ErrorBanner message=error.to_string() />
+                            <p><a href="/buckets">"Back to Buckets"</a></p>
+                        }
+                        .into_any(),
                     }
-                    _ => crate::app::SessionEnded().into_any(),
-                }
-            })}
-        </Transition>
+                })}
+            </Transition>
+        </SignedInPage>
         {move || error_toast(general_error(delete.value().get()))}
         <ConfirmDialog request=confirm />
     }
@@ -217,7 +197,7 @@ fn UploadPanel(bucket: String, ui: UploadUi) -> impl IntoView {
         };
         let object_key = key.get_untracked().trim().to_string();
         let object_key = if object_key.is_empty() { file.name() } else { object_key };
-        if let Err(message) = super::validate_object_key(&object_key) {
+        if let Err(message) = validate_object_key(&object_key) {
             ui.error.set(Some(message));
             return;
         }

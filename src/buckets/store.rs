@@ -1,48 +1,47 @@
-//! Bucket and object records. Buckets belong to one project (account + region); names are
-//! unique within a region.
+//! Bucket, object and upload records: the only writer of those tables. Buckets belong to one
+//! project (account + region); names are unique within a region.
 
-use super::{BucketView, ObjectView, UploadView};
-use crate::auth::CurrentUser;
-use crate::db::{now_ms, Db};
+use super::model::{BucketView, ObjectView, UploadView};
+use crate::caller::Caller;
+use crate::db::{new_hex_id, now_ms, Db};
 use crate::error::AppError;
-use crate::storage::Storage;
 
 pub fn no_such_bucket(name: &str) -> AppError {
     AppError::NotFound(format!("Bucket '{name}' does not exist in this region."))
 }
 
-/// Fails unless the caller's project owns `bucket` in the selected region.
-pub async fn require_bucket(db: &Db, user: &CurrentUser, bucket: &str) -> Result<(), AppError> {
+/// Fails unless the caller's project owns `bucket` in its region.
+pub async fn require_bucket(db: &Db, caller: &Caller, bucket: &str) -> Result<(), AppError> {
     let found: Option<String> = sqlx::query_scalar("SELECT name FROM buckets WHERE region = $1 AND name = $2 AND project_id = $3")
-        .bind(&user.region)
+        .bind(&caller.region)
         .bind(bucket)
-        .bind(&user.project_id)
+        .bind(&caller.project_id)
         .fetch_optional(db)
         .await?;
     found.map(|_| ()).ok_or_else(|| no_such_bucket(bucket))
 }
 
-pub async fn list_buckets(db: &Db, user: &CurrentUser) -> Result<Vec<BucketView>, AppError> {
+pub async fn list_buckets(db: &Db, caller: &Caller) -> Result<Vec<BucketView>, AppError> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
         "SELECT b.name, b.created_at, \
          (SELECT COUNT(*) FROM bucket_objects o WHERE o.region = b.region AND o.bucket = b.name), \
          (SELECT CAST(COALESCE(SUM(o.size), 0) AS BIGINT) FROM bucket_objects o WHERE o.region = b.region AND o.bucket = b.name) \
          FROM buckets b WHERE b.region = $1 AND b.project_id = $2 ORDER BY b.name",
     )
-    .bind(&user.region)
-    .bind(&user.project_id)
+    .bind(&caller.region)
+    .bind(&caller.project_id)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|(name, created_at, objects, bytes)| BucketView { name, created_at, objects, bytes }).collect())
 }
 
-pub async fn create_bucket(db: &Db, user: &CurrentUser, name: &str) -> Result<(), AppError> {
+pub async fn create_bucket(db: &Db, caller: &Caller, name: &str) -> Result<(), AppError> {
     let inserted = sqlx::query(
         "INSERT INTO buckets (region, name, project_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     )
-    .bind(&user.region)
+    .bind(&caller.region)
     .bind(name)
-    .bind(&user.project_id)
+    .bind(&caller.project_id)
     .bind(now_ms())
     .execute(db)
     .await?;
@@ -52,27 +51,26 @@ pub async fn create_bucket(db: &Db, user: &CurrentUser, name: &str) -> Result<()
     Ok(())
 }
 
-pub async fn delete_bucket(db: &Db, user: &CurrentUser, name: &str) -> Result<(), AppError> {
-    require_bucket(db, user, name).await?;
+/// (objects, unfinished uploads) in a bucket of the caller's region.
+pub async fn bucket_contents(db: &Db, caller: &Caller, name: &str) -> Result<(i64, i64), AppError> {
     let objects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bucket_objects WHERE region = $1 AND bucket = $2")
-        .bind(&user.region)
+        .bind(&caller.region)
         .bind(name)
         .fetch_one(db)
         .await?;
     let uploads: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE region = $1 AND bucket = $2")
-        .bind(&user.region)
+        .bind(&caller.region)
         .bind(name)
         .fetch_one(db)
         .await?;
-    if objects > 0 || uploads > 0 {
-        return Err(AppError::Conflict(format!(
-            "Bucket '{name}' is not empty ({objects} objects, {uploads} unfinished uploads). Delete them first."
-        )));
-    }
+    Ok((objects, uploads))
+}
+
+pub async fn delete_bucket(db: &Db, caller: &Caller, name: &str) -> Result<(), AppError> {
     sqlx::query("DELETE FROM buckets WHERE region = $1 AND name = $2 AND project_id = $3")
-        .bind(&user.region)
+        .bind(&caller.region)
         .bind(name)
-        .bind(&user.project_id)
+        .bind(&caller.project_id)
         .execute(db)
         .await?;
     Ok(())
@@ -119,14 +117,7 @@ pub async fn record_object(db: &Db, region: &str, bucket: &str, key: &str, size:
     Ok(())
 }
 
-pub async fn delete_object(db: &Db, storage: &Storage, region: &str, bucket: &str, key: &str) -> Result<(), AppError> {
-    if find_object(db, region, bucket, key).await?.is_none() {
-        return Err(AppError::NotFound(format!("Object '{key}' does not exist in bucket '{bucket}'.")));
-    }
-    storage
-        .delete(&Storage::bucket_key(region, bucket, key))
-        .await
-        .map_err(|error| AppError::internal("object delete", error))?;
+pub async fn forget_object(db: &Db, region: &str, bucket: &str, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM bucket_objects WHERE region = $1 AND bucket = $2 AND object_key = $3")
         .bind(region)
         .bind(bucket)
@@ -136,14 +127,14 @@ pub async fn delete_object(db: &Db, storage: &Storage, region: &str, bucket: &st
     Ok(())
 }
 
-pub async fn list_uploads(db: &Db, user: &CurrentUser, bucket: &str) -> Result<Vec<UploadView>, AppError> {
+pub async fn list_uploads(db: &Db, caller: &Caller, bucket: &str) -> Result<Vec<UploadView>, AppError> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
         "SELECT u.object_key, u.size, \
          (SELECT CAST(COALESCE(SUM(c.size), 0) AS BIGINT) FROM upload_chunks c WHERE c.upload_id = u.id), u.updated_at \
          FROM uploads u WHERE u.project_id = $1 AND u.region = $2 AND u.bucket = $3 ORDER BY u.updated_at DESC",
     )
-    .bind(&user.project_id)
-    .bind(&user.region)
+    .bind(&caller.project_id)
+    .bind(&caller.region)
     .bind(bucket)
     .fetch_all(db)
     .await?;
@@ -151,4 +142,100 @@ pub async fn list_uploads(db: &Db, user: &CurrentUser, bucket: &str) -> Result<V
         .into_iter()
         .map(|(key, size, received_bytes, updated_at)| UploadView { key, size, received_bytes, updated_at })
         .collect())
+}
+
+/// An upload in progress.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UploadRow {
+    pub id: String,
+    pub bucket: String,
+    pub object_key: String,
+    pub size: i64,
+    pub chunk_size: i64,
+}
+
+/// One of the caller's uploads in its region.
+pub async fn find_upload(db: &Db, caller: &Caller, id: &str) -> Result<Option<UploadRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, bucket, object_key, size, chunk_size FROM uploads WHERE id = $1 AND project_id = $2 AND region = $3",
+    )
+    .bind(id)
+    .bind(&caller.project_id)
+    .bind(&caller.region)
+    .fetch_optional(db)
+    .await
+}
+
+/// The caller's latest unfinished upload of the same object and size, to resume.
+pub async fn find_resumable(db: &Db, caller: &Caller, bucket: &str, key: &str, size: u64) -> Result<Option<UploadRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, bucket, object_key, size, chunk_size FROM uploads \
+         WHERE project_id = $1 AND region = $2 AND bucket = $3 AND object_key = $4 AND size = $5 \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(&caller.project_id)
+    .bind(&caller.region)
+    .bind(bucket)
+    .bind(key)
+    .bind(size as i64)
+    .fetch_optional(db)
+    .await
+}
+
+/// Starts recording a new upload; returns its row.
+pub async fn insert_upload(db: &Db, caller: &Caller, bucket: &str, key: &str, size: u64, chunk_size: u64) -> Result<UploadRow, sqlx::Error> {
+    let row = UploadRow {
+        id: new_hex_id(),
+        bucket: bucket.to_string(),
+        object_key: key.to_string(),
+        size: size as i64,
+        chunk_size: chunk_size as i64,
+    };
+    sqlx::query(
+        "INSERT INTO uploads (id, project_id, region, bucket, object_key, size, chunk_size, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(&row.id)
+    .bind(&caller.project_id)
+    .bind(&caller.region)
+    .bind(&row.bucket)
+    .bind(&row.object_key)
+    .bind(row.size)
+    .bind(row.chunk_size)
+    .bind(now_ms())
+    .execute(db)
+    .await?;
+    Ok(row)
+}
+
+/// Indexes of the chunks stored so far, in order.
+pub async fn received_chunks(db: &Db, upload_id: &str) -> Result<Vec<u64>, sqlx::Error> {
+    let received: Vec<i64> = sqlx::query_scalar("SELECT chunk_index FROM upload_chunks WHERE upload_id = $1 ORDER BY chunk_index")
+        .bind(upload_id)
+        .fetch_all(db)
+        .await?;
+    Ok(received.into_iter().map(|index| index as u64).collect())
+}
+
+/// Records a stored chunk (again is fine: a retried chunk replaces its object).
+pub async fn record_chunk(db: &Db, upload_id: &str, index: u64, size: u64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO upload_chunks (upload_id, chunk_index, size) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(upload_id)
+        .bind(index as i64)
+        .bind(size as i64)
+        .execute(db)
+        .await?;
+    sqlx::query("UPDATE uploads SET updated_at = $1 WHERE id = $2").bind(now_ms()).bind(upload_id).execute(db).await?;
+    Ok(())
+}
+
+pub async fn forget_upload(db: &Db, upload_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM upload_chunks WHERE upload_id = $1").bind(upload_id).execute(db).await?;
+    sqlx::query("DELETE FROM uploads WHERE id = $1").bind(upload_id).execute(db).await?;
+    Ok(())
+}
+
+/// Uploads nobody touched since `cutoff` (unix ms).
+pub async fn stale_uploads(db: &Db, cutoff: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM uploads WHERE updated_at < $1").bind(cutoff).fetch_all(db).await
 }

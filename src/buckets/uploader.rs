@@ -2,6 +2,7 @@
 //! File and sent one at a time; a chunk that fails is retried; the server's record of stored
 //! chunks lets a dropped connection or a reloaded page carry on where it stopped.
 
+use super::model::{CompletedUpload, UploadState};
 use super::page::UploadUi;
 use crate::format::format_bytes;
 use leptos::prelude::*;
@@ -9,20 +10,6 @@ use serde::Deserialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
-
-#[derive(Deserialize)]
-struct UploadState {
-    upload_id: String,
-    size: u64,
-    chunk_size: u64,
-    chunk_count: u64,
-    received: Vec<u64>,
-}
-
-#[derive(Deserialize)]
-struct Completed {
-    sha256: String,
-}
 
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -155,6 +142,6 @@ async fn run(bucket: &str, key: &str, file: &web_sys::File, ui: UploadUi) -> Res
         ));
     }
     ui.message.set("Joining the pieces and computing the SHA-256".into());
-    let completed: Completed = json_call("POST", &format!("/storage/uploads/{}/complete", state.upload_id), None).await?;
+    let completed: CompletedUpload = json_call("POST", &format!("/storage/uploads/{}/complete", state.upload_id), None).await?;
     Ok(completed.sha256)
 }

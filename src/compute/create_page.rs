@@ -2,11 +2,12 @@
 //! The server checks the image against the flavor and disk (min RAM, min disk, architecture,
 //! boot mode) and puts each refusal next to its field.
 
-use super::flavors::region_flavors;
+use super::flavors::{region_flavors, Flavor};
+use super::model::ImageChoice;
 use super::rules::architecture_label;
-use super::{list_image_choices, CreateServers, ImageChoice};
-use crate::images::kind_label;
-use crate::ui::{field_error, general_error, ErrorBanner, FieldError, FormRow, SessionResource, Shell};
+use super::{list_image_choices, CreateServers};
+use crate::images::model::kind_label;
+use crate::ui::{field_error, general_error, ErrorBanner, FormRow, SignedInPage};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,78 +19,80 @@ pub fn CreateServerPage() -> impl IntoView {
     let create = ServerAction::<CreateServers>::new();
     let image_id = RwSignal::new(query.with_untracked(|query| query.get("image").unwrap_or_default()));
     let images = Resource::new(|| (), |_| list_image_choices(false));
-    let session = expect_context::<SessionResource>().0;
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             navigate("/ecs", Default::default());
         }
     });
-    let error = move |field: &'static str| Signal::derive(move || field_error(create.value().get(), field));
     view! {
         <Title text="Create ECS — Elastic Cloud Server" />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let Ok(Some(info)) = session.await else { return crate::app::SessionEnded().into_any() };
-                let choices = images.await.unwrap_or_default();
-                let flavors = region_flavors(&info.region);
-                let chosen = {
-                    let choices = choices.clone();
-                    move || choices.iter().find(|choice| choice.id == image_id.get()).cloned()
-                };
-                view! {
-                    <Shell info crumb="Create ECS".to_string()>
-                        <div class="page-header">
-                            <a class="back-link" href="/ecs">"‹ ECSs"</a>
-                            <h1>"Create ECS"</h1>
-                        </div>
-                        {move || general_error(create.value().get()).map(|message| view! { <ErrorBanner message /> })}
-                        <ActionForm action=create attr:class="panel form-grid" attr:novalidate=true>
-                            <h2>"Image"</h2>
-                            <label for="server-image">"Image"</label>
-                            <div>
-                                <select id="server-image" name="request[image_id]" on:change=move |event| image_id.set(event_target_value(&event))>
-                                    <option value="">"Choose an image"</option>
-                                    {image_options(&choices, &image_id.get_untracked())}
-                                </select>
-                                {move || chosen().map(|image| view! { <p class="hint" data-testid="image-needs">{image_needs(&image)}</p> })}
-                                {move || view! { <FieldError message=error("image_id").get() /> }}
-                            </div>
-                            <h2>"Specifications"</h2>
-                            <FormRow label="Flavor" id="server-flavor" error=error("flavor")>
-                                <select id="server-flavor" name="request[flavor]">
-                                    <option value="">"Choose a flavor"</option>
-                                    {flavors
-                                        .iter()
-                                        .map(|flavor| view! { <option value=flavor.id>{format!("{} — {}", flavor.id, flavor.summary())}</option> })
-                                        .collect_view()}
-                                </select>
-                            </FormRow>
-                            <FormRow label="System disk (GB)" id="server-system-disk" error=error("system_disk_gb")
-                                hint="Up to 1024 GB. Left empty, the smallest size the image allows.">
-                                <input id="server-system-disk" name="request[system_disk_gb]" inputmode="numeric" placeholder="The image's minimum" autocomplete="off" />
-                            </FormRow>
-                            <FormRow label="Data disks (GB)" id="server-data-disks" error=error("data_disks")
-                                hint="Blank EVS disks, 10 to 32768 GB each, separated by commas. A full-ECS image brings its own data disks too.">
-                                <input id="server-data-disks" name="request[data_disks]" placeholder="e.g. 100, 200" autocomplete="off" />
-                            </FormRow>
-                            <h2>"ECS"</h2>
-                            <FormRow label="Name" id="server-name" error=error("name")>
-                                <input id="server-name" name="request[name]" maxlength="64" autocomplete="off" placeholder="e.g. web-01" />
-                            </FormRow>
-                            <FormRow label="Quantity" id="server-count" error=error("count") hint="1 to 20. Several ECSs are named name-0001, name-0002, …">
-                                <input id="server-count" name="request[count]" inputmode="numeric" value="1" autocomplete="off" />
-                            </FormRow>
-                            <div></div>
-                            <div>
-                                <button type="submit" class="button button-primary">"Create ECS"</button>
-                            </div>
-                        </ActionForm>
-                    </Shell>
-                }
-                .into_any()
-            })}
-        </Transition>
+        <SignedInPage crumb="Create ECS" let:info>
+            <div class="page-header">
+                <a class="back-link" href="/ecs">"‹ ECSs"</a>
+                <h1>"Create ECS"</h1>
+            </div>
+            {move || general_error(create.value().get()).map(|message| view! { <ErrorBanner message /> })}
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    let flavors = region_flavors(&info.region);
+                    Suspend::new(async move { server_form(create, images.await.unwrap_or_default(), flavors, image_id) })
+                }}
+            </Transition>
+        </SignedInPage>
+    }
+}
+
+/// The form: image (with what it needs), flavor and disks, then name and quantity.
+fn server_form(
+    create: ServerAction<CreateServers>,
+    choices: Vec<ImageChoice>,
+    flavors: Vec<Flavor>,
+    image_id: RwSignal<String>,
+) -> impl IntoView {
+    let error = move |field: &'static str| Signal::derive(move || field_error(create.value().get(), field));
+    let options = image_options(&choices, &image_id.get_untracked());
+    let chosen = move || choices.iter().find(|choice| choice.id == image_id.get()).cloned();
+    view! {
+        <ActionForm action=create attr:class="panel form-grid" attr:novalidate=true>
+            <h2>"Image"</h2>
+            <FormRow label="Image" id="server-image" error=error("image_id")>
+                <select id="server-image" name="request[image_id]" on:change=move |event| image_id.set(event_target_value(&event))>
+                    <option value="">"Choose an image"</option>
+                    {options}
+                </select>
+                {move || chosen().map(|image| view! { <p class="hint" data-testid="image-needs">{image_needs(&image)}</p> })}
+            </FormRow>
+            <h2>"Specifications"</h2>
+            <FormRow label="Flavor" id="server-flavor" error=error("flavor")>
+                <select id="server-flavor" name="request[flavor]">
+                    <option value="">"Choose a flavor"</option>
+                    {flavors
+                        .iter()
+                        .map(|flavor| view! { <option value=flavor.id>{format!("{} — {}", flavor.id, flavor.summary())}</option> })
+                        .collect_view()}
+                </select>
+            </FormRow>
+            <FormRow label="System disk (GB)" id="server-system-disk" error=error("system_disk_gb")
+                hint="Up to 1024 GB. Left empty, the smallest size the image allows.">
+                <input id="server-system-disk" name="request[system_disk_gb]" inputmode="numeric" placeholder="The image's minimum" autocomplete="off" />
+            </FormRow>
+            <FormRow label="Data disks (GB)" id="server-data-disks" error=error("data_disks")
+                hint="Blank EVS disks, 10 to 32768 GB each, separated by commas. A full-ECS image brings its own data disks too.">
+                <input id="server-data-disks" name="request[data_disks]" placeholder="e.g. 100, 200" autocomplete="off" />
+            </FormRow>
+            <h2>"ECS"</h2>
+            <FormRow label="Name" id="server-name" error=error("name")>
+                <input id="server-name" name="request[name]" maxlength="64" autocomplete="off" placeholder="e.g. web-01" />
+            </FormRow>
+            <FormRow label="Quantity" id="server-count" error=error("count") hint="1 to 20. Several ECSs are named name-0001, name-0002, …">
+                <input id="server-count" name="request[count]" inputmode="numeric" value="1" autocomplete="off" />
+            </FormRow>
+            <div></div>
+            <div>
+                <button type="submit" class="button button-primary">"Create ECS"</button>
+            </div>
+        </ActionForm>
     }
 }
 

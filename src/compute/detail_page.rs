@@ -1,12 +1,13 @@
 //! One ECS: its attributes and disks (refreshed live), and the panels that act on it:
 //! attach a disk, create an image, change the OS, and write or read its disks' bytes.
 
-use super::forms::{AttachPanel, CapturePanel, ChangeOsPanel, DiskContentPanel, FilePanel, ServerForms};
 use super::list_page::ServerOperations;
+use super::model::{DiskView, ServerDetail, ServerStatus};
+use super::panels::{AttachPanel, CapturePanel, ChangeOsPanel, DiskContentPanel, FilePanel, ServerForms};
 use super::rules::architecture_label;
-use super::{disk_status_label, get_server, status_label, DetachDisk, DiskView, RunServerAction, ServerDetail};
+use super::{get_server, DetachDisk, RunServerAction};
 use crate::format::format_time;
-use crate::ui::{error_toast, general_error, use_polling, ConfirmDialog, ErrorBanner, ProgressBar, SessionResource, Shell, StatusBadge, Table};
+use crate::ui::{error_toast, general_error, use_polling, ConfirmDialog, ErrorBanner, ProgressBar, SignedInPage, StatusBadge, Table};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -20,7 +21,6 @@ pub fn ServerDetailPage() -> impl IntoView {
     let disks = forms.disks(id);
     let tick = use_polling(2);
     let server = Resource::new(move || (id.get(), operations.version(), forms.version(), tick.get()), |(id, ..)| get_server(id));
-    let session = expect_context::<SessionResource>().0;
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = operations.delete.value().get() {
@@ -29,39 +29,30 @@ pub fn ServerDetailPage() -> impl IntoView {
     });
     view! {
         <Title text="ECS — Elastic Cloud Server" />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let Ok(Some(info)) = session.await else { return crate::app::SessionEnded().into_any() };
-                let can_modify = info.role.can_modify_images();
-                view! {
-                    <Shell info crumb="ECS".to_string()>
-                        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                            {move || Suspend::new(async move {
-                                match server.await {
-                                    Ok(detail) => overview(detail, can_modify, operations, forms).into_any(),
-                                    Err(error) => view! {
-                                        <div class="page-header"><h1>"ECS not found"</h1></div>
-                                        <ErrorBanner message=error.to_string() />
-                                        <p><a href="/ecs">"Back to ECSs"</a></p>
-                                    }
-                                    .into_any(),
-                                }
-                            })}
-                        </Transition>
-                        {can_modify.then(|| view! {
-                            <div class="panel-grid">
-                                <CapturePanel server_id=id forms disks />
-                                <AttachPanel server_id=id forms />
-                                <ChangeOsPanel server_id=id forms />
-                                <DiskContentPanel forms disks />
-                                <FilePanel forms disks />
-                            </div>
-                        })}
-                    </Shell>
-                }
-                .into_any()
+        <SignedInPage crumb="ECS" let:info>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match server.await {
+                        Ok(detail) => overview(detail, info.role.can_modify_images(), operations, forms).into_any(),
+                        Err(error) => view! {
+                            <div class="page-header"><h1>"ECS not found"</h1></div>
+                            <ErrorBanner message=error.to_string() />
+                            <p><a href="/ecs">"Back to ECSs"</a></p>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+            {info.role.can_modify_images().then(|| view! {
+                <div class="panel-grid">
+                    <CapturePanel server_id=id forms disks />
+                    <AttachPanel server_id=id forms />
+                    <ChangeOsPanel server_id=id forms />
+                    <DiskContentPanel forms disks />
+                    <FilePanel forms disks />
+                </div>
             })}
-        </Transition>
+        </SignedInPage>
         {move || error_toast(operations.error().or_else(|| general_error(forms.detach.value().get())))}
         <ConfirmDialog request=operations.confirm />
     }
@@ -69,7 +60,7 @@ pub fn ServerDetailPage() -> impl IntoView {
 
 fn overview(detail: ServerDetail, can_modify: bool, operations: ServerOperations, forms: ServerForms) -> impl IntoView {
     let server = detail.server.clone();
-    let reinstall = (can_modify && server.status == "stopped").then(|| {
+    let reinstall = (can_modify && server.status == ServerStatus::Stopped).then(|| {
         let id = server.id.clone();
         let blocked = (!server.image_exists).then_some("The image this ECS came from has been deleted; use Change OS instead.");
         view! {
@@ -97,7 +88,7 @@ fn overview(detail: ServerDetail, can_modify: bool, operations: ServerOperations
         <div class="page-header">
             <a class="back-link" href="/ecs">"‹ ECSs"</a>
             <h1 data-testid="server-name">{server.name.clone()}</h1>
-            <StatusBadge status=server.status.clone() reason=server.status_reason.clone() label=status_label(&server.status).to_string() />
+            <StatusBadge status=server.status.as_str() label=server.status.label() reason=server.status_reason.clone() />
             {server.temporary.then(|| view! { <span class="temporary-badge">"Temporary: created from an ISO image to install an OS"</span> })}
             <div class="header-actions">
                 {reinstall}
@@ -139,7 +130,7 @@ fn disk_row(disk: DiskView, can_modify: bool, forms: ServerForms) -> impl IntoVi
             <td>{disk.device.clone()}</td>
             <td class="num">{format!("{} GB", disk.size_gb)}</td>
             <td>
-                <StatusBadge status=disk.status.clone() reason=disk.status_reason.clone() label=disk_status_label(&disk.status).to_string() />
+                <StatusBadge status=disk.status.as_str() label=disk.status.label() reason=disk.status_reason.clone() />
             </td>
             <td><div class="operations">{detach}</div></td>
         </tr>

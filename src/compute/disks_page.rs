@@ -1,10 +1,11 @@
 //! EVS disks: the region's disks (system and data), creating one blank or from a data disk
 //! image, and deleting one that is not attached.
 
-use super::{disk_status_label, list_disks, list_image_choices, CreateDisk, DeleteDisk, DiskView};
+use super::model::{DiskStatus, DiskView};
+use super::{list_disks, list_image_choices, CreateDisk, DeleteDisk};
 use crate::format::format_time;
 use crate::ui::{
-    error_toast, field_error, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, FormRow, SessionResource, Shell,
+    error_toast, field_error, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, FormRow, SignedInPage,
     StatusBadge, Table,
 };
 use leptos::form::ActionForm;
@@ -18,33 +19,23 @@ pub fn DisksPage() -> impl IntoView {
     let delete = ServerAction::<DeleteDisk>::new();
     let tick = use_polling(3);
     let disks = Resource::new(move || (create.version().get(), delete.version().get(), tick.get()), |_| list_disks());
-    let session = expect_context::<SessionResource>().0;
     let confirm = RwSignal::new(None::<Confirmation>);
     view! {
         <Title text="EVS Disks — Elastic Cloud Server" />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let Ok(Some(info)) = session.await else { return crate::app::SessionEnded().into_any() };
-                let can_modify = info.role.can_modify_images();
-                view! {
-                    <Shell info crumb="EVS Disks".to_string()>
-                        <div class="page-header">
-                            <h1>"EVS Disks"</h1>
-                        </div>
-                        {can_modify.then(|| view! { <CreateDiskForm create /> })}
-                        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                            {move || Suspend::new(async move {
-                                match disks.await {
-                                    Ok(disks) => disk_table(disks, can_modify, delete, confirm).into_any(),
-                                    Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
-                                }
-                            })}
-                        </Transition>
-                    </Shell>
-                }
-                .into_any()
-            })}
-        </Transition>
+        <SignedInPage crumb="EVS Disks" let:info>
+            <div class="page-header">
+                <h1>"EVS Disks"</h1>
+            </div>
+            {info.role.can_modify_images().then(|| view! { <CreateDiskForm create /> })}
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match disks.await {
+                        Ok(disks) => disk_table(disks, info.role.can_modify_images(), delete, confirm).into_any(),
+                        Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </SignedInPage>
         {move || error_toast(general_error(delete.value().get()))}
         <ConfirmDialog request=confirm />
     }
@@ -100,7 +91,7 @@ fn disk_table(disks: Vec<DiskView>, can_modify: bool, delete: ServerAction<Delet
     let rows = disks
         .into_iter()
         .map(|disk| {
-            let deletable = can_modify && matches!(disk.status.as_str(), "available" | "error");
+            let deletable = can_modify && matches!(disk.status, DiskStatus::Available | DiskStatus::Error);
             let delete_button = deletable.then(|| {
                 let (id, name) = (disk.id.clone(), disk.name.clone());
                 view! {
@@ -125,7 +116,7 @@ fn disk_table(disks: Vec<DiskView>, can_modify: bool, delete: ServerAction<Delet
                         <span class="image-id">{disk.id.clone()}</span>
                     </td>
                     <td>
-                        <StatusBadge status=disk.status.clone() reason=disk.status_reason.clone() label=disk_status_label(&disk.status).to_string() />
+                        <StatusBadge status=disk.status.as_str() label=disk.status.label() reason=disk.status_reason.clone() />
                     </td>
                     <td>{if disk.role == "system" { "System disk" } else { "Data disk" }}</td>
                     <td class="num">{format!("{} GB", disk.size_gb)}</td>

@@ -3,16 +3,18 @@
 //! the work folder first and written back after.
 
 use super::jobs::DiskFill;
-use super::store::{self, find_disk, find_server};
-use super::DiskBytes;
-use crate::auth::CurrentUser;
+use super::model::{DiskBytes, DiskStatus};
+use super::store::{self, find_disk, find_server, DiskRow};
+use crate::caller::Caller;
 use crate::engine::convert::{ConvertError, ProcessLimits};
 use crate::engine::disk;
 use crate::engine::filesystem;
 use crate::engine::inspect::ImageFormat;
 use crate::error::AppError;
+use crate::jobs::model::job_type_label;
+use crate::jobs::queue::pending_on;
 use crate::jobs::runner::JobFailure;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::storage::Storage;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -70,44 +72,44 @@ pub async fn build_disk(
 /// A new blank disk object of `size_gb`.
 pub async fn store_blank_disk(state: &AppState, key: &str, size_gb: i64) -> Result<(), AppError> {
     let scratch = state.work_dir().join(format!("blank-{}", crate::db::new_hex_id()));
-    let fill = DiskFill { disk_id: "blank".into(), object_key: key.to_string(), size_gb, source_key: String::new(), source_format: String::new() };
+    let fill = DiskFill::blank("blank".into(), key.to_string(), size_gb);
     let result = build_disk(&state.storage, ProcessLimits::default(), &scratch, &fill, Arc::new(AtomicBool::new(false))).await;
     let _ = tokio::fs::remove_dir_all(&scratch).await;
     result.map_err(|failure| AppError::internal("blank disk", failure.reason))
 }
 
 /// The disk, once checked that nothing else is working on it or its server.
-async fn quiet_disk(state: &AppState, user: &CurrentUser, disk_id: &str) -> Result<store::DiskRow, AppError> {
-    let disk = find_disk(&state.db, user, disk_id).await?;
-    if !matches!(disk.status.as_str(), "available" | "in_use") {
+async fn quiet_disk(state: &AppState, caller: &Caller, disk_id: &str) -> Result<DiskRow, AppError> {
+    let disk = find_disk(&state.db, caller, disk_id).await?;
+    if !matches!(disk.status, DiskStatus::Available | DiskStatus::InUse) {
         return Err(AppError::Conflict(format!(
             "Disk '{}' is {}; its content can be reached once it is Available or In-use.",
             disk.name,
-            super::disk_status_label(&disk.status)
+            disk.status.label()
         )));
     }
     for resource in [disk.id.as_str(), disk.server_id.as_str()] {
         if resource.is_empty() {
             continue;
         }
-        if let Some(job_type) = store::pending_work(&state.db, resource).await? {
+        if let Some(job_type) = pending_on(&state.db, resource).await?.first() {
             return Err(AppError::Conflict(format!(
                 "Disk '{}' is in use by work in progress ({}); try again when it finishes.",
                 disk.name,
-                crate::jobs::job_type_label(&job_type).to_lowercase()
+                job_type_label(job_type).to_lowercase()
             )));
         }
     }
     if !disk.server_id.is_empty() {
-        let server = find_server(&state.db, user, &disk.server_id).await?;
-        if !matches!(server.status.as_str(), "running" | "stopped") {
-            return Err(AppError::Conflict(format!("ECS '{}' is {}; try again later.", server.name, super::status_label(&server.status))));
+        let server = find_server(&state.db, caller, &disk.server_id).await?;
+        if !server.status.is_settled() {
+            return Err(AppError::Conflict(format!("ECS '{}' is {}; try again later.", server.name, server.status.label())));
         }
     }
     Ok(disk)
 }
 
-fn check_range(disk: &store::DiskRow, offset: u64, length: u64) -> Result<(), AppError> {
+fn check_range(disk: &DiskRow, offset: u64, length: u64) -> Result<(), AppError> {
     let size = disk.size_gb as u64 * GIB;
     if offset.checked_add(length).is_none_or(|end| end > size) {
         return Err(AppError::Fields(vec![(
@@ -124,36 +126,24 @@ const IO_LEASE_MS: i64 = 30 * 60 * 1000;
 
 /// Claims the disk for one read or write: two at once would race on its file (with S3 each
 /// downloads, changes and uploads it), and captures, OS changes and deletes wait for it.
-async fn claim(state: &AppState, disk: &store::DiskRow) -> Result<(), AppError> {
-    let now = crate::db::now_ms();
-    let claimed = sqlx::query("UPDATE disks SET io_until = $1 WHERE id = $2 AND io_until < $3")
-        .bind(now + IO_LEASE_MS)
-        .bind(&disk.id)
-        .bind(now)
-        .execute(&state.db)
-        .await?;
-    if claimed.rows_affected() == 0 {
+async fn claim(state: &AppState, disk: &DiskRow) -> Result<(), AppError> {
+    if !store::claim_disk_io(&state.db, &disk.id, crate::db::now_ms() + IO_LEASE_MS).await? {
         return Err(AppError::Conflict(format!("Disk '{}' is busy with another read or write; try again in a moment.", disk.name)));
     }
     Ok(())
 }
 
-async fn release(state: &AppState, disk: &store::DiskRow) {
-    if let Err(error) = sqlx::query("UPDATE disks SET io_until = 0 WHERE id = $1").bind(&disk.id).execute(&state.db).await {
+async fn release(state: &AppState, disk: &DiskRow) {
+    if let Err(error) = store::release_disk_io(&state.db, &disk.id).await {
         tracing::warn!(%error, disk = %disk.id, "releasing a disk claim (it runs out by itself)");
     }
-}
-
-/// Whether a console read or write holds the disk.
-pub fn is_busy(disk: &store::DiskRow) -> bool {
-    disk.io_until > crate::db::now_ms()
 }
 
 /// Runs `work` on the disk's file: in place with a folder store, else on a copy fetched into
 /// the work folder (and stored back when `writes`).
 async fn with_disk_file<T: Send + 'static>(
     state: &AppState,
-    disk: &store::DiskRow,
+    disk: &DiskRow,
     writes: bool,
     work: impl FnOnce(&Path) -> Result<T, ConvertError> + Send + 'static,
 ) -> Result<T, AppError> {
@@ -183,17 +173,17 @@ async fn with_disk_file<T: Send + 'static>(
     task.await.map_err(|error| AppError::internal("disk access", error))?
 }
 
-pub async fn write_disk(state: &AppState, user: &CurrentUser, disk_id: &str, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
-    let disk = quiet_disk(state, user, disk_id).await?;
+pub async fn write_disk(state: &AppState, caller: &Caller, disk_id: &str, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
+    let disk = quiet_disk(state, caller, disk_id).await?;
     check_range(&disk, offset, bytes.len() as u64)?;
     let written = bytes.to_vec();
     with_disk_file(state, &disk, true, move |path| disk::write_bytes(path, offset, &written)).await?;
-    tracing::info!(disk = disk_id, offset, length = bytes.len(), user = %user.user_name, "disk bytes written");
+    tracing::info!(disk = disk_id, offset, length = bytes.len(), user = %caller.user_name, "disk bytes written");
     Ok(())
 }
 
-pub async fn read_disk(state: &AppState, user: &CurrentUser, disk_id: &str, offset: u64, length: u64) -> Result<DiskBytes, AppError> {
-    let disk = quiet_disk(state, user, disk_id).await?;
+pub async fn read_disk(state: &AppState, caller: &Caller, disk_id: &str, offset: u64, length: u64) -> Result<DiskBytes, AppError> {
+    let disk = quiet_disk(state, caller, disk_id).await?;
     check_range(&disk, offset, length)?;
     let bytes = with_disk_file(state, &disk, false, move |path| disk::read_bytes(path, ImageFormat::Qcow2, offset, length)).await?;
     Ok(DiskBytes {
@@ -204,16 +194,16 @@ pub async fn read_disk(state: &AppState, user: &CurrentUser, disk_id: &str, offs
 }
 
 /// Writes a file into the ext filesystem of the disk (its first partition, or the whole disk).
-pub async fn write_disk_file(state: &AppState, user: &CurrentUser, disk_id: &str, path: &str, contents: &[u8]) -> Result<(), AppError> {
-    let disk = quiet_disk(state, user, disk_id).await?;
+pub async fn write_disk_file(state: &AppState, caller: &Caller, disk_id: &str, path: &str, contents: &[u8]) -> Result<(), AppError> {
+    let disk = quiet_disk(state, caller, disk_id).await?;
     let (file, contents) = (path.to_string(), contents.to_vec());
     with_disk_file(state, &disk, true, move |disk_path| filesystem::write_file(disk_path, &file, &contents)).await?;
-    tracing::info!(disk = disk_id, path, user = %user.user_name, "file written into a disk");
+    tracing::info!(disk = disk_id, path, user = %caller.user_name, "file written into a disk");
     Ok(())
 }
 
-pub async fn read_disk_file(state: &AppState, user: &CurrentUser, disk_id: &str, path: &str) -> Result<String, AppError> {
-    let disk = quiet_disk(state, user, disk_id).await?;
+pub async fn read_disk_file(state: &AppState, caller: &Caller, disk_id: &str, path: &str) -> Result<String, AppError> {
+    let disk = quiet_disk(state, caller, disk_id).await?;
     let file = path.to_string();
     let bytes = with_disk_file(state, &disk, false, move |disk_path| filesystem::read_file(disk_path, &file)).await?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())

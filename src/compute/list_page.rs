@@ -1,10 +1,14 @@
 //! The ECS list: status (live while servers change state), flavor, image, and the start,
 //! stop and delete operations.
 
-use super::{is_transitional, list_servers, status_label, DeleteServer, RunServerAction, ServerView, SERVER_STATUSES};
-use crate::auth::SessionInfo;
+use super::model::{ServerStatus, ServerView};
+use super::{list_servers, DeleteServer, RunServerAction};
+use crate::error::AppError;
 use crate::format::format_time;
-use crate::ui::{error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, ProgressBar, SessionResource, Shell, StatusBadge, Table};
+use crate::ui::{
+    error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, ProgressBar, SignedInPage, StatusBadge,
+    Table,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -34,10 +38,10 @@ impl ServerOperations {
     /// Start, Stop and Delete buttons for `server`.
     pub fn buttons(self, server: &ServerView) -> impl IntoView {
         let (id, name) = (server.id.clone(), server.name.clone());
-        let busy = is_transitional(&server.status);
-        let power = match server.status.as_str() {
-            "running" => Some(("stop", "Stop")),
-            "stopped" => Some(("start", "Start")),
+        let busy = server.status.is_transitional();
+        let power = match server.status {
+            ServerStatus::Running => Some(("stop", "Stop")),
+            ServerStatus::Stopped => Some(("start", "Start")),
             _ => None,
         };
         let power_button = power.map(|(action, label)| {
@@ -82,31 +86,56 @@ pub fn ServerListPage() -> impl IntoView {
     let query = use_query_map();
     let filter = move || query.with(|query| (query.get("name").unwrap_or_default(), query.get("status").unwrap_or_default()));
     let servers = Resource::new(move || (filter(), operations.version(), tick.get()), |((name, status), ..)| list_servers(name, status));
-    let session = expect_context::<SessionResource>().0;
     view! {
         <Title text="ECSs — Elastic Cloud Server" />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match (session.await, servers.await) {
-                    (Ok(Some(info)), result) => list_view(info, result, operations, filter()).into_any(),
-                    _ => crate::app::SessionEnded().into_any(),
-                }
-            })}
-        </Transition>
+        <SignedInPage crumb="ECSs" let:info>
+            <div class="page-header">
+                <h1>"Elastic Cloud Servers"</h1>
+                <div class="header-actions">
+                    {info.role.can_modify_images().then(|| view! { <a class="button button-primary" href="/ecs/create">"Create ECS"</a> })}
+                </div>
+            </div>
+            <p class="page-intro">
+                "Servers of this region. Their disks are real disk files: an image created from an ECS holds its bytes."
+            </p>
+            {move || filter_form(filter())}
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    server_table(servers.await, info.role.can_modify_images(), operations, filter())
+                })}
+            </Transition>
+        </SignedInPage>
         {move || error_toast(operations.error())}
         <ConfirmDialog request=operations.confirm />
     }
 }
 
-fn list_view(
-    info: SessionInfo,
-    result: Result<Vec<ServerView>, crate::error::AppError>,
+/// Name and status filters, in the URL so they work without JavaScript.
+fn filter_form((name, status): (String, String)) -> impl IntoView {
+    view! {
+        <form class="filters" method="get" action="/ecs" role="search">
+            <input type="search" name="name" placeholder="Name contains…" aria-label="Name" value=name />
+            <select name="status" aria-label="Status">
+                <option value="">"All statuses"</option>
+                {ServerStatus::ALL
+                    .iter()
+                    .map(|choice| view! { <option value=choice.as_str() selected=choice.as_str() == status>{choice.label()}</option> })
+                    .collect_view()}
+            </select>
+            <button type="submit" class="button button-primary">"Search"</button>
+            <a class="button" href="/ecs">"Reset"</a>
+        </form>
+    }
+}
+
+fn server_table(
+    result: Result<Vec<ServerView>, AppError>,
+    can_modify: bool,
     operations: ServerOperations,
     (name, status): (String, String),
 ) -> impl IntoView {
-    let can_modify = info.role.can_modify_images();
     let filtered = !name.is_empty() || !status.is_empty();
-    let body = match result {
+    match result {
         Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
         Ok(servers) if servers.is_empty() && filtered => {
             view! { <p class="empty panel" data-testid="empty-result">"No ECSs match these filters."</p> }.into_any()
@@ -126,32 +155,6 @@ fn list_view(
             }
             .into_any()
         }
-    };
-    view! {
-        <Shell info crumb="ECSs".to_string()>
-            <div class="page-header">
-                <h1>"Elastic Cloud Servers"</h1>
-                <div class="header-actions">
-                    {can_modify.then(|| view! { <a class="button button-primary" href="/ecs/create">"Create ECS"</a> })}
-                </div>
-            </div>
-            <p class="page-intro">
-                "Servers of this region. Their disks are real disk files: an image created from an ECS holds its bytes."
-            </p>
-            <form class="filters" method="get" action="/ecs" role="search">
-                <input type="search" name="name" placeholder="Name contains…" aria-label="Name" value=name />
-                <select name="status" aria-label="Status">
-                    <option value="">"All statuses"</option>
-                    {SERVER_STATUSES
-                        .iter()
-                        .map(|(value, label)| view! { <option value=*value selected=*value == status>{*label}</option> })
-                        .collect_view()}
-                </select>
-                <button type="submit" class="button button-primary">"Search"</button>
-                <a class="button" href="/ecs">"Reset"</a>
-            </form>
-            {body}
-        </Shell>
     }
 }
 
@@ -166,7 +169,7 @@ fn server_row(server: ServerView, can_modify: bool, operations: ServerOperations
                 <span class="image-id">{server.id.clone()}</span>
             </td>
             <td>
-                <StatusBadge status=server.status.clone() reason=server.status_reason.clone() label=status_label(&server.status).to_string() />
+                <StatusBadge status=server.status.as_str() label=server.status.label() reason=server.status_reason.clone() />
                 {server.progress.map(|percent| view! { <ProgressBar percent=percent /> })}
             </td>
             <td>

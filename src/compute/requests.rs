@@ -230,6 +230,22 @@ fn offset(text: &str) -> Result<u64, String> {
     text.trim().parse::<u64>().map_err(|_| "Enter the byte offset as a whole number, e.g. 1048576.".to_string())
 }
 
+/// A read of bytes from a disk, as the Disk Content panel posts it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReadDiskRequest {
+    pub disk_id: String,
+    pub offset: String,
+    pub length: String,
+}
+
+impl ReadDiskRequest {
+    /// (offset, length) in bytes.
+    pub fn validate(&self) -> Result<(u64, u64), FieldErrors> {
+        read_range(&self.offset, &self.length)
+    }
+}
+
 pub fn read_range(offset_text: &str, length_text: &str) -> Result<(u64, u64), FieldErrors> {
     let offset = offset(offset_text).map_err(|message| vec![("offset".to_string(), message)])?;
     match length_text.trim().parse::<u64>() {

@@ -2,6 +2,8 @@
 //! over the facts they need, so each refusal and its reason is unit-tested.
 
 use super::flavors::Flavor;
+use super::model::ServerStatus;
+use crate::images::model::ImageStatus;
 
 pub type FieldErrors = Vec<(String, String)>;
 
@@ -18,7 +20,7 @@ pub const MAX_SERVERS_AT_ONCE: i64 = 20;
 #[derive(Clone, Debug)]
 pub struct ImageFacts {
     pub name: String,
-    pub status: String,
+    pub status: ImageStatus,
     pub kind: String,
     /// `gold` for public images; `private` for the caller's and shared images.
     pub imagetype: String,
@@ -52,8 +54,8 @@ fn error(field: &str, message: String) -> (String, String) {
 pub fn check_server_image(image: &ImageFacts, flavor: &Flavor, system_disk_gb: i64, usage: ImageUse) -> Result<(), FieldErrors> {
     let name = &image.name;
     let mut errors = Vec::new();
-    if image.status != "active" {
-        let status = crate::images::status_label(&image.status);
+    if image.status != ImageStatus::Active {
+        let status = image.status.label();
         errors.push(error("image_id", format!("Image '{name}' is {status}; only images whose status is Normal can be used.")));
     } else if !image.has_file {
         errors.push(error("image_id", format!("Image '{name}' has no stored image file, so no server can be made from it.")));
@@ -128,8 +130,8 @@ pub fn check_server_image(image: &ImageFacts, flavor: &Flavor, system_disk_gb: i
 /// Whether `image` may fill a new EVS disk of `size_gb`.
 pub fn check_disk_image(image: &ImageFacts, size_gb: i64) -> Result<(), FieldErrors> {
     let name = &image.name;
-    if image.status != "active" || !image.has_file {
-        return Err(vec![error("image_id", format!("Image '{name}' is not ready to use (status {}).", crate::images::status_label(&image.status)))]);
+    if image.status != ImageStatus::Active || !image.has_file {
+        return Err(vec![error("image_id", format!("Image '{name}' is not ready to use (status {}).", image.status.label()))]);
     }
     if image.kind != "data" {
         return Err(vec![error(
@@ -155,7 +157,7 @@ pub fn architecture_label(architecture: &str) -> &str {
 #[derive(Clone, Debug)]
 pub struct ServerFacts {
     pub name: String,
-    pub status: String,
+    pub status: ServerStatus,
     /// An image of this server is being created right now.
     pub capture_running: bool,
 }
@@ -176,12 +178,12 @@ pub const CAPTURE_KINDS: &[(&str, &str)] =
 /// for system disk images, its system disk).
 pub fn check_capture(kind: &str, server: &ServerFacts, disk: Option<&DiskFacts>) -> Result<(), FieldErrors> {
     let name = &server.name;
-    if !matches!(server.status.as_str(), "running" | "stopped") {
+    if !server.status.is_settled() {
         return Err(vec![error(
             "server",
             format!(
                 "ECS '{name}' is {}. Images can be created only from a Running or Stopped ECS.",
-                super::status_label(&server.status)
+                server.status.label()
             ),
         )]);
     }
@@ -220,7 +222,7 @@ mod tests {
     fn ubuntu() -> ImageFacts {
         ImageFacts {
             name: "ubuntu".into(),
-            status: "active".into(),
+            status: ImageStatus::Active,
             kind: "system".into(),
             imagetype: "gold".into(),
             architecture: "x86".into(),
@@ -279,7 +281,7 @@ mod tests {
         assert!(check_server_image(&iso, flavor("s6.small.1"), 40, ImageUse::ChangeOs).unwrap_err()[0].1.contains("temporary"));
         let full = ImageFacts { kind: "full_ecs".into(), ..ubuntu() };
         assert!(check_server_image(&full, flavor("s6.small.1"), 40, ImageUse::ChangeOs).is_err());
-        let saving = ImageFacts { status: "saving".into(), ..ubuntu() };
+        let saving = ImageFacts { status: ImageStatus::Saving, ..ubuntu() };
         assert!(check_server_image(&saving, flavor("s6.small.1"), 40, ImageUse::NewServer).unwrap_err()[0].1.contains("Creating"));
         let empty = ImageFacts { has_file: false, ..ubuntu() };
         assert!(check_server_image(&empty, flavor("s6.small.1"), 40, ImageUse::NewServer).is_err());
@@ -291,7 +293,7 @@ mod tests {
 
     #[test]
     fn captures_follow_the_ims_rules() {
-        let server = ServerFacts { name: "web".into(), status: "running".into(), capture_running: false };
+        let server = ServerFacts { name: "web".into(), status: ServerStatus::Running, capture_running: false };
         let system = DiskFacts { name: "web-system".into(), size_gb: 40, role: "system".into(), attached_here: true };
         let data = DiskFacts { name: "web-data".into(), size_gb: 100, role: "data".into(), attached_here: true };
         let huge = DiskFacts { name: "web-huge".into(), size_gb: 2048, role: "data".into(), attached_here: true };
@@ -301,7 +303,7 @@ mod tests {
         assert_eq!(fields(check_capture("data", &server, Some(&system))), ["disk_id"]);
         let refused = check_capture("data", &server, Some(&huge)).unwrap_err();
         assert!(refused[0].1.contains("only be captured in a full-ECS image"), "{refused:?}");
-        let starting = ServerFacts { status: "starting".into(), ..server.clone() };
+        let starting = ServerFacts { status: ServerStatus::Starting, ..server.clone() };
         assert!(check_capture("full_ecs", &starting, None).unwrap_err()[0].1.contains("Running or Stopped"));
         let busy = ServerFacts { capture_running: true, ..server };
         assert_eq!(fields(check_capture("system", &busy, Some(&system))), ["server"]);

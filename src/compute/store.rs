@@ -1,13 +1,18 @@
-//! Reading servers, disks and usable images from the database. Every function takes the
-//! caller and scopes its SQL to the caller's project (changes are in `actions`).
+//! The servers and disks tables: the only place that writes them, so "where does a server's
+//! or a disk's status change?" has a one-file answer. Reads for a caller are scoped to its
+//! project. State changes are conditional UPDATEs (they say whether they applied), so two
+//! requests or two instances cannot both move the same row.
 
 use super::flavors::{find_flavor, Flavor};
+use super::model::{DiskStatus, DiskView, ImageChoice, ServerDetail, ServerStatus, ServerView};
 use super::rules::ImageFacts;
-use super::{DiskView, ImageChoice, ServerDetail, ServerView};
-use crate::auth::CurrentUser;
-use crate::db::Db;
+use crate::caller::Caller;
+use crate::db::{like_escape, now_ms, Db};
 use crate::error::AppError;
-use sqlx::Any;
+use crate::images::model::ImageStatus;
+use crate::regions::region_name;
+use crate::storage::Storage;
+use sqlx::{Any, Executor, Transaction};
 
 const SERVER_SELECT: &str = "SELECT s.*, \
     COALESCE((SELECT MAX(d.size_gb) FROM disks d WHERE d.server_id = s.id AND d.role = 'system'), 0) AS system_disk_gb, \
@@ -23,7 +28,7 @@ pub struct ServerRow {
     pub project_id: String,
     pub name: String,
     pub flavor: String,
-    pub status: String,
+    pub status: ServerStatus,
     pub status_reason: String,
     pub image_id: String,
     pub image_name: String,
@@ -79,7 +84,7 @@ pub struct DiskRow {
     pub project_id: String,
     pub name: String,
     pub size_gb: i64,
-    pub status: String,
+    pub status: DiskStatus,
     pub status_reason: String,
     pub server_id: String,
     pub role: String,
@@ -108,49 +113,57 @@ impl DiskRow {
             created_at: self.created_at,
         }
     }
+
+    /// Whether a console read or write holds the disk.
+    pub fn is_busy(&self) -> bool {
+        self.io_until > now_ms()
+    }
 }
 
-pub(super) fn field(name: &str, message: String) -> AppError {
+/// An error that belongs to one form field.
+pub fn field(name: &str, message: String) -> AppError {
     AppError::Fields(vec![(name.to_string(), message)])
 }
 
-pub async fn list_servers(db: &Db, user: &CurrentUser, name: &str, status: &str) -> Result<Vec<ServerView>, AppError> {
+// ---- Reads -------------------------------------------------------------------------------
+
+pub async fn list_servers(db: &Db, caller: &Caller, name: &str, status: Option<ServerStatus>) -> Result<Vec<ServerView>, AppError> {
     let sql = format!(
         "{SERVER_SELECT} WHERE s.project_id = $1 AND ($2 = '' OR LOWER(s.name) LIKE $3 ESCAPE '\\') AND ($4 = '' OR s.status = $4) \
          ORDER BY s.created_at DESC, s.id DESC LIMIT 500"
     );
-    let pattern = format!("%{}%", crate::db::like_escape(&name.to_lowercase()));
+    let pattern = format!("%{}%", like_escape(&name.to_lowercase()));
+    let status = status.map(ServerStatus::as_str).unwrap_or_default();
     let rows: Vec<ServerRow> =
-        sqlx::query_as(&sql).bind(&user.project_id).bind(name).bind(pattern).bind(status).fetch_all(db).await?;
+        sqlx::query_as(&sql).bind(&caller.project_id).bind(name).bind(pattern).bind(status).fetch_all(db).await?;
     Ok(rows.into_iter().map(ServerRow::view).collect())
 }
 
-pub async fn find_server(db: &Db, user: &CurrentUser, id: &str) -> Result<ServerRow, AppError> {
+pub async fn find_server(db: &Db, caller: &Caller, id: &str) -> Result<ServerRow, AppError> {
     let sql = format!("{SERVER_SELECT} WHERE s.id = $1 AND s.project_id = $2");
-    let row: Option<ServerRow> = sqlx::query_as(&sql).bind(id).bind(&user.project_id).fetch_optional(db).await?;
-    row.ok_or_else(|| {
-        AppError::NotFound(format!("ECS '{id}' does not exist in region {}.", crate::regions::region_name(&user.region)))
-    })
+    let row: Option<ServerRow> = sqlx::query_as(&sql).bind(id).bind(&caller.project_id).fetch_optional(db).await?;
+    row.ok_or_else(|| AppError::NotFound(format!("ECS '{id}' does not exist in region {}.", region_name(&caller.region))))
 }
 
-pub async fn server_disks(db: &Db, server_id: &str) -> Result<Vec<DiskRow>, AppError> {
-    Ok(sqlx::query_as("SELECT * FROM disks WHERE server_id = $1 ORDER BY device, id").bind(server_id).fetch_all(db).await?)
+/// The server's disks in device order (the system disk, /dev/vda, first).
+pub async fn server_disks<'e>(executor: impl Executor<'e, Database = Any>, server_id: &str) -> Result<Vec<DiskRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM disks WHERE server_id = $1 ORDER BY device, id").bind(server_id).fetch_all(executor).await
 }
 
-pub async fn find_disk(db: &Db, user: &CurrentUser, id: &str) -> Result<DiskRow, AppError> {
+pub async fn find_disk(db: &Db, caller: &Caller, id: &str) -> Result<DiskRow, AppError> {
     let row: Option<DiskRow> = sqlx::query_as(
         "SELECT d.*, COALESCE(s.name, '') AS server_name FROM disks d LEFT JOIN servers s ON s.id = d.server_id \
          WHERE d.id = $1 AND d.project_id = $2",
     )
     .bind(id)
-    .bind(&user.project_id)
+    .bind(&caller.project_id)
     .fetch_optional(db)
     .await?;
-    row.ok_or_else(|| AppError::NotFound(format!("Disk '{id}' does not exist in region {}.", crate::regions::region_name(&user.region))))
+    row.ok_or_else(|| AppError::NotFound(format!("Disk '{id}' does not exist in region {}.", region_name(&caller.region))))
 }
 
-pub async fn server_detail(db: &Db, user: &CurrentUser, id: &str) -> Result<ServerDetail, AppError> {
-    let server = find_server(db, user, id).await?;
+pub async fn server_detail(db: &Db, caller: &Caller, id: &str) -> Result<ServerDetail, AppError> {
+    let server = find_server(db, caller, id).await?;
     let disks = server_disks(db, id).await?;
     let server_name = server.name.clone();
     Ok(ServerDetail {
@@ -159,27 +172,36 @@ pub async fn server_detail(db: &Db, user: &CurrentUser, id: &str) -> Result<Serv
     })
 }
 
-pub async fn list_disks(db: &Db, user: &CurrentUser) -> Result<Vec<DiskView>, AppError> {
+pub async fn list_disks(db: &Db, caller: &Caller) -> Result<Vec<DiskView>, AppError> {
     let rows: Vec<DiskRow> = sqlx::query_as(
         "SELECT d.*, COALESCE(s.name, '') AS server_name FROM disks d LEFT JOIN servers s ON s.id = d.server_id \
          WHERE d.project_id = $1 ORDER BY d.created_at DESC, d.id DESC LIMIT 1000",
     )
-    .bind(&user.project_id)
+    .bind(&caller.project_id)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(DiskRow::view).collect())
 }
 
-/// Types of the jobs queued or running on a server or disk, oldest first.
-pub async fn pending_jobs<'e>(executor: impl sqlx::Executor<'e, Database = Any>, resource_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT job_type FROM jobs WHERE resource_id = $1 AND status IN ('INIT', 'RUNNING') ORDER BY created_at")
-        .bind(resource_id)
-        .fetch_all(executor)
-        .await
+/// The status of a server, if it still exists. A job that runs again after its work was
+/// committed (its instance died before recording success) finds it moved on.
+pub async fn server_status(db: &Db, id: &str) -> Result<Option<ServerStatus>, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM servers WHERE id = $1").bind(id).fetch_optional(db).await
 }
 
-pub async fn pending_work(db: &Db, resource_id: &str) -> Result<Option<String>, AppError> {
-    Ok(pending_jobs(db, resource_id).await?.into_iter().next())
+pub async fn disk_status(db: &Db, id: &str) -> Result<Option<DiskStatus>, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM disks WHERE id = $1").bind(id).fetch_optional(db).await
+}
+
+/// A disk's current file and size in GB, if the disk still exists.
+pub async fn disk_file(db: &Db, id: &str) -> Result<Option<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT object_key, size_gb FROM disks WHERE id = $1").bind(id).fetch_optional(db).await
+}
+
+/// Whether any disk uses the file at `object_key`.
+pub async fn disk_file_in_use(db: &Db, object_key: &str) -> Result<bool, sqlx::Error> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM disks WHERE object_key = $1").bind(object_key).fetch_one(db).await?;
+    Ok(count > 0)
 }
 
 /// Images the caller may make servers and disks from (`$2` region, `$3` project): public images
@@ -200,46 +222,63 @@ pub struct SourceImage {
     pub os_version: String,
 }
 
-pub async fn source_image(db: &Db, user: &CurrentUser, id: &str) -> Result<SourceImage, AppError> {
-    type Row = (String, String, String, String, String, String, i64, i64, i64, i64, String, String, String, String, String);
+#[derive(sqlx::FromRow)]
+struct SourceImageRow {
+    name: String,
+    status: ImageStatus,
+    image_kind: String,
+    imagetype: String,
+    architecture: String,
+    hw_firmware_type: String,
+    min_ram: i64,
+    max_ram: i64,
+    min_disk: i64,
+    virtual_size: i64,
+    file_location: String,
+    disk_format: String,
+    os_type: String,
+    platform: String,
+    os_version: String,
+}
+
+pub async fn source_image(db: &Db, caller: &Caller, id: &str) -> Result<SourceImage, AppError> {
     let sql = format!(
         "SELECT i.name, i.status, i.image_kind, i.imagetype, i.architecture, i.hw_firmware_type, i.min_ram, i.max_ram, \
          i.min_disk, i.virtual_size, i.file_location, i.disk_format, i.os_type, i.platform, i.os_version \
          FROM images i WHERE i.id = $1 AND {USABLE_BY_CALLER}"
     );
-    let row: Option<Row> =
-        sqlx::query_as(&sql).bind(id).bind(&user.region).bind(&user.project_id).fetch_optional(db).await?;
-    let Some((name, status, kind, imagetype, architecture, boot_mode, min_ram, max_ram, min_disk, virtual_size, file_location, disk_format, os_type, platform, os_version)) = row
-    else {
-        return Err(field(
+    let row: Option<SourceImageRow> =
+        sqlx::query_as(&sql).bind(id).bind(&caller.region).bind(&caller.project_id).fetch_optional(db).await?;
+    let row = row.ok_or_else(|| {
+        field(
             "image_id",
-            format!("Image '{id}' does not exist in region {} or you cannot use it.", crate::regions::region_name(&user.region)),
-        ));
-    };
+            format!("Image '{id}' does not exist in region {} or you cannot use it.", region_name(&caller.region)),
+        )
+    })?;
     Ok(SourceImage {
         id: id.to_string(),
         facts: ImageFacts {
-            name,
-            status,
-            kind,
-            imagetype,
-            architecture,
-            boot_mode,
-            min_ram,
-            max_ram,
-            min_disk,
-            virtual_size,
-            has_file: !file_location.is_empty(),
+            name: row.name,
+            status: row.status,
+            kind: row.image_kind,
+            imagetype: row.imagetype,
+            architecture: row.architecture,
+            boot_mode: row.hw_firmware_type,
+            min_ram: row.min_ram,
+            max_ram: row.max_ram,
+            min_disk: row.min_disk,
+            virtual_size: row.virtual_size,
+            has_file: !row.file_location.is_empty(),
         },
-        file_location,
-        disk_format,
-        os_type,
-        platform,
-        os_version,
+        file_location: row.file_location,
+        disk_format: row.disk_format,
+        os_type: row.os_type,
+        platform: row.platform,
+        os_version: row.os_version,
     })
 }
 
-pub async fn image_choices(db: &Db, user: &CurrentUser, for_disks: bool) -> Result<Vec<ImageChoice>, AppError> {
+pub async fn image_choices(db: &Db, caller: &Caller, for_disks: bool) -> Result<Vec<ImageChoice>, AppError> {
     let kinds = if for_disks { "('data')" } else { "('system', 'full_ecs', 'iso')" };
     let sql = format!(
         "SELECT i.id, i.name, i.imagetype, i.owner, i.image_kind, i.architecture, i.hw_firmware_type, i.min_disk, i.min_ram \
@@ -247,13 +286,13 @@ pub async fn image_choices(db: &Db, user: &CurrentUser, for_disks: bool) -> Resu
          AND i.image_kind IN {kinds} ORDER BY i.imagetype, i.name LIMIT 1000"
     );
     let rows: Vec<(String, String, String, String, String, String, String, i64, i64)> =
-        sqlx::query_as(&sql).bind("").bind(&user.region).bind(&user.project_id).fetch_all(db).await?;
+        sqlx::query_as(&sql).bind("").bind(&caller.region).bind(&caller.project_id).fetch_all(db).await?;
     Ok(rows
         .into_iter()
         .map(|(id, name, imagetype, owner, kind, architecture, boot_mode, min_disk, min_ram)| ImageChoice {
             category: match imagetype.as_str() {
                 "gold" => "Public",
-                _ if owner == user.project_id => "Private",
+                _ if owner == caller.project_id => "Private",
                 _ => "Shared",
             }
             .to_string(),
@@ -268,3 +307,305 @@ pub async fn image_choices(db: &Db, user: &CurrentUser, for_disks: bool) -> Resu
         .collect())
 }
 
+// ---- Servers -----------------------------------------------------------------------------
+
+/// A server to insert (status Creating); its OS comes from the image.
+pub struct NewServer<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub flavor: &'a str,
+    pub image_id: &'a str,
+    pub image_name: &'a str,
+    pub os_type: &'a str,
+    pub platform: &'a str,
+    pub os_version: &'a str,
+    pub architecture: &'a str,
+    pub boot_mode: &'a str,
+    /// Made from an ISO image to install an OS.
+    pub temporary: bool,
+}
+
+pub async fn insert_server(transaction: &mut Transaction<'_, Any>, caller: &Caller, server: &NewServer<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO servers (id, region, project_id, name, flavor, status, image_id, image_name, os_type, platform, \
+         os_version, architecture, boot_mode, temporary, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+    )
+    .bind(server.id)
+    .bind(&caller.region)
+    .bind(&caller.project_id)
+    .bind(server.name)
+    .bind(server.flavor)
+    .bind(ServerStatus::Creating)
+    .bind(server.image_id)
+    .bind(server.image_name)
+    .bind(server.os_type)
+    .bind(server.platform)
+    .bind(server.os_version)
+    .bind(server.architecture)
+    .bind(server.boot_mode)
+    .bind(i64::from(server.temporary))
+    .bind(now_ms())
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
+/// Moves a server from `from` to `to` with `reason`. False when it was not in `from` (it
+/// changed state meanwhile, or is gone).
+pub async fn move_server<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    id: &str,
+    from: ServerStatus,
+    to: ServerStatus,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query("UPDATE servers SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5")
+        .bind(to)
+        .bind(reason)
+        .bind(now_ms())
+        .bind(id)
+        .bind(from)
+        .execute(executor)
+        .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Locks the server's row for the rest of `transaction` if it is Running or Stopped (a row
+/// lock on PostgreSQL, the write lock on SQLite), so that checks made after it hold until
+/// commit. False when the server is not settled any more.
+pub async fn lock_settled_server(transaction: &mut Transaction<'_, Any>, id: &str) -> Result<bool, sqlx::Error> {
+    let locked = sqlx::query("UPDATE servers SET updated_at = $1 WHERE id = $2 AND status IN ('running', 'stopped')")
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(locked.rows_affected() == 1)
+}
+
+/// A created server's disks are written: they are in use and the server runs.
+pub async fn finish_server_creation(db: &Db, server_id: &str, disk_ids: &[&str]) -> Result<(), sqlx::Error> {
+    let mut transaction = db.begin().await?;
+    for disk_id in disk_ids {
+        sqlx::query("UPDATE disks SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(DiskStatus::InUse)
+            .bind(now_ms())
+            .bind(disk_id)
+            .execute(&mut *transaction)
+            .await?;
+    }
+    move_server(&mut *transaction, server_id, ServerStatus::Creating, ServerStatus::Running, "").await?;
+    transaction.commit().await
+}
+
+/// The image an OS change installs: its id and what the server takes from it.
+pub struct InstalledImage<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub os_type: &'a str,
+    pub platform: &'a str,
+    pub os_version: &'a str,
+    pub boot_mode: &'a str,
+}
+
+/// Points the system disk at its new file and the server at its new OS, and starts it.
+pub async fn swap_system_disk(
+    db: &Db,
+    server_id: &str,
+    disk_id: &str,
+    object_key: &str,
+    image: &InstalledImage<'_>,
+) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    let mut transaction = db.begin().await?;
+    sqlx::query("UPDATE disks SET object_key = $1, image_id = $2, updated_at = $3 WHERE id = $4")
+        .bind(object_key)
+        .bind(image.id)
+        .bind(now)
+        .bind(disk_id)
+        .execute(&mut *transaction)
+        .await?;
+    sqlx::query(
+        "UPDATE servers SET status = $1, status_reason = '', image_id = $2, image_name = $3, os_type = $4, \
+         platform = $5, os_version = $6, boot_mode = $7, temporary = 0, updated_at = $8 WHERE id = $9 AND status = $10",
+    )
+    .bind(ServerStatus::Running)
+    .bind(image.id)
+    .bind(image.name)
+    .bind(image.os_type)
+    .bind(image.platform)
+    .bind(image.os_version)
+    .bind(image.boot_mode)
+    .bind(now)
+    .bind(server_id)
+    .bind(ServerStatus::ChangingOs)
+    .execute(&mut *transaction)
+    .await?;
+    transaction.commit().await
+}
+
+/// Deletes the server row if it is still in `status`. The row goes first: an attach racing
+/// with the delete then finds no server.
+pub async fn delete_server_row(
+    transaction: &mut Transaction<'_, Any>,
+    caller: &Caller,
+    id: &str,
+    status: ServerStatus,
+) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM servers WHERE id = $1 AND project_id = $2 AND status = $3")
+        .bind(id)
+        .bind(&caller.project_id)
+        .bind(status)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+/// Removes a deleted server's system disk (and its data disks when asked); the others are
+/// detached and kept as Available disks. Returns the removed disks, whose files go next.
+pub async fn remove_server_disks(
+    transaction: &mut Transaction<'_, Any>,
+    server_id: &str,
+    delete_data_disks: bool,
+) -> Result<Vec<DiskRow>, sqlx::Error> {
+    let disks: Vec<DiskRow> =
+        sqlx::query_as("SELECT * FROM disks WHERE server_id = $1").bind(server_id).fetch_all(&mut **transaction).await?;
+    let (removed, kept): (Vec<DiskRow>, Vec<DiskRow>) =
+        disks.into_iter().partition(|disk| disk.role == "system" || delete_data_disks);
+    for disk in &removed {
+        sqlx::query("DELETE FROM disks WHERE id = $1").bind(&disk.id).execute(&mut **transaction).await?;
+    }
+    for disk in &kept {
+        sqlx::query("UPDATE disks SET server_id = '', device = '', status = $1, updated_at = $2 WHERE id = $3")
+            .bind(DiskStatus::Available)
+            .bind(now_ms())
+            .bind(&disk.id)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(removed)
+}
+
+// ---- Disks -------------------------------------------------------------------------------
+
+/// A disk to insert: a data disk on its own (no server, no device), or a server's disk.
+pub struct NewDisk<'a> {
+    pub name: &'a str,
+    pub size_gb: i64,
+    pub status: DiskStatus,
+    pub server_id: &'a str,
+    /// `system` or `data`.
+    pub role: &'a str,
+    /// /dev/vda for a system disk, /dev/vdb... for attached data disks, empty otherwise.
+    pub device: &'a str,
+    /// The image the disk is made from, if any.
+    pub image_id: &'a str,
+}
+
+/// Inserts a disk; returns its id and the key of its (future) file.
+pub async fn insert_disk(transaction: &mut Transaction<'_, Any>, caller: &Caller, disk: &NewDisk<'_>) -> Result<(String, String), sqlx::Error> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let key = Storage::disk_key(&caller.region, &id);
+    sqlx::query(
+        "INSERT INTO disks (id, region, project_id, name, size_gb, status, server_id, role, device, image_id, object_key, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+    )
+    .bind(&id)
+    .bind(&caller.region)
+    .bind(&caller.project_id)
+    .bind(disk.name)
+    .bind(disk.size_gb)
+    .bind(disk.status)
+    .bind(disk.server_id)
+    .bind(disk.role)
+    .bind(disk.device)
+    .bind(disk.image_id)
+    .bind(&key)
+    .bind(now_ms())
+    .execute(&mut **transaction)
+    .await?;
+    Ok((id, key))
+}
+
+/// Moves a disk from `from` to `to` with `reason`; false when it was not in `from`.
+pub async fn move_disk(db: &Db, id: &str, from: DiskStatus, to: DiskStatus, reason: &str) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query("UPDATE disks SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5")
+        .bind(to)
+        .bind(reason)
+        .bind(now_ms())
+        .bind(id)
+        .bind(from)
+        .execute(db)
+        .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Marks the disks of a server whose creation failed.
+pub async fn fail_creating_disks(db: &Db, server_id: &str, reason: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE disks SET status = $1, status_reason = $2 WHERE server_id = $3 AND status = $4")
+        .bind(DiskStatus::Error)
+        .bind(reason)
+        .bind(server_id)
+        .bind(DiskStatus::Creating)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Attaches an Available disk as `device`, only while the server is still there and settled
+/// and the device still free (a unique index on server and device guards the last point too).
+pub async fn attach_disk(db: &Db, caller: &Caller, server_id: &str, disk_id: &str, device: &str) -> Result<bool, sqlx::Error> {
+    let attached = sqlx::query(
+        "UPDATE disks SET status = $1, server_id = $2, device = $3, updated_at = $4 WHERE id = $5 AND status = $6 \
+         AND EXISTS (SELECT 1 FROM servers s WHERE s.id = $2 AND s.project_id = $7 AND s.status IN ('running', 'stopped')) \
+         AND NOT EXISTS (SELECT 1 FROM disks d WHERE d.server_id = $2 AND d.device = $3)",
+    )
+    .bind(DiskStatus::InUse)
+    .bind(server_id)
+    .bind(device)
+    .bind(now_ms())
+    .bind(disk_id)
+    .bind(DiskStatus::Available)
+    .bind(&caller.project_id)
+    .execute(db)
+    .await?;
+    Ok(attached.rows_affected() == 1)
+}
+
+pub async fn detach_disk(transaction: &mut Transaction<'_, Any>, disk_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE disks SET status = $1, server_id = '', device = '', updated_at = $2 WHERE id = $3 AND status = $4")
+        .bind(DiskStatus::Available)
+        .bind(now_ms())
+        .bind(disk_id)
+        .bind(DiskStatus::InUse)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a disk of the caller's that is Available or in Error; false when it is not.
+pub async fn delete_disk(db: &Db, caller: &Caller, id: &str) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM disks WHERE id = $1 AND project_id = $2 AND status IN ('available', 'error')")
+        .bind(id)
+        .bind(&caller.project_id)
+        .execute(db)
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+/// Claims the disk for a console read or write until `until` (unix ms): a lease every instance
+/// sees, which runs out by itself if this instance dies. False when another claim holds it.
+pub async fn claim_disk_io(db: &Db, id: &str, until: i64) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query("UPDATE disks SET io_until = $1 WHERE id = $2 AND io_until < $3")
+        .bind(until)
+        .bind(id)
+        .bind(now_ms())
+        .execute(db)
+        .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+pub async fn release_disk_io(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE disks SET io_until = 0 WHERE id = $1").bind(id).execute(db).await?;
+    Ok(())
+}

@@ -86,6 +86,8 @@ pub enum ConvertError {
     Io(#[from] std::io::Error),
 }
 
+// The crate denies unsafe code; this is its one use, reviewed: setrlimit in the child.
+#[allow(unsafe_code)]
 fn limited(program: &str, limits: ProcessLimits) -> Command {
     let mut command = Command::new(program);
     command.env_clear().env("PATH", "/usr/bin:/bin").stdin(Stdio::null());

@@ -1,13 +1,14 @@
 //! One image with every attribute of the IMS image model that applies to it, and its tags.
 
-use super::export::{ExportImage, EXPORT_FORMATS};
-use super::{get_image, kind_label, ImageDetail};
+use super::model::{kind_label, ImageDetail, ImageStatus, ImageTag};
+use super::requests::EXPORT_FORMATS;
+use super::{get_image, ExportImage};
 use crate::buckets::list_buckets;
-use crate::auth::SessionInfo;
+use crate::caller::SessionInfo;
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time};
 use crate::regions::region_name;
-use crate::ui::{field_error, general_error, ErrorBanner, FieldError, SessionResource, Shell, StatusBadge};
+use crate::ui::{field_error, general_error, ErrorBanner, FieldError, SignedInPage, StatusBadge};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,56 +19,50 @@ pub fn ImageDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|params| params.get("id").unwrap_or_default());
     let image = Resource::new(id, get_image);
-    let session = expect_context::<SessionResource>().0;
+    let crumb = Signal::derive(move || match image.get() {
+        Some(Ok(image)) => image.name,
+        _ => "Image".to_string(),
+    });
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let info = session.await;
-                let image = image.await;
-                match info {
-                    Ok(Some(info)) => detail_view(info, image).into_any(),
-                    Ok(None) | Err(_) => crate::app::SessionEnded().into_any(),
-                }
-            })}
-        </Transition>
+        <SignedInPage crumb let:info>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    let info = info.clone();
+                    Suspend::new(async move { detail_view(info, image.await) })
+                }}
+            </Transition>
+        </SignedInPage>
     }
 }
 
 fn detail_view(info: SessionInfo, image: Result<ImageDetail, AppError>) -> impl IntoView {
     match image {
         Ok(image) => {
-            let name = image.name.clone();
             let exportable = info.role.can_modify_images()
                 && image.owned
                 && image.imagetype == "private"
-                && image.status == "active"
+                && image.status == ImageStatus::Active
                 && !matches!(image.kind.as_str(), "iso" | "full_ecs");
             let export = exportable.then(|| view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() /> });
             view! {
-                <Title text=format!("{name} — Image Management Service") />
-                <Shell info=info crumb=name>
-                    {image_view(image)}
-                    {export}
-                </Shell>
+                <Title text=format!("{} — Image Management Service", image.name) />
+                {image_view(image)}
+                {export}
             }
             .into_any()
         }
         // get_image has already given the response the error's status (404 for unknown ids).
-        Err(error) => {
-            view! {
-                <Title text="Image not found — Image Management Service" />
-                <Shell info=info crumb="Image".to_string()>
-                    <div class="page-header">
-                        <h1>"Image not found"</h1>
-                    </div>
-                    <ErrorBanner message=error.to_string() />
-                    <p>
-                        <a href="/images/private">"Back to Private Images"</a>
-                    </p>
-                </Shell>
-            }
-            .into_any()
+        Err(error) => view! {
+            <Title text="Image not found — Image Management Service" />
+            <div class="page-header">
+                <h1>"Image not found"</h1>
+            </div>
+            <ErrorBanner message=error.to_string() />
+            <p>
+                <a href="/images/private">"Back to Private Images"</a>
+            </p>
         }
+        .into_any(),
     }
 }
 
@@ -83,13 +78,9 @@ fn megabytes(value: i64) -> String {
     if value == 0 { "Unrestricted".to_string() } else { format!("{value} MB") }
 }
 
-fn image_view(image: ImageDetail) -> impl IntoView {
-    let back = match image.imagetype.as_str() {
-        "gold" => "/images/public",
-        _ if image.owned => "/images/private",
-        _ => "/images/shared",
-    };
-    let fields: Vec<(&'static str, String)> = vec![
+/// The Basic Information rows: (label, value) in the order the page shows them.
+fn attributes(image: &ImageDetail) -> Vec<(&'static str, String)> {
+    let mut fields = vec![
         ("Name", image.name.clone()),
         ("ID", image.id.clone()),
         ("Description", or_dash(&image.description)),
@@ -130,23 +121,30 @@ fn image_view(image: ImageDetail) -> impl IntoView {
         ("ECSs Created from It", image.servers_created.to_string()),
         ("Last Used", image.last_used_at.map(format_time).unwrap_or_else(|| "Never".to_string())),
     ];
-    // Images made from one of the caller's ECSs link to it.
-    let source_server = image.owned.then(|| image.data_origin.strip_prefix("instance,").map(str::to_string)).flatten();
-    let mut fields = fields;
     if image.kind == "full_ecs" {
         let disks = image.data_disks_gb.iter().map(|gb| format!("{gb} GB")).collect::<Vec<_>>().join(", ");
         fields.push(("Data Disks", if disks.is_empty() { "None".to_string() } else { disks }));
     }
-    let use_link = (image.status == "active" && image.has_file).then(|| match image.kind.as_str() {
+    fields
+}
+
+fn image_view(image: ImageDetail) -> impl IntoView {
+    let back = match image.imagetype.as_str() {
+        "gold" => "/images/public",
+        _ if image.owned => "/images/private",
+        _ => "/images/shared",
+    };
+    // Images made from one of the caller's ECSs link to it.
+    let source_server = image.owned.then(|| image.data_origin.strip_prefix("instance,").map(str::to_string)).flatten();
+    let use_link = (image.status == ImageStatus::Active && image.has_file).then(|| match image.kind.as_str() {
         "data" => view! { <a class="button" href=format!("/disks?image={}", image.id)>"Create Disk"</a> }.into_any(),
         _ => view! { <a class="button button-primary" href=format!("/ecs/create?image={}", image.id)>"Apply for ECS"</a> }.into_any(),
     });
-    let tags = image.tags.clone();
     view! {
         <div class="page-header">
             <a class="back-link" href=back>"‹ Back"</a>
             <h1>{image.name.clone()}</h1>
-            <StatusBadge status=image.status.clone() reason=image.status_reason.clone() />
+            <StatusBadge status=image.status.as_str() label=image.status.label() reason=image.status_reason.clone() />
             <div class="header-actions">{use_link}</div>
         </div>
         {(!image.status_reason.is_empty())
@@ -154,7 +152,7 @@ fn image_view(image: ImageDetail) -> impl IntoView {
         <section class="panel">
             <h2>"Basic Information"</h2>
             <dl class="attributes">
-                {fields
+                {attributes(&image)
                     .into_iter()
                     .map(|(label, value)| {
                         view! {
@@ -173,29 +171,33 @@ fn image_view(image: ImageDetail) -> impl IntoView {
                 })}
             </dl>
         </section>
+        {tags_panel(image.tags)}
+    }
+}
+
+fn tags_panel(tags: Vec<ImageTag>) -> impl IntoView {
+    let body = if tags.is_empty() {
+        view! { <p class="empty">"This image has no tags."</p> }.into_any()
+    } else {
+        view! {
+            <table class="tag-table">
+                <thead>
+                    <tr>
+                        <th>"Key"</th>
+                        <th>"Value"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {tags.into_iter().map(|tag| view! { <tr><td>{tag.key}</td><td>{tag.value}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! {
         <section class="panel">
             <h2>"Tags"</h2>
-            {if tags.is_empty() {
-                view! { <p class="empty">"This image has no tags."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="tag-table">
-                        <thead>
-                            <tr>
-                                <th>"Key"</th>
-                                <th>"Value"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {tags
-                                .into_iter()
-                                .map(|tag| view! { <tr><td>{tag.key}</td><td>{tag.value}</td></tr> })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                }
-                    .into_any()
-            }}
+            {body}
         </section>
     }
 }

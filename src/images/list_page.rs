@@ -1,15 +1,13 @@
 //! The image list: tabs, filters, sortable columns, pagination — all carried in the URL.
 
-use super::{
-    kind_label, list_images, DeleteImage, ImagePage, ImageQuery, ImageSummary, ImageTab, SortKey, ValidQuery,
-    IMAGE_KINDS, OS_TYPES, PAGE_SIZES, PLATFORMS, STATUSES,
-};
-use crate::auth::SessionInfo;
+use super::model::{kind_label, ImagePage, ImageStatus, ImageSummary, IMAGE_KINDS, OS_TYPES, PLATFORMS};
+use super::query::{ImageQuery, ImageTab, SortKey, ValidQuery, PAGE_SIZES, QUERY_KEYS};
+use super::{list_images, DeleteImage};
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time, format_time_short};
 use crate::ui::{
-    error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, Pager, ProgressBar, SessionResource, Shell,
-    StatusBadge,
+    error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, NotFound, Pager, ProgressBar,
+    SignedInPage, StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,6 +28,7 @@ pub fn ImageListPage() -> impl IntoView {
         let tab = params.with(|params| params.get("tab").unwrap_or_default());
         query_map.with(|map| ImageQuery::from_params(&tab, |key| map.get(key)))
     });
+    let tab = Memo::new(move |_| query.with(|query| ImageTab::parse(&query.tab)));
     let delete = ServerAction::<DeleteImage>::new();
     // While an image of the page is being created, refresh every few seconds to show progress.
     let tick = use_polling(3);
@@ -41,72 +40,83 @@ pub fn ImageListPage() -> impl IntoView {
             (query, result)
         },
     );
-    let session = expect_context::<SessionResource>().0;
     let deleting = Deleting { action: delete, confirm: RwSignal::new(None) };
 
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let info = session.await;
-                let (query, result) = images.await;
-                if let Ok(page) = &result {
-                    creating.set(page.images.iter().any(|image| image.progress.is_some()));
-                }
-                match info {
-                    Ok(Some(info)) => list_view(info, query, result, deleting).into_any(),
-                    Ok(None) | Err(_) => crate::app::SessionEnded().into_any(),
-                }
-            })}
-        </Transition>
+        {move || match tab.get() {
+            None => view! { <NotFound /> }.into_any(),
+            Some(tab) => view! {
+                <Title text=format!("{} — Image Management Service", tab.title()) />
+                <SignedInPage crumb=tab.title() let:info>
+                    {list_header(tab, info.role.can_modify_images())}
+                    <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            let (query, result) = images.await;
+                            if let Ok(page) = &result {
+                                creating.set(page.images.iter().any(|image| image.progress.is_some()));
+                            }
+                            list_body(tab, query, result, info.role.can_modify_images(), deleting)
+                        })}
+                    </Transition>
+                </SignedInPage>
+            }
+            .into_any(),
+        }}
         {move || error_toast(general_error(delete.value().get()))}
         <ConfirmDialog request=deleting.confirm />
     }
 }
 
-fn list_view(
-    info: SessionInfo,
+/// The page title, Create Image (private tab) and the tabs.
+fn list_header(tab: ImageTab, can_modify: bool) -> impl IntoView {
+    view! {
+        <div class="page-header">
+            <h1>"Images"</h1>
+            {(can_modify && tab == ImageTab::Private)
+                .then(|| view! { <a class="button button-primary header-action" href="/images/create">"Create Image"</a> })}
+        </div>
+        <nav class="tabs" aria-label="Image lists">
+            {ImageTab::ALL
+                .iter()
+                .map(|other| {
+                    view! {
+                        <a
+                            href=format!("/images/{}", other.slug())
+                            class:active=*other == tab
+                            aria-current=(*other == tab).then_some("page")
+                        >
+                            {other.title()}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// The filters as the query asked, then the results or why there are none.
+fn list_body(
+    tab: ImageTab,
     query: ImageQuery,
     result: Result<ImagePage, AppError>,
+    can_modify: bool,
     deleting: Deleting,
 ) -> impl IntoView {
-    let Some(tab) = ImageTab::parse(&query.tab) else {
-        return crate::app::NotFound().into_any();
-    };
-    let can_modify = info.role.can_modify_images();
-    let title = tab.title();
     let body = match (result, query.validate()) {
-        (Ok(page), Ok(valid)) => results_view(tab, &query, &valid, page, can_modify, deleting).into_any(),
+        (Ok(page), Ok(valid)) => {
+            let footer = list_footer(&query, &page);
+            view! {
+                {results_table(tab, &query, &valid, page, can_modify, deleting)}
+                {footer}
+            }
+            .into_any()
+        }
         (Err(error), _) | (_, Err(error)) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
     };
     view! {
-        <Title text=format!("{title} — Image Management Service") />
-        <Shell info=info crumb=title.to_string()>
-            <div class="page-header">
-                <h1>"Images"</h1>
-                {(can_modify && tab == ImageTab::Private)
-                    .then(|| view! { <a class="button button-primary header-action" href="/images/create">"Create Image"</a> })}
-            </div>
-            <nav class="tabs" aria-label="Image lists">
-                {ImageTab::ALL
-                    .iter()
-                    .map(|other| {
-                        view! {
-                            <a
-                                href=format!("/images/{}", other.slug())
-                                class:active=*other == tab
-                                aria-current=(*other == tab).then_some("page")
-                            >
-                                {other.title()}
-                            </a>
-                        }
-                    })
-                    .collect_view()}
-            </nav>
-            <FilterForm query=query.clone() />
-            {body}
-        </Shell>
+        <FilterForm query=query.clone() />
+        {body}
     }
-    .into_any()
 }
 
 fn options(current: &str, all_label: &'static str, choices: Vec<(&'static str, &'static str)>) -> impl IntoView {
@@ -152,7 +162,7 @@ fn FilterForm(query: ImageQuery) -> impl IntoView {
                 {options(&query.image_type, "All image types", IMAGE_KINDS.to_vec())}
             </select>
             <select name="status" aria-label="Status">
-                {options(&query.status, "All statuses", STATUSES.to_vec())}
+                {options(&query.status, "All statuses", ImageStatus::FILTERS.iter().map(|status| (status.as_str(), status.label())).collect())}
             </select>
             <input name="tag_key" placeholder="Tag key" aria-label="Tag key" value=query.tag_key.clone() />
             <input name="tag_value" placeholder="Tag value" aria-label="Tag value" value=query.tag_value.clone() />
@@ -171,7 +181,35 @@ fn FilterForm(query: ImageQuery) -> impl IntoView {
     }
 }
 
-fn results_view(
+/// A column header that sorts by `key`: ascending or descending, and which way it sorts now.
+fn sort_header(query: &ImageQuery, valid: &ValidQuery, key: SortKey, label: &'static str) -> impl IntoView {
+    let (arrow, sort) = match (valid.sort == key, valid.descending) {
+        (false, _) => ("", "none"),
+        (true, true) => (" ↓", "descending"),
+        (true, false) => (" ↑", "ascending"),
+    };
+    view! {
+        <th aria-sort=sort>
+            <a class="sort-link" href=query.with_sort(key, valid).href()>
+                {label}
+                {arrow}
+            </a>
+        </th>
+    }
+}
+
+/// Why a page of the list has no rows.
+fn empty_text(tab: ImageTab, query: &ImageQuery, total: i64) -> &'static str {
+    if total == 0 && tab == ImageTab::Shared && *query == ImageQuery::from_params("shared", |_| None) {
+        "No images have been shared with you in this region."
+    } else if total == 0 {
+        "No images match these filters."
+    } else {
+        "This page is past the last page of results."
+    }
+}
+
+fn results_table(
     tab: ImageTab,
     query: &ImageQuery,
     valid: &ValidQuery,
@@ -179,70 +217,32 @@ fn results_view(
     can_modify: bool,
     deleting: Deleting,
 ) -> impl IntoView {
-    let page_count = page.page_count();
-    let href_query = query.clone();
-    let href = Callback::new(move |number: u32| href_query.with_page(number).href());
-    let sort_header = |key: SortKey, label: &'static str| {
-        let arrow = if valid.sort != key {
-            ""
-        } else if valid.descending {
-            " ↓"
-        } else {
-            " ↑"
-        };
-        let sort = if valid.sort != key {
-            "none"
-        } else if valid.descending {
-            "descending"
-        } else {
-            "ascending"
-        };
-        view! {
-            <th aria-sort=sort>
-                <a class="sort-link" href=query.with_sort(key, valid).href()>
-                    {label}
-                    {arrow}
-                </a>
-            </th>
-        }
-    };
-    let empty_text = if page.total == 0 && tab == ImageTab::Shared && *query == ImageQuery::from_params("shared", |_| None) {
-        "No images have been shared with you in this region."
-    } else if page.total == 0 {
-        "No images match these filters."
-    } else {
-        "This page is past the last page of results."
-    };
     let rows = if page.images.is_empty() {
         view! {
             <tr>
                 <td colspan="11" class="empty" data-testid="empty-result">
-                    {empty_text}
+                    {empty_text(tab, query, page.total)}
                 </td>
             </tr>
         }
         .into_any()
     } else {
-        page.images
-            .into_iter()
-            .map(|image| image_row(image, tab, can_modify, deleting))
-            .collect_view()
-            .into_any()
+        page.images.into_iter().map(|image| image_row(image, tab, can_modify, deleting)).collect_view().into_any()
     };
     view! {
         <div class="table-wrap">
             <table class="image-table">
                 <thead>
                     <tr>
-                        {sort_header(SortKey::Name, "Name/ID")}
+                        {sort_header(query, valid, SortKey::Name, "Name/ID")}
                         <th>"Status"</th>
                         <th>"OS Type"</th>
                         <th>"OS"</th>
                         <th>"Image Type"</th>
                         <th>"Disk Format"</th>
-                        {sort_header(SortKey::Size, "Size")}
+                        {sort_header(query, valid, SortKey::Size, "Size")}
                         <th>"Min. Disk"</th>
-                        {sort_header(SortKey::Created, "Created")}
+                        {sort_header(query, valid, SortKey::Created, "Created")}
                         <th>"Encrypted"</th>
                         <th>"Operation"</th>
                     </tr>
@@ -250,17 +250,27 @@ fn results_view(
                 <tbody>{rows}</tbody>
             </table>
         </div>
+    }
+}
+
+/// The pager and the page size chooser (which keeps every other part of the query).
+fn list_footer(query: &ImageQuery, page: &ImagePage) -> impl IntoView {
+    let href_query = query.clone();
+    let href = Callback::new(move |number: u32| href_query.with_page(number).href());
+    let kept: Vec<&'static str> = QUERY_KEYS.iter().copied().filter(|key| !matches!(*key, "page" | "page_size")).collect();
+    let page_size = page.page_size;
+    view! {
         <div class="list-footer">
-            <Pager total=page.total page=page.page page_count=page_count href=href />
+            <Pager total=page.total page=page.page page_count=page.page_count() href=href />
             <form class="page-size" method="get" action=format!("/images/{}", query.tab)>
-                {kept_fields(query, &["name", "os_type", "platform", "image_type", "status", "tag_key", "tag_value", "created_from", "created_to", "sort", "order"])}
+                {kept_fields(query, &kept)}
                 <label for="page-size">"Items per page"</label>
                 <select id="page-size" name="page_size" onchange="this.form.submit()">
                     {PAGE_SIZES
                         .iter()
                         .map(|size| {
                             view! {
-                                <option value=size.to_string() selected=*size == page.page_size>
+                                <option value=size.to_string() selected=*size == page_size>
                                     {size.to_string()}
                                 </option>
                             }
@@ -287,7 +297,7 @@ pub fn delete_message(name: &str, servers_created: i64) -> String {
 
 /// "Apply for ECS" for images that boot servers, "Create Disk" for data disk images.
 fn use_link(image: &ImageSummary) -> Option<impl IntoView> {
-    if image.status != "active" || !image.has_file {
+    if image.status != ImageStatus::Active || !image.has_file {
         return None;
     }
     let (href, label) = match image.kind.as_str() {
@@ -304,7 +314,7 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Del
         let (id, name, servers_created) = (image.id.clone(), image.name.clone(), image.servers_created);
         let blocked = if image.protected {
             Some("Protected images cannot be deleted.")
-        } else if matches!(image.status.as_str(), "queued" | "saving") {
+        } else if image.status.is_in_progress() {
             Some("The image is still being created.")
         } else {
             None
@@ -338,7 +348,7 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Del
                 <span class="image-id">{image.id.clone()}</span>
             </td>
             <td>
-                <StatusBadge status=image.status.clone() reason=image.status_reason.clone() />
+                <StatusBadge status=image.status.as_str() label=image.status.label() reason=image.status_reason.clone() />
                 {image.progress.map(|percent| view! { <ProgressBar percent=percent /> })}
             </td>
             <td>{image.os_type.clone()}</td>

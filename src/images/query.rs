@@ -1,7 +1,7 @@
 //! The image list's filter, sort and page state. It lives in the URL (`/images/{tab}?...`), so a
 //! reload, the back button or a pasted link shows the same view.
 
-use super::{IMAGE_KINDS, OS_TYPES, PLATFORMS, STATUSES};
+use super::model::{ImageStatus, IMAGE_KINDS, OS_TYPES, PLATFORMS};
 use crate::error::AppError;
 use crate::format::{parse_date_start_ms, url_encode};
 use serde::{Deserialize, Serialize};
@@ -95,7 +95,7 @@ pub struct ValidQuery {
     pub os_type: Option<String>,
     pub platform: Option<String>,
     pub kind: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ImageStatus>,
     pub tag_key: Option<String>,
     pub tag_value: Option<String>,
     /// Inclusive start, unix ms.
@@ -204,7 +204,7 @@ impl ImageQuery {
             return Err(AppError::Invalid(format!("The name filter can be at most {MAX_NAME_FILTER} characters long.")));
         }
         let kind_values: Vec<&str> = IMAGE_KINDS.iter().map(|(value, _)| *value).collect();
-        let status_values: Vec<&str> = STATUSES.iter().map(|(value, _)| *value).collect();
+        let status_values: Vec<&str> = ImageStatus::FILTERS.iter().map(|status| status.as_str()).collect();
         let tag_key = non_empty(&self.tag_key);
         let tag_value = non_empty(&self.tag_value);
         if tag_value.is_some() && tag_key.is_none() {
@@ -249,7 +249,7 @@ impl ImageQuery {
             os_type: one_of(&self.os_type, OS_TYPES, "OS type")?,
             platform: one_of(&self.platform, PLATFORMS, "OS platform")?,
             kind: one_of(&self.image_type, &kind_values, "image type")?,
-            status: one_of(&self.status, &status_values, "status")?,
+            status: one_of(&self.status, &status_values, "status")?.as_deref().and_then(ImageStatus::parse),
             tag_key,
             tag_value,
             created_from_ms,

@@ -1,12 +1,14 @@
-//! Image queries. Every function takes the caller, and its SQL is scoped to what that caller
-//! may see: public images of the selected region, the caller's own project's images, and
+//! The images tables: the only place that writes `images`, `image_tags` and `image_disks`, so
+//! "where does an image's status change?" has a one-file answer. Reads for a caller are scoped
+//! to what that caller may see: public images of its region, its own project's images, and
 //! images shared with that project.
 
-use super::{ImageDetail, ImagePage, ImageSummary, ImageTab, ImageTag, SortKey, ValidQuery};
-use crate::auth::CurrentUser;
+use super::model::{ImageDetail, ImagePage, ImageStatus, ImageSummary, ImageTag};
+use super::query::{ImageTab, SortKey, ValidQuery};
+use crate::caller::Caller;
 use crate::db::{like_escape, now_ms, Db};
 use crate::error::AppError;
-use crate::storage::Storage;
+use sqlx::{Any, Executor, Transaction};
 
 /// A bind value for SQL built at run time.
 enum Arg {
@@ -52,7 +54,7 @@ macro_rules! bind_all {
 }
 
 /// Which images of the tab the caller may see.
-fn tab_scope(filter: &mut Filter, tab: ImageTab, user: &CurrentUser) {
+fn tab_scope(filter: &mut Filter, tab: ImageTab, user: &Caller) {
     filter.push_plain("i.deleted_at IS NULL");
     match tab {
         ImageTab::Public => {
@@ -82,7 +84,7 @@ fn user_filters(filter: &mut Filter, query: &ValidQuery) {
         ("i.os_type", &query.os_type),
         ("i.platform", &query.platform),
         ("i.image_kind", &query.kind),
-        ("i.status", &query.status),
+        ("i.status", &query.status.map(|status| status.as_str().to_string())),
     ] {
         if let Some(value) = value {
             filter.push(&format!("{column} = ?"), Arg::Text(value.clone()));
@@ -116,7 +118,7 @@ fn user_filters(filter: &mut Filter, query: &ValidQuery) {
 struct SummaryRow {
     id: String,
     name: String,
-    status: String,
+    status: ImageStatus,
     status_reason: String,
     os_type: String,
     os_version: String,
@@ -171,7 +173,7 @@ const SUMMARY_COLUMNS: &str = "i.id, i.name, i.status, i.status_reason, i.os_typ
     CAST(CASE WHEN i.file_location = '' THEN 0 ELSE 1 END AS BIGINT) AS has_file, \
     (SELECT MAX(j.percent) FROM jobs j WHERE j.image_id = i.id AND j.status IN ('INIT', 'RUNNING')) AS progress";
 
-pub async fn list_images(db: &Db, user: &CurrentUser, query: &ValidQuery) -> Result<ImagePage, AppError> {
+pub async fn list_images(db: &Db, user: &Caller, query: &ValidQuery) -> Result<ImagePage, AppError> {
     let mut filter = Filter::default();
     tab_scope(&mut filter, query.tab, user);
     user_filters(&mut filter, query);
@@ -212,7 +214,7 @@ struct ImageRow {
     owner: String,
     name: String,
     description: String,
-    status: String,
+    status: ImageStatus,
     status_reason: String,
     visibility: String,
     imagetype: String,
@@ -257,14 +259,14 @@ const VISIBLE_TO_CALLER: &str = "i.deleted_at IS NULL AND ( \
     OR i.owner = $3 \
     OR EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = $3 AND m.status <> 'rejected'))";
 
-fn not_found(id: &str, user: &CurrentUser) -> AppError {
+pub fn not_found(id: &str, user: &Caller) -> AppError {
     AppError::NotFound(format!(
         "Image '{id}' does not exist in region {} or you cannot see it.",
         crate::regions::region_name(&user.region)
     ))
 }
 
-pub async fn get_image(db: &Db, user: &CurrentUser, id: &str) -> Result<ImageDetail, AppError> {
+pub async fn get_image(db: &Db, user: &Caller, id: &str) -> Result<ImageDetail, AppError> {
     let sql = format!("SELECT i.* FROM images i WHERE i.id = $1 AND {VISIBLE_TO_CALLER}");
     let row: Option<ImageRow> = sqlx::query_as(&sql)
         .bind(id)
@@ -331,50 +333,347 @@ pub async fn get_image(db: &Db, user: &CurrentUser, id: &str) -> Result<ImageDet
     })
 }
 
-/// Marks a private image of the caller's project deleted. Protected images and images still
-/// being created are refused, each with its reason.
-pub async fn delete_private_image(db: &Db, storage: &Storage, user: &CurrentUser, id: &str) -> Result<(), AppError> {
-    let row: Option<(String, i64, String, String)> = sqlx::query_as(
-        "SELECT name, protected, status, file_location FROM images \
-         WHERE id = $1 AND owner = $2 AND imagetype = 'private' AND deleted_at IS NULL",
+/// What deletion and export need to know of one of the caller's own images.
+#[derive(sqlx::FromRow)]
+pub struct OwnedImage {
+    pub name: String,
+    pub status: ImageStatus,
+    pub image_kind: String,
+    pub imagetype: String,
+    pub protected: i64,
+    pub file_location: String,
+}
+
+/// An image the caller's project owns, if it is not deleted.
+pub async fn find_owned(db: &Db, caller: &Caller, id: &str) -> Result<Option<OwnedImage>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT name, status, image_kind, imagetype, protected, file_location FROM images \
+         WHERE id = $1 AND owner = $2 AND deleted_at IS NULL",
     )
     .bind(id)
-    .bind(&user.project_id)
+    .bind(&caller.project_id)
     .fetch_optional(db)
-    .await?;
-    let (name, protected, status, file_location) = row.ok_or_else(|| not_found(id, user))?;
-    if protected != 0 {
-        return Err(AppError::Conflict(format!("Image '{name}' is protected and cannot be deleted.")));
-    }
-    if status == "queued" || status == "saving" {
-        return Err(AppError::Conflict(format!(
-            "Image '{name}' is still being created. Delete it when it is ready or has failed."
-        )));
-    }
+    .await
+}
+
+/// Marks a private image of the caller's project deleted and forgets its tags, data disks and
+/// members. Returns the object keys of its files, for the caller to remove.
+pub async fn mark_deleted(db: &Db, caller: &Caller, id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let mut transaction = db.begin().await?;
+    let file: Option<String> =
+        sqlx::query_scalar("SELECT file_location FROM images WHERE id = $1 AND owner = $2 AND deleted_at IS NULL")
+            .bind(id)
+            .bind(&caller.project_id)
+            .fetch_optional(&mut *transaction)
+            .await?;
     // A full-ECS image also has a file per data disk.
     let part_keys: Vec<String> = sqlx::query_scalar("SELECT object_key FROM image_disks WHERE image_id = $1")
         .bind(id)
-        .fetch_all(db)
+        .fetch_all(&mut *transaction)
         .await?;
-    let now = now_ms();
-    let mut transaction = db.begin().await?;
     sqlx::query("DELETE FROM image_tags WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
     sqlx::query("DELETE FROM image_disks WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
     sqlx::query("DELETE FROM image_members WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
-    sqlx::query(
-        "UPDATE images SET status = 'deleted', deleted_at = $1, updated_at = $1 WHERE id = $2 AND owner = $3",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(&user.project_id)
-    .execute(&mut *transaction)
-    .await?;
+    sqlx::query("UPDATE images SET status = $1, deleted_at = $2, updated_at = $2 WHERE id = $3 AND owner = $4")
+        .bind(ImageStatus::Deleted)
+        .bind(now_ms())
+        .bind(id)
+        .bind(&caller.project_id)
+        .execute(&mut *transaction)
+        .await?;
     transaction.commit().await?;
-    for key in std::iter::once(file_location).chain(part_keys).filter(|key| !key.is_empty()) {
-        if let Err(error) = storage.delete(&key).await {
-            tracing::warn!(%error, image = id, "removing a deleted image's file");
+    Ok(file.into_iter().chain(part_keys).filter(|key| !key.is_empty()).collect())
+}
+
+/// The stored image file: object key and checksums.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StoredFile {
+    pub location: String,
+    pub md5: String,
+    pub sha256: String,
+}
+
+/// Everything needed to insert one image row. Public images belong to the platform's project
+/// of their region; `file` is set only for images whose file already exists (the demo's).
+#[derive(Clone, Debug)]
+pub struct NewImage {
+    pub id: String,
+    pub region: String,
+    pub owner: String,
+    pub name: String,
+    pub description: String,
+    pub status: ImageStatus,
+    pub status_reason: String,
+    pub public: bool,
+    pub kind: String,
+    pub os_type: String,
+    pub platform: String,
+    pub os_version: String,
+    pub architecture: String,
+    pub boot_mode: String,
+    pub disk_format: String,
+    pub min_disk: i64,
+    pub min_ram: i64,
+    pub max_ram: i64,
+    pub image_size: i64,
+    pub virtual_size: i64,
+    pub protected: bool,
+    pub cmk_id: String,
+    pub data_origin: String,
+    pub root_origin: String,
+    pub original_image_id: String,
+    pub support_flags: String,
+    pub created_at: i64,
+    pub tags: Vec<(String, String)>,
+    pub file: Option<StoredFile>,
+}
+
+impl NewImage {
+    /// A private image of the caller's project, queued until its job stores the file.
+    pub fn queued(caller: &Caller, name: &str, kind: &str) -> NewImage {
+        NewImage {
+            id: uuid::Uuid::new_v4().to_string(),
+            region: caller.region.clone(),
+            owner: caller.project_id.clone(),
+            name: name.to_string(),
+            description: String::new(),
+            status: ImageStatus::Queued,
+            status_reason: String::new(),
+            public: false,
+            kind: kind.to_string(),
+            os_type: "Other".into(),
+            platform: "Other".into(),
+            os_version: String::new(),
+            architecture: "x86".into(),
+            boot_mode: "bios".into(),
+            disk_format: "qcow2".into(),
+            min_disk: 0,
+            min_ram: 0,
+            max_ram: 0,
+            image_size: 0,
+            virtual_size: 0,
+            protected: false,
+            cmk_id: String::new(),
+            data_origin: String::new(),
+            root_origin: String::new(),
+            original_image_id: String::new(),
+            support_flags: String::new(),
+            created_at: now_ms(),
+            tags: Vec::new(),
+            file: None,
         }
     }
-    tracing::info!(image = id, project = %user.project_id, user = %user.user_name, "image deleted");
+}
+
+/// The IMS `virtual_env_type` of an image kind.
+fn virtual_env_type(kind: &str) -> &'static str {
+    match kind {
+        "data" => "DataImage",
+        "iso" => "IsoImage",
+        _ => "FusionCompute",
+    }
+}
+
+/// Inserts the image and its tags inside the caller's transaction (so a job queued in the same
+/// transaction appears with it, or neither does).
+pub async fn insert_image(transaction: &mut Transaction<'_, Any>, image: &NewImage) -> Result<(), sqlx::Error> {
+    let active_at = (image.status == ImageStatus::Active).then_some(image.created_at + 180_000);
+    let (visibility, imagetype) = if image.public { ("public", "gold") } else { ("private", "private") };
+    let file = image.file.clone().unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO images (id, region, owner, name, description, status, status_reason, visibility, imagetype, \
+         image_kind, virtual_env_type, os_type, platform, os_version, architecture, hw_firmware_type, disk_format, \
+         min_disk, min_ram, max_ram, image_size, virtual_size, protected, cmk_id, data_origin, root_origin, \
+         original_image_id, support_flags, created_at, updated_at, active_at, file_location, checksum, sha256) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
+         $23, $24, $25, $26, $27, $28, $29, $29, $30, $31, $32, $33)",
+    )
+    .bind(&image.id)
+    .bind(&image.region)
+    .bind(&image.owner)
+    .bind(&image.name)
+    .bind(&image.description)
+    .bind(image.status)
+    .bind(&image.status_reason)
+    .bind(visibility)
+    .bind(imagetype)
+    .bind(&image.kind)
+    .bind(virtual_env_type(&image.kind))
+    .bind(&image.os_type)
+    .bind(&image.platform)
+    .bind(&image.os_version)
+    .bind(&image.architecture)
+    .bind(&image.boot_mode)
+    .bind(&image.disk_format)
+    .bind(image.min_disk)
+    .bind(image.min_ram)
+    .bind(image.max_ram)
+    .bind(image.image_size)
+    .bind(image.virtual_size)
+    .bind(image.protected as i64)
+    .bind(&image.cmk_id)
+    .bind(&image.data_origin)
+    .bind(&image.root_origin)
+    .bind(&image.original_image_id)
+    .bind(&image.support_flags)
+    .bind(image.created_at)
+    .bind(active_at)
+    .bind(&file.location)
+    .bind(&file.md5)
+    .bind(&file.sha256)
+    .execute(&mut **transaction)
+    .await?;
+    for (key, value) in &image.tags {
+        sqlx::query("INSERT INTO image_tags (image_id, tag_key, tag_value) VALUES ($1, $2, $3)")
+            .bind(&image.id)
+            .bind(key)
+            .bind(value)
+            .execute(&mut **transaction)
+            .await?;
+    }
     Ok(())
+}
+
+/// The image's status while it is not deleted.
+pub async fn status_of(db: &Db, id: &str) -> Result<Option<ImageStatus>, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM images WHERE id = $1 AND deleted_at IS NULL").bind(id).fetch_optional(db).await
+}
+
+/// A job has started making the image's file.
+pub async fn mark_saving(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE images SET status = $1, status_reason = '', updated_at = $2 WHERE id = $3 AND deleted_at IS NULL")
+        .bind(ImageStatus::Saving)
+        .bind(now_ms())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// What a finished job stored for an image.
+pub struct FinishedFile<'a> {
+    pub disk_format: &'a str,
+    /// Bytes stored, over every file of the image.
+    pub image_size: i64,
+    pub virtual_size: i64,
+    pub file: &'a StoredFile,
+    /// Replaces the min disk given at registration, when the job measured it.
+    pub min_disk: Option<i64>,
+}
+
+/// The image's file is stored: the image becomes usable. False when the image was deleted
+/// meanwhile (the caller then removes what it stored).
+pub async fn mark_active<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    id: &str,
+    finished: &FinishedFile<'_>,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE images SET status = $1, status_reason = '', disk_format = $2, image_size = $3, virtual_size = $4, \
+         checksum = $5, sha256 = $6, min_disk = COALESCE($7, min_disk), file_location = $8, active_at = $9, \
+         updated_at = $9 WHERE id = $10 AND deleted_at IS NULL",
+    )
+    .bind(ImageStatus::Active)
+    .bind(finished.disk_format)
+    .bind(finished.image_size)
+    .bind(finished.virtual_size)
+    .bind(&finished.file.md5)
+    .bind(&finished.file.sha256)
+    .bind(finished.min_disk)
+    .bind(&finished.file.location)
+    .bind(now_ms())
+    .bind(id)
+    .execute(executor)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// The job making the image failed: the image shows why. Only an image still being created
+/// fails. True when this call failed it.
+pub async fn mark_killed(db: &Db, id: &str, reason: &str) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE images SET status = $1, status_reason = $2, updated_at = $3 \
+         WHERE id = $4 AND deleted_at IS NULL AND status IN ('queued', 'saving')",
+    )
+    .bind(ImageStatus::Killed)
+    .bind(reason)
+    .bind(now_ms())
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Whether the image has been deleted.
+pub async fn is_deleted(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    let deleted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM images WHERE id = $1 AND deleted_at IS NOT NULL")
+        .bind(id)
+        .fetch_one(db)
+        .await?;
+    Ok(deleted > 0)
+}
+
+/// A data disk of a full-ECS image (its system disk is the image's own file).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ImageDisk {
+    pub position: i64,
+    pub size_gb: i64,
+    pub object_key: String,
+}
+
+pub async fn data_disks(db: &Db, image_id: &str) -> Result<Vec<ImageDisk>, sqlx::Error> {
+    sqlx::query_as("SELECT position, size_gb, object_key FROM image_disks WHERE image_id = $1 ORDER BY position")
+        .bind(image_id)
+        .fetch_all(db)
+        .await
+}
+
+/// Records a full-ECS image's data disk files (replacing any from an earlier run of its job).
+pub async fn replace_data_disks(
+    transaction: &mut Transaction<'_, Any>,
+    image_id: &str,
+    disks: &[(ImageDisk, StoredFile, u64)],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM image_disks WHERE image_id = $1").bind(image_id).execute(&mut **transaction).await?;
+    for (disk, file, size) in disks {
+        sqlx::query(
+            "INSERT INTO image_disks (image_id, position, size_gb, object_key, image_size, sha256) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(image_id)
+        .bind(disk.position)
+        .bind(disk.size_gb)
+        .bind(&disk.object_key)
+        .bind(*size as i64)
+        .bind(&file.sha256)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Counts a use of an image: `servers` servers made from it (0 for an OS change or a disk).
+pub async fn record_usage(transaction: &mut Transaction<'_, Any>, image_id: &str, servers: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE images SET servers_created = servers_created + $1, last_used_at = $2 WHERE id = $3")
+        .bind(servers)
+        .bind(now_ms())
+        .bind(image_id)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
+
+/// The stored file of a live image and its format (what export and disk jobs read).
+pub async fn file_of(db: &Db, id: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT file_location, disk_format FROM images WHERE id = $1 AND deleted_at IS NULL")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The OS an image installs: (name, os type, platform, OS version, boot mode).
+pub async fn os_of(db: &Db, id: &str) -> Result<Option<(String, String, String, String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT name, os_type, platform, os_version, hw_firmware_type FROM images WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }

@@ -1,9 +1,9 @@
 //! The Jobs page: the project's recent jobs with live progress, failure reasons and Cancel.
 
-use super::{job_type_label, list_jobs, CancelJob, JobView};
-use crate::auth::SessionInfo;
+use super::model::{job_type_label, JobView};
+use super::{list_jobs, CancelJob};
 use crate::format::format_time;
-use crate::ui::{error_toast, general_error, use_polling, ErrorBanner, ProgressBar, SessionResource, Shell, Table};
+use crate::ui::{error_toast, general_error, use_polling, ErrorBanner, ProgressBar, SignedInPage, Table};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -12,31 +12,26 @@ pub fn JobsPage() -> impl IntoView {
     let tick = use_polling(2);
     let cancel = ServerAction::<CancelJob>::new();
     let jobs = Resource::new(move || (tick.get(), cancel.version().get()), |_| list_jobs());
-    let session = expect_context::<SessionResource>().0;
     view! {
         <Title text="Jobs — Image Management Service" />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match (session.await, jobs.await) {
-                    (Ok(Some(info)), Ok(jobs)) => jobs_view(info, jobs, cancel).into_any(),
-                    (Ok(Some(info)), Err(error)) => {
-                        view! {
-                            <Shell info crumb="Jobs".to_string()>
-                                <ErrorBanner message=error.to_string() />
-                            </Shell>
-                        }
-                            .into_any()
+        <SignedInPage crumb="Jobs" let:info>
+            <div class="page-header">
+                <h1>"Jobs"</h1>
+            </div>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match jobs.await {
+                        Ok(jobs) => job_table(jobs, info.role.can_modify_images(), cancel).into_any(),
+                        Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
                     }
-                    _ => crate::app::SessionEnded().into_any(),
-                }
-            })}
-        </Transition>
+                })}
+            </Transition>
+        </SignedInPage>
         {move || error_toast(general_error(cancel.value().get()))}
     }
 }
 
-fn jobs_view(info: SessionInfo, jobs: Vec<JobView>, cancel: ServerAction<CancelJob>) -> impl IntoView {
-    let can_cancel = info.role.can_modify_images();
+fn job_table(jobs: Vec<JobView>, can_cancel: bool, cancel: ServerAction<CancelJob>) -> impl IntoView {
     let rows = if jobs.is_empty() {
         view! {
             <tr>
@@ -48,29 +43,20 @@ fn jobs_view(info: SessionInfo, jobs: Vec<JobView>, cancel: ServerAction<CancelJ
         jobs.into_iter().map(|job| job_row(job, can_cancel, cancel)).collect_view().into_any()
     };
     view! {
-        <Shell info crumb="Jobs".to_string()>
-            <div class="page-header">
-                <h1>"Jobs"</h1>
-            </div>
-            <Table headers=&["Job", "Target", "Status", "Progress", "Created", "Operation"] class="job-table">
-                {rows}
-            </Table>
-        </Shell>
+        <Table headers=&["Job", "Target", "Status", "Progress", "Created", "Operation"] class="job-table">
+            {rows}
+        </Table>
     }
 }
 
 fn job_row(job: JobView, can_cancel: bool, cancel: ServerAction<CancelJob>) -> impl IntoView {
-    let target = if job.image_id.is_empty() {
-        job.target.clone()
-    } else {
-        job.image_name.clone()
-    };
+    let target = if job.image_id.is_empty() { job.target.clone() } else { job.image_name.clone() };
     let image_href = if !job.image_id.is_empty() {
         Some(format!("/image/{}", job.image_id))
     } else {
         (!job.server_id.is_empty()).then(|| format!("/ecs/{}", job.server_id))
     };
-    let cancel_button = (can_cancel && !job.is_finished()).then(|| {
+    let cancel_button = (can_cancel && !job.status.is_finished()).then(|| {
         let id = job.id.clone();
         view! {
             <button type="button" class="link-button danger" on:click=move |_| {
@@ -78,7 +64,7 @@ fn job_row(job: JobView, can_cancel: bool, cancel: ServerAction<CancelJob>) -> i
             }>"Cancel"</button>
         }
     });
-    let status_class = format!("job-status job-{}", job.status.to_lowercase());
+    let status_class = format!("job-status job-{}", job.status.as_str().to_lowercase());
     view! {
         <tr data-testid="job-row">
             <td>
@@ -94,7 +80,7 @@ fn job_row(job: JobView, can_cancel: bool, cancel: ServerAction<CancelJob>) -> i
                     .then(|| view! { <span class="image-id">{format!("→ {}", job.target)}</span> })}
             </td>
             <td>
-                <span class=status_class>{job.status.clone()}</span>
+                <span class=status_class>{job.status.label()}</span>
                 {(!job.fail_reason.is_empty()).then(|| view! { <p class="fail-reason">{job.fail_reason.clone()}</p> })}
             </td>
             <td>

@@ -1,27 +1,55 @@
 //! The jobs table: enqueue, claim with a lease, heartbeat, finish. Claims are single-row
 //! conditional UPDATEs, so they are atomic on SQLite and on PostgreSQL shared by several
-//! server instances.
+//! server instances. This file is the only one that writes the table.
 
+use super::model::{JobEntities, JobStatus, JobView};
+use crate::caller::Caller;
 use crate::db::{new_hex_id, now_ms, Db};
-use serde_json::Value;
+use serde::Serialize;
 use sqlx::{Any, Transaction};
 
-pub const STATUS_INIT: &str = "INIT";
-pub const STATUS_RUNNING: &str = "RUNNING";
-pub const STATUS_SUCCESS: &str = "SUCCESS";
-pub const STATUS_FAIL: &str = "FAIL";
 /// A job interrupted this many times (its server died each time) fails instead of resuming.
 pub const MAX_ATTEMPTS: i64 = 3;
 
-pub struct NewJob<'a> {
-    pub project_id: &'a str,
-    pub region: &'a str,
-    pub job_type: &'a str,
-    pub image_id: &'a str,
-    /// The server or disk the job works on, if any.
-    pub resource_id: &'a str,
-    pub params: Value,
-    pub entities: Value,
+/// A job to queue: its kind, the caller whose project it runs for, its typed parameters (the
+/// handler reads them back with `JobContext::params`) and what it works on.
+pub struct NewJob {
+    project_id: String,
+    region: String,
+    job_type: &'static str,
+    image_id: String,
+    resource_id: String,
+    params: String,
+    entities: JobEntities,
+}
+
+impl NewJob {
+    pub fn new(caller: &Caller, job_type: &'static str, params: &impl Serialize, entities: JobEntities) -> NewJob {
+        // Parameters are plain structs of strings and numbers, which always serialise; were one
+        // not to, the handler would fail the job with a clear reason instead of guessing.
+        let params = serde_json::to_string(params).unwrap_or_else(|_| "null".to_string());
+        NewJob {
+            project_id: caller.project_id.clone(),
+            region: caller.region.clone(),
+            job_type,
+            image_id: String::new(),
+            resource_id: String::new(),
+            params,
+            entities,
+        }
+    }
+
+    /// The image the job creates or reads (its progress shows in the image list).
+    pub fn for_image(mut self, image_id: &str) -> NewJob {
+        self.image_id = image_id.to_string();
+        self
+    }
+
+    /// The server or disk the job works on, so conflicting work on it can be refused.
+    pub fn on_resource(mut self, resource_id: &str) -> NewJob {
+        self.resource_id = resource_id.to_string();
+        self
+    }
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -32,7 +60,7 @@ pub struct JobRow {
     pub job_type: String,
     pub image_id: String,
     pub resource_id: String,
-    pub status: String,
+    pub status: JobStatus,
     pub percent: f64,
     pub current_task: String,
     pub error_code: String,
@@ -50,18 +78,33 @@ pub struct JobRow {
 }
 
 impl JobRow {
-    pub fn params(&self) -> Value {
-        serde_json::from_str(&self.params).unwrap_or(Value::Null)
+    /// Entities written by this version are always readable; anything else reads as empty.
+    pub fn entities(&self) -> JobEntities {
+        serde_json::from_str(&self.entities).unwrap_or_default()
     }
 
-    pub fn entities(&self) -> Value {
-        serde_json::from_str(&self.entities).unwrap_or(Value::Null)
+    pub fn view(self) -> JobView {
+        let entities = self.entities();
+        JobView {
+            image_id: entities.image_id,
+            image_name: entities.image_name,
+            target: entities.target,
+            server_id: entities.server_id,
+            id: self.id,
+            job_type: self.job_type,
+            status: self.status,
+            percent: self.percent,
+            current_task: self.current_task,
+            fail_reason: self.fail_reason,
+            created_at: self.created_at,
+            finished_at: self.finished_at,
+        }
     }
 }
 
 /// Adds a job inside the caller's transaction, so the job and what it works on (an image
 /// row, say) appear together or not at all.
-pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob<'_>) -> Result<String, sqlx::Error> {
+pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Result<String, sqlx::Error> {
     let id = new_hex_id();
     let now = now_ms();
     sqlx::query(
@@ -69,13 +112,13 @@ pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob<'_>) ->
          updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'INIT', $7, $8, $9, $9)",
     )
     .bind(&id)
-    .bind(job.project_id)
-    .bind(job.region)
+    .bind(&job.project_id)
+    .bind(&job.region)
     .bind(job.job_type)
-    .bind(job.image_id)
-    .bind(job.resource_id)
-    .bind(job.params.to_string())
-    .bind(job.entities.to_string())
+    .bind(&job.image_id)
+    .bind(&job.resource_id)
+    .bind(&job.params)
+    .bind(serde_json::to_string(&job.entities).unwrap_or_else(|_| "{}".to_string()))
     .bind(now)
     .execute(&mut **transaction)
     .await?;
@@ -157,13 +200,13 @@ pub async fn heartbeat(
     Ok((true, cancel != 0))
 }
 
-pub async fn succeed(db: &Db, id: &str, owner: &str, entities: &Value) -> Result<bool, sqlx::Error> {
+pub async fn succeed(db: &Db, id: &str, owner: &str, entities: &JobEntities) -> Result<bool, sqlx::Error> {
     let now = now_ms();
     let updated = sqlx::query(
         "UPDATE jobs SET status = 'SUCCESS', percent = 100, current_task = '', entities = $1, finished_at = $2, \
          updated_at = $2, lease_owner = '' WHERE id = $3 AND lease_owner = $4 AND status = 'RUNNING'",
     )
-    .bind(entities.to_string())
+    .bind(serde_json::to_string(entities).unwrap_or_else(|_| "{}".to_string()))
     .bind(now)
     .bind(id)
     .bind(owner)
@@ -191,13 +234,13 @@ pub async fn fail(db: &Db, id: &str, owner: &str, code: &str, reason: &str) -> R
 /// Asks for a job of `project_id` to stop. `None` if there is no such job; `Some(false)` if it
 /// has already finished.
 pub async fn request_cancel(db: &Db, project_id: &str, id: &str) -> Result<Option<bool>, sqlx::Error> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1 AND project_id = $2")
+    let status: Option<JobStatus> = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1 AND project_id = $2")
         .bind(id)
         .bind(project_id)
         .fetch_optional(db)
         .await?;
     let Some(status) = status else { return Ok(None) };
-    if status == STATUS_SUCCESS || status == STATUS_FAIL {
+    if status.is_finished() {
         return Ok(Some(false));
     }
     sqlx::query("UPDATE jobs SET cancel_requested = 1, updated_at = $1 WHERE id = $2 AND project_id = $3")
@@ -209,18 +252,54 @@ pub async fn request_cancel(db: &Db, project_id: &str, id: &str) -> Result<Optio
     Ok(Some(true))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
+/// Types of the jobs queued or running on a server or disk, oldest first.
+pub async fn pending_on<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    resource_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT job_type FROM jobs WHERE resource_id = $1 AND status IN ('INIT', 'RUNNING') ORDER BY created_at",
+    )
+    .bind(resource_id)
+    .fetch_all(executor)
+    .await
+}
 
-    async fn queue_with(jobs: &[&str]) -> (Db, std::path::PathBuf) {
+/// Whether job `id` is running on some instance whose lease has not run out.
+pub async fn is_running_somewhere(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    let live: Option<i64> = sqlx::query_scalar(
+        "SELECT lease_expires_at FROM jobs WHERE id = $1 AND status = 'RUNNING' AND lease_expires_at > $2",
+    )
+    .bind(id)
+    .bind(now_ms())
+    .fetch_optional(db)
+    .await?;
+    Ok(live.is_some())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A caller of `project` in region r.
+    pub fn test_caller(project: &str) -> Caller {
+        Caller {
+            user_id: "u".into(),
+            user_name: "tester".into(),
+            role: crate::caller::Role::Admin,
+            account_id: "a".into(),
+            account_name: "test".into(),
+            region: "r".into(),
+            project_id: project.into(),
+        }
+    }
+
+    pub async fn queue_with(jobs: &[&str]) -> (Db, std::path::PathBuf) {
         let path = std::env::temp_dir().join(format!("ims-queue-{}.db", new_hex_id()));
         let db = crate::db::connect_and_migrate(&format!("sqlite:{}?mode=rwc", path.display())).await.unwrap();
         for project in jobs {
             let mut transaction = db.begin().await.unwrap();
-            let job = NewJob { project_id: project, region: "r", job_type: "test", image_id: "", resource_id: "", params: json!({}), entities: json!({}) };
-            enqueue(&mut transaction, job).await.unwrap();
+            enqueue(&mut transaction, NewJob::new(&test_caller(project), "test", &(), JobEntities::default())).await.unwrap();
             transaction.commit().await.unwrap();
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
@@ -243,8 +322,8 @@ mod tests {
         assert_eq!((taken.id.as_str(), taken.lease_owner.as_str(), taken.attempts), (first.id.as_str(), "w2", 2));
         assert_eq!(heartbeat(&db, &first.id, "w1", 60_000, 50.0, "x").await.unwrap(), (false, true), "the old owner lost it");
         assert_eq!(heartbeat(&db, &first.id, "w2", 60_000, 50.0, "x").await.unwrap(), (true, false));
-        assert!(!succeed(&db, &first.id, "w1", &json!({})).await.unwrap(), "only the owner finishes a job");
-        assert!(succeed(&db, &first.id, "w2", &json!({})).await.unwrap());
+        assert!(!succeed(&db, &first.id, "w1", &JobEntities::default()).await.unwrap(), "only the owner finishes a job");
+        assert!(succeed(&db, &first.id, "w2", &JobEntities::default()).await.unwrap());
 
         assert_eq!(request_cancel(&db, "a", &first.id).await.unwrap(), Some(false), "finished jobs cannot be cancelled");
         assert_eq!(request_cancel(&db, "b", &first.id).await.unwrap(), None, "another project's job is not found");

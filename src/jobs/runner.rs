@@ -1,17 +1,36 @@
 //! Job workers. The runner knows no domain: each domain registers a `JobHandler` for its job
-//! type (image import, export, ...). Handlers must be idempotent: a job whose server died
+//! types (image import, export, ...). Handlers must be idempotent: a job whose server died
 //! runs again from the start on whichever instance claims it next.
 
+use super::model::JobEntities;
 use super::queue::{self, JobRow, MAX_ATTEMPTS};
 use crate::config::JobSettings;
 use crate::db::Db;
+use crate::engine::convert::ProcessLimits;
+use crate::engine::inspect::Limits;
+use crate::storage::Storage;
 use async_trait::async_trait;
-use serde_json::Value;
+use futures::FutureExt;
+use serde::de::DeserializeOwned;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
+
+/// What every job handler works with: the database, the object store, its scratch folder and
+/// the limits external tools run under.
+#[derive(Clone)]
+pub struct JobEnv {
+    pub db: Db,
+    pub storage: Storage,
+    /// Holds one folder per running job, named by the job id.
+    pub work_dir: PathBuf,
+    pub process_limits: ProcessLimits,
+    pub inspect_limits: Limits,
+}
 
 /// Why a job failed: a stable code and a sentence for the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,9 +48,19 @@ impl JobFailure {
         JobFailure::new("IMS.CANCELLED", "The job was cancelled by the user.")
     }
 
+    /// A failure of ours, not of the user's input: `context` names the step ("image upload")
+    /// for the user; the cause goes to the log only.
     pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "job step failed: {context}");
-        JobFailure::new("IMS.INTERNAL", format!("{context} failed on the server. Try again."))
+        let mut step = context.chars();
+        let step: String = step.next().map(|first| first.to_uppercase().chain(step).collect()).unwrap_or_default();
+        JobFailure::new("IMS.INTERNAL", format!("{step} failed on the server. Try again."))
+    }
+}
+
+impl From<sqlx::Error> for JobFailure {
+    fn from(error: sqlx::Error) -> Self {
+        JobFailure::internal("a database step", error)
     }
 }
 
@@ -39,7 +68,7 @@ impl JobFailure {
 pub trait JobHandler: Send + Sync + 'static {
     fn job_type(&self) -> &'static str;
     /// Does the work and returns the job's final entities.
-    async fn run(&self, job: &JobContext) -> Result<Value, JobFailure>;
+    async fn run(&self, job: &JobContext) -> Result<JobEntities, JobFailure>;
     /// Cleans up after a failed or cancelled job and records the failure where users see it.
     async fn failed(&self, job: &JobContext, failure: &JobFailure);
 }
@@ -47,27 +76,53 @@ pub trait JobHandler: Send + Sync + 'static {
 /// What a handler sees of its job. Progress is recorded here and written by the heartbeat.
 pub struct JobContext {
     pub row: JobRow,
-    pub params: Value,
-    pub entities: Value,
+    pub env: JobEnv,
+    pub entities: JobEntities,
     percent_bits: AtomicU64,
     task: Mutex<String>,
     cancel: Arc<AtomicBool>,
 }
 
 impl JobContext {
-    fn new(row: JobRow) -> Self {
+    pub fn new(row: JobRow, env: JobEnv) -> Self {
         JobContext {
-            params: row.params(),
             entities: row.entities(),
             percent_bits: AtomicU64::new(row.percent.to_bits()),
             task: Mutex::new(String::new()),
             cancel: Arc::new(AtomicBool::new(row.cancel_requested != 0)),
             row,
+            env,
         }
     }
 
     pub fn id(&self) -> &str {
         &self.row.id
+    }
+
+    /// The job's parameters as the struct its kind queued. A missing or misspelt field is a
+    /// clear failure, never an empty value.
+    pub fn params<P: DeserializeOwned>(&self) -> Result<P, JobFailure> {
+        serde_json::from_str(&self.row.params).map_err(|error| {
+            tracing::error!(%error, job = self.id(), kind = %self.row.job_type, "unreadable job parameters");
+            JobFailure::new("IMS.BAD_PARAMS", format!("The job's parameters cannot be read: {error}."))
+        })
+    }
+
+    /// This job's scratch folder.
+    pub fn work_folder(&self) -> PathBuf {
+        self.env.work_dir.join(self.id())
+    }
+
+    /// An empty scratch folder: a job that resumes after a crash starts clean.
+    pub async fn fresh_work_folder(&self) -> Result<PathBuf, JobFailure> {
+        let folder = self.work_folder();
+        let _ = tokio::fs::remove_dir_all(&folder).await;
+        tokio::fs::create_dir_all(&folder).await.map_err(|error| JobFailure::internal("work folder", error))?;
+        Ok(folder)
+    }
+
+    pub async fn remove_work_folder(&self) {
+        let _ = tokio::fs::remove_dir_all(self.work_folder()).await;
     }
 
     pub fn set_progress(&self, percent: f64, task: &str) {
@@ -108,6 +163,10 @@ impl RunningJobs {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().map(|running| running.is_empty()).unwrap_or(true)
+    }
+
     fn insert(&self, job_id: &str, flag: Arc<AtomicBool>) {
         if let Ok(mut running) = self.0.lock() {
             running.insert(job_id.to_string(), flag);
@@ -121,8 +180,30 @@ impl RunningJobs {
     }
 }
 
+/// A job this instance is running. Dropping it, also while a panicking handler unwinds, stops
+/// the heartbeat and forgets the cancel flag, so no dead job keeps renewing its lease.
+struct RunningJob {
+    heartbeat: tokio::task::AbortHandle,
+    running: RunningJobs,
+    id: String,
+}
+
+impl RunningJob {
+    fn new(job: &JobContext, heartbeat: tokio::task::AbortHandle, running: RunningJobs) -> Self {
+        running.insert(job.id(), job.cancel_flag());
+        RunningJob { heartbeat, running, id: job.id().to_string() }
+    }
+}
+
+impl Drop for RunningJob {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+        self.running.remove(&self.id);
+    }
+}
+
 pub struct Runner {
-    db: Db,
+    env: JobEnv,
     settings: JobSettings,
     handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
     owner: String,
@@ -133,7 +214,7 @@ pub struct Runner {
 impl Runner {
     /// `wake` lets enqueuers on this instance start work at once instead of at the next poll.
     pub fn new(
-        db: Db,
+        env: JobEnv,
         settings: JobSettings,
         handlers: Vec<Arc<dyn JobHandler>>,
         wake: Arc<Notify>,
@@ -141,7 +222,7 @@ impl Runner {
     ) -> Self {
         let handlers = handlers.into_iter().map(|handler| (handler.job_type(), handler)).collect();
         let owner = format!("{}-{}", std::process::id(), crate::db::new_hex_id());
-        Runner { db, settings, handlers, owner, wake, running }
+        Runner { env, settings, handlers, owner, wake, running }
     }
 
     pub fn start(self) -> Vec<tokio::task::JoinHandle<()>> {
@@ -154,13 +235,17 @@ impl Runner {
             .collect()
     }
 
+    fn db(&self) -> &Db {
+        &self.env.db
+    }
+
     fn lease_ms(&self) -> i64 {
         self.settings.lease_seconds * 1000
     }
 
     async fn work(&self) {
         loop {
-            match queue::claim_next(&self.db, &self.owner, self.lease_ms(), self.settings.per_project).await {
+            match queue::claim_next(self.db(), &self.owner, self.lease_ms(), self.settings.per_project).await {
                 Ok(Some(row)) => self.run_job(row).await,
                 Ok(None) => {
                     let _ = tokio::time::timeout(Duration::from_secs(1), self.wake.notified()).await;
@@ -174,10 +259,10 @@ impl Runner {
     }
 
     async fn run_job(&self, row: JobRow) {
-        let job = Arc::new(JobContext::new(row));
+        let job = Arc::new(JobContext::new(row, self.env.clone()));
         let Some(handler) = self.handlers.get(job.row.job_type.as_str()).cloned() else {
             let failure = JobFailure::new("IMS.UNKNOWN_JOB", format!("No worker handles '{}' jobs.", job.row.job_type));
-            let _ = queue::fail(&self.db, job.id(), &self.owner, &failure.code, &failure.reason).await;
+            let _ = queue::fail(self.db(), job.id(), &self.owner, &failure.code, &failure.reason).await;
             return;
         };
         tracing::info!(job = job.id(), kind = %job.row.job_type, attempt = job.row.attempts, "job started");
@@ -189,10 +274,9 @@ impl Runner {
         } else {
             let lost = Arc::new(AtomicBool::new(false));
             let heartbeat = self.spawn_heartbeat(job.clone(), lost.clone());
-            self.running.insert(job.id(), job.cancel_flag());
-            let result = handler.run(&job).await;
-            self.running.remove(job.id());
-            heartbeat.abort();
+            let running = RunningJob::new(&job, heartbeat.abort_handle(), self.running.clone());
+            let result = run_catching_panics(handler.as_ref(), &job).await;
+            drop(running);
             if lost.load(Ordering::Relaxed) {
                 tracing::warn!(job = job.id(), "lease lost; another instance owns the job now");
                 return;
@@ -201,14 +285,14 @@ impl Runner {
         };
         match outcome {
             Ok(entities) => {
-                if let Err(error) = queue::succeed(&self.db, job.id(), &self.owner, &entities).await {
+                if let Err(error) = queue::succeed(self.db(), job.id(), &self.owner, &entities).await {
                     tracing::error!(%error, job = job.id(), "recording job success failed");
                 }
                 tracing::info!(job = job.id(), "job succeeded");
             }
             Err(failure) => {
                 handler.failed(&job, &failure).await;
-                if let Err(error) = queue::fail(&self.db, job.id(), &self.owner, &failure.code, &failure.reason).await {
+                if let Err(error) = queue::fail(self.db(), job.id(), &self.owner, &failure.code, &failure.reason).await {
                     tracing::error!(%error, job = job.id(), "recording job failure failed");
                 }
                 tracing::info!(job = job.id(), reason = %failure.reason, "job failed");
@@ -219,7 +303,7 @@ impl Runner {
     /// Renews the lease and writes progress every second; raises the cancel flag when the
     /// user cancels or the lease is lost.
     fn spawn_heartbeat(&self, job: Arc<JobContext>, lost: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
-        let (db, owner, lease_ms) = (self.db.clone(), self.owner.clone(), self.lease_ms());
+        let (db, owner, lease_ms) = (self.db().clone(), self.owner.clone(), self.lease_ms());
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(Duration::from_secs(1));
             loop {
@@ -239,5 +323,97 @@ impl Runner {
                 }
             }
         })
+    }
+}
+
+/// Runs the handler; a panic in it fails the job instead of taking the worker down with it.
+async fn run_catching_panics(handler: &dyn JobHandler, job: &JobContext) -> Result<JobEntities, JobFailure> {
+    AssertUnwindSafe(handler.run(job)).catch_unwind().await.unwrap_or_else(|_| {
+        tracing::error!(job = job.id(), kind = %job.row.job_type, "job handler panicked");
+        Err(JobFailure::new("IMS.INTERNAL", "The job stopped on an internal error. Try again."))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::model::JobStatus;
+    use crate::jobs::queue::tests::queue_with;
+
+    struct Panics;
+
+    #[async_trait]
+    impl JobHandler for Panics {
+        fn job_type(&self) -> &'static str {
+            "test"
+        }
+
+        async fn run(&self, job: &JobContext) -> Result<JobEntities, JobFailure> {
+            // The first job panics; the rest succeed, so the worker must have survived.
+            if job.row.project_id == "a" {
+                panic!("a bug in a handler");
+            }
+            Ok(JobEntities::default())
+        }
+
+        async fn failed(&self, _job: &JobContext, _failure: &JobFailure) {}
+    }
+
+    fn env(db: &Db) -> JobEnv {
+        JobEnv {
+            db: db.clone(),
+            storage: Storage::open(&crate::storage::StorageConfig::Local { root: std::env::temp_dir() }).unwrap(),
+            work_dir: std::env::temp_dir(),
+            process_limits: ProcessLimits::default(),
+            inspect_limits: Limits::default(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_handler_fails_its_job_and_frees_its_worker() {
+        let (db, path) = queue_with(&["a", "b"]).await;
+        let running = RunningJobs::default();
+        let settings = JobSettings { workers: 1, lease_seconds: 60, per_project: 2 };
+        let runner = Runner::new(env(&db), settings, vec![Arc::new(Panics)], Arc::new(Notify::new()), running.clone());
+        let workers = runner.start();
+        let mut jobs = Vec::new();
+        for _ in 0..200 {
+            jobs = sqlx::query_as::<_, JobRow>("SELECT * FROM jobs ORDER BY created_at").fetch_all(&db).await.unwrap();
+            if jobs.iter().all(|job| job.status.is_finished()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let outcome: Vec<(&str, JobStatus, &str)> =
+            jobs.iter().map(|job| (job.project_id.as_str(), job.status, job.error_code.as_str())).collect();
+        assert_eq!(outcome, [("a", JobStatus::Fail, "IMS.INTERNAL"), ("b", JobStatus::Success, "")]);
+        assert!(jobs.iter().all(|job| job.lease_owner.is_empty()), "no lease is held");
+        assert!(running.is_empty(), "the panicked job's cancel flag is forgotten");
+        for worker in workers {
+            worker.abort();
+        }
+        db.close().await;
+        std::fs::remove_file(path).ok();
+    }
+
+    #[tokio::test]
+    async fn the_guard_stops_the_heartbeat_when_a_handler_unwinds() {
+        let (db, path) = queue_with(&["a"]).await;
+        let row = sqlx::query_as::<_, JobRow>("SELECT * FROM jobs").fetch_one(&db).await.unwrap();
+        let job = JobContext::new(row, env(&db));
+        let running = RunningJobs::default();
+        let heartbeat = tokio::spawn(std::future::pending::<()>());
+        let unwound = AssertUnwindSafe(async {
+            let _guard = RunningJob::new(&job, heartbeat.abort_handle(), running.clone());
+            assert!(!running.is_empty());
+            panic!("a bug in a handler");
+        })
+        .catch_unwind()
+        .await;
+        assert!(unwound.is_err());
+        assert!(heartbeat.await.unwrap_err().is_cancelled(), "the heartbeat task was aborted");
+        assert!(running.is_empty());
+        db.close().await;
+        std::fs::remove_file(path).ok();
     }
 }

@@ -1,18 +1,22 @@
-//! Reusable pieces of the console: the page shell, status badges, banners, the pager.
+//! Reusable pieces of the console: the signed-in page scaffold and its shell, status badges,
+//! banners, forms, dialogs, the pager. Nothing here knows a domain.
 
+mod page;
 mod pager;
 mod shell;
 
+pub use page::{NotFound, PageFailed, SessionEnded, SignedInPage};
 pub use pager::Pager;
 pub use shell::{SessionResource, Shell};
+
+use crate::error::AppError;
+use leptos::prelude::*;
 
 /// `Some(message)` for a field that failed, shown under it.
 #[component]
 pub fn FieldError(message: Option<String>) -> impl IntoView {
     message.map(|message| view! { <p class="field-error">{message}</p> })
 }
-
-use leptos::prelude::*;
 
 /// One row of a `.form-grid` form: the label, then the control with its hint and its error.
 #[component]
@@ -33,11 +37,11 @@ pub fn FormRow(
     }
 }
 
+/// A status with its coloured dot: `status` is the status's stable name (it picks the colour),
+/// `label` what the console calls it, `reason` why it is so (in the tooltip).
 #[component]
-pub fn StatusBadge(status: String, #[prop(optional)] reason: String, #[prop(optional)] label: String) -> impl IntoView {
-    // Image statuses carry their own labels; servers and disks pass theirs.
-    let label = if label.is_empty() { crate::images::status_label(&status).to_string() } else { label };
-    let title = if reason.is_empty() { label.clone() } else { format!("{label}: {reason}") };
+pub fn StatusBadge(status: &'static str, label: &'static str, #[prop(optional)] reason: String) -> impl IntoView {
+    let title = if reason.is_empty() { label.to_string() } else { format!("{label}: {reason}") };
     view! {
         <span class=format!("status status-{status}") title=title>
             <span class="status-dot"></span>
@@ -148,12 +152,9 @@ pub fn ConfirmDialog(request: RwSignal<Option<Confirmation>>) -> impl IntoView {
 }
 
 /// The message of a failed action for `field`, when the server named that field.
-pub fn field_error<T: Clone + Send + Sync + 'static>(
-    result: Option<Result<T, crate::error::AppError>>,
-    field: &str,
-) -> Option<String> {
+pub fn field_error<T: Clone + Send + Sync + 'static>(result: Option<Result<T, AppError>>, field: &str) -> Option<String> {
     match result {
-        Some(Err(crate::error::AppError::Fields(errors))) => {
+        Some(Err(AppError::Fields(errors))) => {
             errors.into_iter().find(|(name, _)| name == field).map(|(_, message)| message)
         }
         _ => None,
@@ -161,9 +162,17 @@ pub fn field_error<T: Clone + Send + Sync + 'static>(
 }
 
 /// The message of a failed action that belongs to no single field.
-pub fn general_error<T: Clone + Send + Sync + 'static>(result: Option<Result<T, crate::error::AppError>>) -> Option<String> {
+pub fn general_error<T: Clone + Send + Sync + 'static>(result: Option<Result<T, AppError>>) -> Option<String> {
     match result {
-        Some(Err(crate::error::AppError::Fields(_))) | Some(Ok(_)) | None => None,
+        Some(Err(AppError::Fields(_))) | Some(Ok(_)) | None => None,
         Some(Err(error)) => Some(error.to_string()),
+    }
+}
+
+/// The message of a failed action, whichever field it names.
+pub fn any_error<T: Clone + Send + Sync + 'static>(result: Option<Result<T, AppError>>) -> Option<String> {
+    match result {
+        Some(Err(error)) => Some(error.to_string()),
+        _ => None,
     }
 }

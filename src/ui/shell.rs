@@ -1,6 +1,6 @@
 //! The console frame: header (product, region switcher, user menu), breadcrumb, left navigation.
 
-use crate::auth::SessionInfo;
+use crate::caller::SessionInfo;
 use crate::error::AppError;
 use crate::regions::{region_name, REGIONS};
 use leptos::prelude::*;
@@ -11,7 +11,7 @@ use leptos_router::hooks::use_location;
 pub struct SessionResource(pub Resource<Result<Option<SessionInfo>, AppError>>);
 
 #[component]
-pub fn Shell(info: SessionInfo, crumb: String, children: Children) -> impl IntoView {
+pub fn Shell(info: SessionInfo, #[prop(into)] crumb: Signal<String>, children: Children) -> impl IntoView {
     let location = use_location();
     // After a region switch, a detail page of another region's image would be empty: go to
     // the list of the same kind instead.
@@ -86,7 +86,7 @@ pub fn Shell(info: SessionInfo, crumb: String, children: Children) -> impl IntoV
                     <span class="sep">">"</span>
                     <a href="/images/public">"Image Management Service"</a>
                     <span class="sep">">"</span>
-                    <span>{crumb}</span>
+                    <span>{move || crumb.get()}</span>
                     <span class="region-note">{region_name(&info.region).to_string()}</span>
                 </nav>
                 {children()}

@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use ims_console::config::Config;
-use ims_console::server::{self, AppState};
+use ims_console::server;
+use ims_console::state::AppState;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 use sqlx::{AnyConnection, Connection, Executor};
@@ -168,7 +169,7 @@ impl TestServer {
     /// One page of images through the list_images server function.
     pub async fn list(&self, client: &Client, tab: &str, params: &[(&str, &str)]) -> (StatusCode, serde_json::Value) {
         let mut form: Vec<(String, String)> = vec![("query[tab]".into(), tab.into())];
-        for key in ims_console::images::QUERY_KEYS {
+        for key in ims_console::images::query::QUERY_KEYS {
             let value = params.iter().find(|(k, _)| k == key).map(|(_, v)| v.to_string()).unwrap_or_default();
             form.push((format!("query[{key}]"), value));
         }

@@ -1,12 +1,13 @@
 //! The panels of the ECS detail page. They sit outside the live-refreshed overview, so what
 //! a user types survives the refresh.
 
+use super::model::{DiskStatus, DiskView};
 use super::rules::CAPTURE_KINDS;
 use super::{
-    get_server, list_disks, list_image_choices, AttachDisk, ChangeOs, CreateImageFromServer, DetachDisk, DiskView, ReadDisk,
-    ReadDiskFile, WriteDisk, WriteDiskFile,
+    get_server, list_disks, list_image_choices, AttachDisk, ChangeOs, CreateImageFromServer, DetachDisk, ReadDisk, ReadDiskFile,
+    WriteDisk, WriteDiskFile,
 };
-use crate::ui::{field_error, general_error, FieldError};
+use crate::ui::{any_error, field_error, general_error, FieldError};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
@@ -54,13 +55,6 @@ impl ServerForms {
         Resource::new(move || (server_id.get(), self.version()), |(id, ..)| async move {
             get_server(id).await.map(|detail| detail.disks).unwrap_or_default()
         })
-    }
-}
-
-fn any_error<T: Clone + Send + Sync + 'static>(result: Option<Result<T, crate::error::AppError>>) -> Option<String> {
-    match result {
-        Some(Err(error)) => Some(error.to_string()),
-        _ => None,
     }
 }
 
@@ -140,7 +134,7 @@ pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms, disks: Resource
 pub fn AttachPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
     let attach = forms.attach;
     let available = Resource::new(move || forms.version(), |_| async move {
-        list_disks().await.unwrap_or_default().into_iter().filter(|disk| disk.status == "available").collect::<Vec<_>>()
+        list_disks().await.unwrap_or_default().into_iter().filter(|disk| disk.status == DiskStatus::Available).collect::<Vec<_>>()
     });
     view! {
         <section class="panel">

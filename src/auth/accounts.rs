@@ -1,0 +1,93 @@
+//! Accounts, their projects (one per region) and their users: the only writer of those tables.
+
+use super::password::hash_password;
+use crate::caller::Role;
+use crate::db::{new_hex_id, now_ms, Db};
+use crate::regions::REGIONS;
+use sqlx::{Any, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error("user '{0}' already exists in account '{1}'")]
+    UserExists(String, String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The argon2id hash of `password`, for `insert_user`.
+pub fn password_hash(password: &str) -> Result<String, AccountError> {
+    hash_password(password).map_err(|error| AccountError::Hashing(error.to_string()))
+}
+
+/// Creates the account if it is new, with one project in every region; returns its id.
+pub async fn ensure_account(transaction: &mut Transaction<'_, Any>, name: &str) -> Result<String, sqlx::Error> {
+    let existing: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **transaction)
+        .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id = new_hex_id();
+    sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(name)
+        .bind(now_ms())
+        .execute(&mut **transaction)
+        .await?;
+    for region in REGIONS {
+        sqlx::query("INSERT INTO projects (id, account_id, region, name) VALUES ($1, $2, $3, $4)")
+            .bind(new_hex_id())
+            .bind(&id)
+            .bind(region.id)
+            .bind(region.id)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(id)
+}
+
+pub async fn insert_user(
+    transaction: &mut Transaction<'_, Any>,
+    account_id: &str,
+    name: &str,
+    role: Role,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO users (id, account_id, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(new_hex_id())
+        .bind(account_id)
+        .bind(name)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(now_ms())
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
+
+/// Creates a user (and its account, if new). Fails if the user already exists.
+pub async fn create_user(db: &Db, account: &str, user: &str, role: Role, password: &str) -> Result<(), AccountError> {
+    let password_hash = password_hash(password)?;
+    let mut transaction = db.begin().await?;
+    let account_id = ensure_account(&mut transaction, account).await?;
+    insert_user(&mut transaction, &account_id, user, role, &password_hash).await.map_err(|error| match &error {
+        sqlx::Error::Database(cause) if cause.is_unique_violation() => {
+            AccountError::UserExists(user.to_string(), account.to_string())
+        }
+        _ => error.into(),
+    })?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// The project of `account` in `region`.
+pub async fn project_id(db: &Db, account: &str, region: &str) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT p.id FROM projects p JOIN accounts a ON a.id = p.account_id WHERE a.name = $1 AND p.region = $2")
+        .bind(account)
+        .bind(region)
+        .fetch_one(db)
+        .await
+}

@@ -1,0 +1,207 @@
+//! The image file jobs: import (inspect, cross-check, convert and store a tenant's file) and
+//! export (convert a private image and write it to a bucket). Like every job they may run
+//! again from the start after a crash, so each starts from a clean work folder.
+
+use super::store::{self, FinishedFile, StoredFile};
+use crate::buckets::store::record_object;
+use crate::engine::convert::{convert, inspect_and_cross_check, ConvertError, TargetFormat};
+use crate::engine::inspect::ImageFormat;
+use crate::jobs::model::JobEntities;
+use crate::jobs::runner::{JobContext, JobFailure, JobHandler};
+use crate::storage::Storage;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub const IMPORT_JOB: &str = "imsImportImageJob";
+pub const EXPORT_JOB: &str = "imsNativeExportImageJob";
+
+const GIB: u64 = 1 << 30;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ImportParams {
+    pub image_id: String,
+    /// The tenant's file, as an object store key.
+    pub source_key: String,
+    pub file_format: String,
+    pub quick_import: bool,
+    /// The min disk the user gave, if any; else the image's virtual size decides.
+    pub min_disk: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExportParams {
+    pub image_id: String,
+    pub bucket: String,
+    pub object_key: String,
+    pub file_format: String,
+}
+
+pub struct ImportJob;
+
+fn refused(error: ConvertError) -> JobFailure {
+    match error {
+        ConvertError::Cancelled => JobFailure::cancelled(),
+        ConvertError::Refused(refusal) => JobFailure::new("IMS.0101", format!("The image file is refused: {refusal}.")),
+        ConvertError::Disagreement(detail) => JobFailure::new("IMS.0102", format!("The image file is refused: {detail}.")),
+        other => JobFailure::new("IMS.0103", format!("The conversion failed: {other}.")),
+    }
+}
+
+#[async_trait]
+impl JobHandler for ImportJob {
+    fn job_type(&self) -> &'static str {
+        IMPORT_JOB
+    }
+
+    async fn run(&self, job: &JobContext) -> Result<JobEntities, JobFailure> {
+        let params: ImportParams = job.params()?;
+        let env = &job.env;
+        let declared = ImageFormat::parse(&params.file_format)
+            .ok_or_else(|| JobFailure::new("IMS.0100", "The file format is not supported."))?;
+        store::mark_saving(&env.db, &params.image_id).await?;
+        job.set_progress(1.0, "Checking the image file");
+
+        let scratch = job.fresh_work_folder().await?;
+        if env.storage.local_path(&params.source_key).is_none() {
+            job.set_progress(2.0, "Fetching the image file");
+        }
+        let source = env.storage.local_file(&params.source_key, &scratch.join("source")).await.map_err(|e| {
+            JobFailure::new("IMS.0104", format!("The image file could not be read from the bucket: {e}."))
+        })?;
+        job.check_cancelled()?;
+
+        let (limits, process_limits, checked_source) = (env.inspect_limits, env.process_limits, source.clone());
+        let report =
+            tokio::task::spawn_blocking(move || inspect_and_cross_check(&checked_source, declared, &limits, process_limits))
+                .await
+                .map_err(|e| JobFailure::internal("inspection", e))?
+                .map_err(refused)?;
+        let virtual_gb = report.virtual_size.div_ceil(GIB) as i64;
+        let min_disk = match params.min_disk {
+            Some(min_disk) if min_disk < virtual_gb => {
+                return Err(JobFailure::new(
+                    "IMS.0105",
+                    format!("The minimum disk ({min_disk} GB) is smaller than the image's virtual size ({virtual_gb} GB)."),
+                ))
+            }
+            Some(min_disk) => min_disk,
+            None => virtual_gb.max(1),
+        };
+        job.set_progress(5.0, "Converting");
+
+        let (image_key, disk_format, digests) = if declared == ImageFormat::Iso || params.quick_import {
+            // ISO images and fast imports keep the file as it is (copied, checksummed on the way).
+            let format = if declared == ImageFormat::Iso { "iso" } else { "raw" };
+            let key = Storage::image_key(&job.row.region, &params.image_id, format);
+            job.set_progress(50.0, "Storing the image");
+            let digests = env
+                .storage
+                .compose(std::slice::from_ref(&params.source_key), &key)
+                .await
+                .map_err(|e| JobFailure::internal("image copy", e))?;
+            (key, format, digests)
+        } else {
+            let target = scratch.join("disk.qcow2");
+            let (cancel, target_path, process_limits) = (job.cancel_flag(), target.clone(), env.process_limits);
+            let progress = |percent: f64| job.set_progress(5.0 + percent * 0.85, "Converting to qcow2");
+            // The closure borrows `job`; run qemu-img on a blocking thread and wait for it here.
+            let result = tokio::task::block_in_place(|| {
+                convert(&source, declared, &target_path, TargetFormat::Qcow2, process_limits, progress, &cancel)
+            });
+            result.map_err(refused)?;
+            job.check_cancelled()?;
+            job.set_progress(90.0, "Storing the image");
+            let key = Storage::image_key(&job.row.region, &params.image_id, "qcow2");
+            let digests =
+                env.storage.upload_file(&target, &key).await.map_err(|e| JobFailure::internal("image upload", e))?;
+            (key, "qcow2", digests)
+        };
+        let file = StoredFile { location: image_key.clone(), md5: digests.md5, sha256: digests.sha256 };
+        let finished = FinishedFile {
+            disk_format,
+            image_size: digests.size as i64,
+            virtual_size: report.virtual_size as i64,
+            file: &file,
+            min_disk: Some(min_disk),
+        };
+        let registered = store::mark_active(&env.db, &params.image_id, &finished).await?;
+        job.remove_work_folder().await;
+        if !registered {
+            let _ = env.storage.delete(&image_key).await;
+            return Err(JobFailure::new("IMS.0106", "The image was deleted while it was being created."));
+        }
+        Ok(JobEntities { image_id: params.image_id, image_name: job.entities.image_name.clone(), ..Default::default() })
+    }
+
+    async fn failed(&self, job: &JobContext, failure: &JobFailure) {
+        job.remove_work_folder().await;
+        let Ok(params) = job.params::<ImportParams>() else { return };
+        let env = &job.env;
+        for format in ["qcow2", "raw", "iso"] {
+            if let Err(error) = env.storage.delete(&Storage::image_key(&job.row.region, &params.image_id, format)).await {
+                tracing::warn!(%error, image = %params.image_id, "removing a failed import's file");
+            }
+        }
+        if let Err(error) = store::mark_killed(&env.db, &params.image_id, &failure.reason).await {
+            tracing::error!(%error, image = %params.image_id, "marking a failed import killed");
+        }
+    }
+}
+
+pub struct ExportJob;
+
+fn export_failure(error: ConvertError) -> JobFailure {
+    match error {
+        ConvertError::Cancelled => JobFailure::cancelled(),
+        other => JobFailure::new("IMS.0201", format!("The export failed: {other}.")),
+    }
+}
+
+#[async_trait]
+impl JobHandler for ExportJob {
+    fn job_type(&self) -> &'static str {
+        EXPORT_JOB
+    }
+
+    async fn run(&self, job: &JobContext) -> Result<JobEntities, JobFailure> {
+        let params: ExportParams = job.params()?;
+        let env = &job.env;
+        let target_format = TargetFormat::parse(&params.file_format)
+            .ok_or_else(|| JobFailure::new("IMS.0200", "The export format is not supported."))?;
+        let (location, disk_format) =
+            store::file_of(&env.db, &params.image_id).await?.ok_or_else(|| JobFailure::new("IMS.0202", "The image was deleted."))?;
+        let source_format = ImageFormat::parse(&disk_format)
+            .ok_or_else(|| JobFailure::new("IMS.0203", format!("Images stored as {disk_format} cannot be exported.")))?;
+
+        let scratch = job.fresh_work_folder().await?;
+        if env.storage.local_path(&location).is_none() {
+            job.set_progress(2.0, "Fetching the image");
+        }
+        let source = env
+            .storage
+            .local_file(&location, &scratch.join("source"))
+            .await
+            .map_err(|e| JobFailure::internal("image read", e))?;
+        let target = scratch.join(format!("export.{}", target_format.image_format()));
+        let (cancel, process_limits) = (job.cancel_flag(), env.process_limits);
+        let progress =
+            |percent: f64| job.set_progress(5.0 + percent * 0.8, &format!("Converting to {}", target_format.image_format()));
+        tokio::task::block_in_place(|| {
+            convert(&source, source_format, &target, target_format, process_limits, progress, &cancel)
+        })
+        .map_err(export_failure)?;
+        job.check_cancelled()?;
+        job.set_progress(85.0, "Writing to the bucket");
+        let key = Storage::bucket_key(&job.row.region, &params.bucket, &params.object_key);
+        let digests =
+            env.storage.upload_file(&target, &key).await.map_err(|e| JobFailure::internal("bucket write", e))?;
+        record_object(&env.db, &job.row.region, &params.bucket, &params.object_key, digests.size, &digests.sha256).await?;
+        job.remove_work_folder().await;
+        Ok(JobEntities { sha256: digests.sha256, size: Some(digests.size), ..job.entities.clone() })
+    }
+
+    async fn failed(&self, job: &JobContext, _failure: &JobFailure) {
+        job.remove_work_folder().await;
+    }
+}
+

@@ -1,0 +1,139 @@
+//! What a caller can do with images: list and read them, delete its own, create one from a
+//! file in a bucket and export one to a bucket. The console's server functions (and later the
+//! IMS and Glance APIs) are thin adapters over these.
+
+use super::jobs::{ExportParams, ImportParams, EXPORT_JOB, IMPORT_JOB};
+use super::model::{ImageDetail, ImagePage, ImageStatus};
+use super::query::ImageQuery;
+use super::requests::{ExportRequest, ImportRequest};
+use super::store::{self, NewImage};
+use crate::buckets::service::{find_object, require_bucket};
+use crate::caller::Caller;
+use crate::error::AppError;
+use crate::jobs::model::JobEntities;
+use crate::jobs::queue::{enqueue, NewJob};
+use crate::state::AppState;
+use crate::storage::Storage;
+
+/// One page of the images the caller may see in its region.
+pub async fn list_images(state: &AppState, caller: &Caller, query: &ImageQuery) -> Result<ImagePage, AppError> {
+    let valid = query.validate()?;
+    store::list_images(&state.db, caller, &valid).await
+}
+
+/// One image, if the caller may see it.
+pub async fn get_image(state: &AppState, caller: &Caller, id: &str) -> Result<ImageDetail, AppError> {
+    store::get_image(&state.db, caller, id).await
+}
+
+/// Deletes one of the caller's private images and its files. Protected images and images still
+/// being created are refused, each with its reason.
+pub async fn delete_image(state: &AppState, caller: &Caller, id: &str) -> Result<(), AppError> {
+    let image = store::find_owned(&state.db, caller, id)
+        .await?
+        .filter(|image| image.imagetype == "private")
+        .ok_or_else(|| store::not_found(id, caller))?;
+    if image.protected != 0 {
+        return Err(AppError::Conflict(format!("Image '{}' is protected and cannot be deleted.", image.name)));
+    }
+    if image.status.is_in_progress() {
+        return Err(AppError::Conflict(format!(
+            "Image '{}' is still being created. Delete it when it is ready or has failed.",
+            image.name
+        )));
+    }
+    let files = store::mark_deleted(&state.db, caller, id).await?;
+    for key in files {
+        if let Err(error) = state.storage.delete(&key).await {
+            tracing::warn!(%error, image = id, "removing a deleted image's file");
+        }
+    }
+    tracing::info!(image = id, project = %caller.project_id, user = %caller.user_name, "image deleted");
+    Ok(())
+}
+
+/// Registers a private image (Queued) from a file in one of the caller's buckets and queues the
+/// job that inspects, converts and stores it. Returns the image id.
+pub async fn create_image_from_file(state: &AppState, caller: &Caller, request: &ImportRequest) -> Result<String, AppError> {
+    let valid = request.validate().map_err(AppError::Fields)?;
+    let object = find_object(state, caller, &request.bucket, &request.object_key).await?.ok_or_else(|| {
+        AppError::Fields(vec![(
+            "object_key".into(),
+            format!("Object '{}' does not exist in bucket '{}'.", request.object_key, request.bucket),
+        )])
+    })?;
+    if request.quick_import && object.size as u64 > 1 << 40 {
+        return Err(AppError::Fields(vec![("quick_import".into(), "Fast import takes files up to 1 TB.".into())]));
+    }
+    let name = request.name.trim();
+    let data = valid.kind == "data";
+    let image = NewImage {
+        description: request.description.clone(),
+        os_type: request.os_type.clone(),
+        platform: if data { "Other".into() } else { request.platform.clone() },
+        os_version: if data { String::new() } else { request.os_version.trim().to_string() },
+        architecture: request.architecture.clone(),
+        boot_mode: request.boot_mode.clone(),
+        disk_format: request.file_format.clone(),
+        min_disk: valid.min_disk.unwrap_or(0),
+        min_ram: valid.min_ram,
+        max_ram: valid.max_ram,
+        data_origin: format!("file,{}:{}", request.bucket, request.object_key),
+        root_origin: "file".into(),
+        tags: valid.tags.clone(),
+        ..NewImage::queued(caller, name, valid.kind)
+    };
+    let params = ImportParams {
+        image_id: image.id.clone(),
+        source_key: Storage::bucket_key(&caller.region, &request.bucket, &request.object_key),
+        file_format: request.file_format.clone(),
+        quick_import: request.quick_import,
+        min_disk: valid.min_disk,
+    };
+    let entities = JobEntities { image_id: image.id.clone(), image_name: name.to_string(), ..Default::default() };
+    let mut transaction = state.db.begin().await?;
+    store::insert_image(&mut transaction, &image).await?;
+    enqueue(&mut transaction, NewJob::new(caller, IMPORT_JOB, &params, entities).for_image(&image.id)).await?;
+    transaction.commit().await?;
+    state.wake_jobs();
+    Ok(image.id)
+}
+
+/// Queues the export of one of the caller's private images to a bucket object. Public, ISO and
+/// full-ECS images cannot be exported (IMS rules). Returns the job id.
+pub async fn export_image(state: &AppState, caller: &Caller, request: &ExportRequest) -> Result<String, AppError> {
+    request.validate().map_err(AppError::Fields)?;
+    require_bucket(state, caller, &request.bucket).await?;
+    let (image_id, object_key) = (request.image_id.as_str(), request.object_key.trim());
+    let image = store::find_owned(&state.db, caller, image_id).await?.ok_or_else(|| {
+        AppError::NotFound(format!("Image '{image_id}' is not one of your private images in this region."))
+    })?;
+    let refusal = match (image.imagetype.as_str(), image.image_kind.as_str()) {
+        ("gold", _) => Some("Public images cannot be exported."),
+        (_, "iso") => Some("ISO images cannot be exported."),
+        (_, "full_ecs") => Some("Full-ECS images cannot be exported."),
+        _ if image.status != ImageStatus::Active => Some("Only images in the Normal state can be exported."),
+        _ if image.file_location.is_empty() => Some("This image has no stored image file to export."),
+        _ => None,
+    };
+    if let Some(reason) = refusal {
+        return Err(AppError::Conflict(format!("Image '{}' cannot be exported: {reason}", image.name)));
+    }
+    let params = ExportParams {
+        image_id: image_id.to_string(),
+        bucket: request.bucket.clone(),
+        object_key: object_key.to_string(),
+        file_format: request.file_format.clone(),
+    };
+    let entities = JobEntities {
+        image_id: image_id.to_string(),
+        image_name: image.name,
+        target: format!("{}:{object_key}", request.bucket),
+        ..Default::default()
+    };
+    let mut transaction = state.db.begin().await?;
+    let job_id = enqueue(&mut transaction, NewJob::new(caller, EXPORT_JOB, &params, entities).for_image(image_id)).await?;
+    transaction.commit().await?;
+    state.wake_jobs();
+    Ok(job_id)
+}
