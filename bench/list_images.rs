@@ -27,7 +27,13 @@ const CASES: &[Case] = &[
     Case { label: "deep page (page 4,000 of 20)", params: &[("page_size", "20"), ("page", "4000")] },
     Case {
         label: "filtered (name contains, status, tag)",
-        params: &[("name", "web"), ("status", "active"), ("tag_key", "env"), ("tag_value", "prod"), ("page_size", "20")],
+        params: &[
+            ("name", "web"),
+            ("status", "active"),
+            ("tag_key", "env"),
+            ("tag_value", "prod"),
+            ("page_size", "20"),
+        ],
     },
 ];
 
@@ -51,13 +57,18 @@ async fn load(db: &sqlx::AnyPool, project: &str) {
         for index in 0..5_000 {
             let number = chunk * 5_000 + index;
             let image = NewImage {
-                id: format!("{:08x}-bench-{number:07}", random.next()),
+                id: format!("{:08x}-bench-{number:07}", random.next_u64()),
                 region: "cn-north-4".into(),
                 owner: project.into(),
                 name: format!("{}-{number:06}", stems[number % stems.len()]),
                 description: String::new(),
-                status: [ImageStatus::Active, ImageStatus::Active, ImageStatus::Active, ImageStatus::Killed, ImageStatus::Saving]
-                    [number % 5],
+                status: [
+                    ImageStatus::Active,
+                    ImageStatus::Active,
+                    ImageStatus::Active,
+                    ImageStatus::Killed,
+                    ImageStatus::Saving,
+                ][number % 5],
                 status_reason: String::new(),
                 public: false,
                 kind: ["system", "data", "full_ecs", "iso"][number % 4].into(),

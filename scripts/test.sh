@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test:
-#   1. unit tests and HTTP integration tests (real servers on loopback), on SQLite and PostgreSQL,
+#   1. the gates: cargo fmt --check, the layer rule (scripts/check_layers.py), and clippy with
+#      warnings as errors for the server (ssr) and the browser (hydrate, WASM) builds;
+#   2. unit tests and HTTP integration tests (real servers on loopback), on SQLite and PostgreSQL,
 #      and on an S3-compatible object store (moto's S3 server);
-#   2. the cargo-leptos build (server + hydrated WASM);
-#   3. Playwright in Debian's Chromium, JavaScript on and off, against a SQLite server and
+#   3. the cargo-leptos build (server + hydrated WASM);
+#   4. Playwright in Debian's Chromium, JavaScript on and off, against a SQLite server and
 #      against a PostgreSQL server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 bash scripts/setup.sh
+
+step "format, layers and lints (ssr and hydrate builds)"
+cargo fmt --check
+python3 scripts/check_layers.py --self-test
+# Same flags as cargo-leptos's debug build (which sets them itself), so the builds share
+# compiled dependencies.
+leptos_flags="--cfg erase_components"
+RUSTFLAGS="$leptos_flags" cargo clippy --no-default-features --features ssr --all-targets -- -D warnings
+RUSTFLAGS="$leptos_flags" cargo clippy --no-default-features --features hydrate --lib --target wasm32-unknown-unknown \
+  -- -D warnings
+
 bash scripts/ensure-postgres.sh
 # An S3-compatible server on loopback for the object-store tests (stopped when this script ends).
 s3_port="${IMS_TEST_S3_PORT:-5999}"
@@ -22,8 +35,7 @@ done
 export IMS_TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port"
 
 step "unit and integration tests (SQLite and PostgreSQL)"
-# Same flags as cargo-leptos's debug build, so the two share compiled dependencies.
-RUSTFLAGS="--cfg erase_components" cargo test --no-default-features --features ssr
+RUSTFLAGS="$leptos_flags" cargo test --no-default-features --features ssr
 
 step "cargo leptos build (server and WASM front end)"
 cargo leptos build

@@ -88,16 +88,18 @@ impl Config {
         }
 
         let session_idle_minutes = match non_empty("IMS_SESSION_IDLE_MINUTES") {
-            Some(text) => text
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|minutes| (1..=24 * 60).contains(minutes))
-                .ok_or_else(|| invalid("IMS_SESSION_IDLE_MINUTES", format!("'{text}' is not a number of minutes from 1 to 1440")))?,
+            Some(text) => {
+                text.trim().parse::<i64>().ok().filter(|minutes| (1..=24 * 60).contains(minutes)).ok_or_else(|| {
+                    invalid("IMS_SESSION_IDLE_MINUTES", format!("'{text}' is not a number of minutes from 1 to 1440"))
+                })?
+            }
             None => 60,
         };
 
-        let number = |name: &'static str, default: i64, range: std::ops::RangeInclusive<i64>| -> Result<i64, ConfigError> {
+        let number = |name: &'static str,
+                      default: i64,
+                      range: std::ops::RangeInclusive<i64>|
+         -> Result<i64, ConfigError> {
             match non_empty(name) {
                 None => Ok(default),
                 Some(text) => text.trim().parse::<i64>().ok().filter(|value| range.contains(value)).ok_or_else(|| {
@@ -114,7 +116,10 @@ impl Config {
                 };
                 let endpoint = required("IMS_S3_ENDPOINT")?;
                 if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                    return Err(invalid("IMS_S3_ENDPOINT", format!("'{endpoint}' must start with http:// or https://")));
+                    return Err(invalid(
+                        "IMS_S3_ENDPOINT",
+                        format!("'{endpoint}' must start with http:// or https://"),
+                    ));
                 }
                 StorageConfig::S3 {
                     endpoint,
@@ -181,7 +186,9 @@ mod tests {
     #[test]
     fn object_store_and_job_settings() {
         let config = config_with(&[("IMS_DATA_DIR", "/srv/ims")]).unwrap();
-        assert!(matches!(config.storage, StorageConfig::Local { ref root } if root == &PathBuf::from("/srv/ims/objects")));
+        assert!(
+            matches!(config.storage, StorageConfig::Local { ref root } if root == &PathBuf::from("/srv/ims/objects"))
+        );
         assert_eq!((config.jobs.workers, config.jobs.lease_seconds, config.jobs.per_project), (2, 60, 2));
         assert_eq!(config.engine.max_virtual_size, 1 << 40);
         let error = config_with(&[("IMS_OBJECT_STORE", "s3")]).unwrap_err();

@@ -70,8 +70,7 @@ fn create_sqlite_folder(url: &str) -> Result<(), DbSetupError> {
         return Ok(());
     }
     if let Some(parent) = Path::new(path).parent().filter(|parent| !parent.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|source| DbSetupError::Folder { path: path.to_string(), source })?;
+        std::fs::create_dir_all(parent).map_err(|source| DbSetupError::Folder { path: path.to_string(), source })?;
     }
     Ok(())
 }

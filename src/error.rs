@@ -52,9 +52,7 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Request(message) | ServerFnErrorErr::Response(message) => {
-                AppError::Transport(message)
-            }
+            ServerFnErrorErr::Request(message) | ServerFnErrorErr::Response(message) => AppError::Transport(message),
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
                 AppError::Invalid(format!("The request was malformed: {message}"))
             }

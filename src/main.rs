@@ -75,7 +75,9 @@ async fn add_user(args: &[String]) -> Result<(), String> {
         .ok_or("set IMS_NEW_USER_PASSWORD to the new user's password (at least 8 characters)")?;
     let config = Config::from_env().map_err(|error| error.to_string())?;
     let db = ims_console::db::connect_and_migrate(&config.database_url).await.map_err(|error| error.to_string())?;
-    ims_console::auth::accounts::create_user(&db, account, user, role, &password).await.map_err(|error| error.to_string())?;
+    ims_console::auth::accounts::create_user(&db, account, user, role, &password)
+        .await
+        .map_err(|error| error.to_string())?;
     println!("created user {account}/{user} ({})", role.as_str());
     Ok(())
 }
@@ -92,17 +94,19 @@ fn inspect(args: &[String]) -> std::process::ExitCode {
     let mut words = args.iter();
     while let Some(word) = words.next() {
         match word.as_str() {
-            "--format" => match words.next().map(|name| (name, ImageFormat::parse(name))) {
-                Some((_, Some(format))) => declared = Some(format),
-                Some((name, None)) => {
-                    eprintln!("error: unknown format '{name}'; use raw, qcow2, qcow, vmdk, vhd, vhdx, vdi, qed, iso or luks");
-                    return ExitCode::from(2);
+            "--format" => {
+                match words.next().map(|name| (name, ImageFormat::parse(name))) {
+                    Some((_, Some(format))) => declared = Some(format),
+                    Some((name, None)) => {
+                        eprintln!("error: unknown format '{name}'; use raw, qcow2, qcow, vmdk, vhd, vhdx, vdi, qed, iso or luks");
+                        return ExitCode::from(2);
+                    }
+                    None => {
+                        eprintln!("{usage}");
+                        return ExitCode::from(2);
+                    }
                 }
-                None => {
-                    eprintln!("{usage}");
-                    return ExitCode::from(2);
-                }
-            },
+            }
             "--max-size" => match words.next().and_then(|size| size.parse().ok()) {
                 Some(max) => limits.max_virtual_size = max,
                 None => {

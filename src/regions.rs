@@ -8,10 +8,8 @@ pub struct Region {
     pub name: &'static str,
 }
 
-pub const REGIONS: &[Region] = &[
-    Region { id: "cn-north-4", name: "CN North-Beijing4" },
-    Region { id: "ap-southeast-1", name: "AP-Hong Kong" },
-];
+pub const REGIONS: &[Region] =
+    &[Region { id: "cn-north-4", name: "CN North-Beijing4" }, Region { id: "ap-southeast-1", name: "AP-Hong Kong" }];
 
 pub const DEFAULT_REGION: &str = "cn-north-4";
 

@@ -36,7 +36,8 @@ fn demo_files(platform: &str, version: &str) -> Vec<(String, String)> {
         return vec![("Windows/System32/ims-version.txt".into(), format!("{version}\r\n"))];
     }
     let id = platform.to_ascii_lowercase().replace(' ', "");
-    let version_id = version.split_whitespace().find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit())).unwrap_or("");
+    let version_id =
+        version.split_whitespace().find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit())).unwrap_or("");
     let name = match platform {
         "Debian" => "Debian GNU/Linux",
         "OpenSUSE" => "openSUSE Leap",
@@ -59,7 +60,12 @@ async fn store_demo_disks(storage: &Storage, work_dir: &Path, catalog: &mut [New
         let key = (image.os_version.clone(), uefi);
         if !built.contains_key(&key) {
             let name = format!("disk-{}", built.len());
-            let disk = DemoDisk { name, uefi, virtual_size: DEMO_DISK_SIZE, files: demo_files(&image.platform, &image.os_version) };
+            let disk = DemoDisk {
+                name,
+                uefi,
+                virtual_size: DEMO_DISK_SIZE,
+                files: demo_files(&image.platform, &image.os_version),
+            };
             let dir = dir.clone();
             let path = tokio::task::spawn_blocking(move || demo_disk::build(&dir, &disk))
                 .await
@@ -94,7 +100,9 @@ pub async fn seed_demo_if_empty(state: &AppState, password: &str) -> Result<(), 
     let mut catalog: Vec<NewImage> = REGIONS.iter().flat_map(|region| public_catalog(region.id, now)).collect();
     store_demo_disks(&state.storage, &state.work_dir(), &mut catalog).await.map_err(SeedError::DemoDisks)?;
     let mut transaction = db.begin().await?;
-    for (account, users) in [("acme", &[("alice", Role::Admin), ("bob", Role::Viewer)][..]), ("globex", &[("carol", Role::Admin)][..])] {
+    for (account, users) in
+        [("acme", &[("alice", Role::Admin), ("bob", Role::Viewer)][..]), ("globex", &[("carol", Role::Admin)][..])]
+    {
         let account_id = ensure_account(&mut transaction, account).await?;
         for (user, role) in users {
             insert_user(&mut transaction, &account_id, user, *role, &password_hash).await?;
@@ -166,13 +174,13 @@ async fn seed_demo_servers(state: &AppState) -> Result<(), SeedError> {
 pub struct Lcg(pub u64);
 
 impl Lcg {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
 
     pub fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound.max(1)
+        self.next_u64() % bound.max(1)
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -237,7 +245,11 @@ fn public_catalog(region: &str, now: i64) -> Vec<NewImage> {
                 min_disk: 40,
                 min_ram: if windows { 2048 } else { 1024 },
                 max_ram: 0,
-                image_size: if windows { (9 + random.below(6) as i64) * GB } else { GB + random.below(3 * GB as u64) as i64 },
+                image_size: if windows {
+                    (9 + random.below(6) as i64) * GB
+                } else {
+                    GB + random.below(3 * GB as u64) as i64
+                },
                 virtual_size: 40 * GB,
                 protected: true,
                 cmk_id: String::new(),
@@ -256,14 +268,26 @@ fn public_catalog(region: &str, now: i64) -> Vec<NewImage> {
 
 /// Name stems of the demo accounts' private images, with the kind each one is.
 const ACME_NAMES: &[(&str, &str)] = &[
-    ("web-frontend", "system"), ("api-gateway", "system"), ("postgres-primary", "system"),
-    ("redis-cache", "system"), ("ml-training", "system"), ("ci-runner", "system"),
-    ("billing-data", "data"), ("logs-archive", "data"), ("erp-full", "full_ecs"),
-    ("rescue-installer", "iso"), ("windows-ad", "system"), ("k8s-node", "system"),
+    ("web-frontend", "system"),
+    ("api-gateway", "system"),
+    ("postgres-primary", "system"),
+    ("redis-cache", "system"),
+    ("ml-training", "system"),
+    ("ci-runner", "system"),
+    ("billing-data", "data"),
+    ("logs-archive", "data"),
+    ("erp-full", "full_ecs"),
+    ("rescue-installer", "iso"),
+    ("windows-ad", "system"),
+    ("k8s-node", "system"),
 ];
 const GLOBEX_NAMES: &[(&str, &str)] = &[
-    ("globex-portal", "system"), ("globex-db", "system"), ("hr-records", "data"),
-    ("globex-analytics", "system"), ("globex-full-backup", "full_ecs"), ("globex-installer", "iso"),
+    ("globex-portal", "system"),
+    ("globex-db", "system"),
+    ("hr-records", "data"),
+    ("globex-analytics", "system"),
+    ("globex-full-backup", "full_ecs"),
+    ("globex-installer", "iso"),
 ];
 
 const FAILURE_REASONS: &[&str] = &[
@@ -272,13 +296,17 @@ const FAILURE_REASONS: &[&str] = &[
     "The virtual size 2.00 TB exceeds the maximum of 1 TB.",
 ];
 
-fn private_image(random: &mut Lcg, index: usize, region: &str, project: &str, stems: &[(&'static str, &'static str)], now: i64) -> NewImage {
+fn private_image(
+    random: &mut Lcg,
+    index: usize,
+    region: &str,
+    project: &str,
+    stems: &[(&'static str, &'static str)],
+    now: i64,
+) -> NewImage {
     let (stem, kind) = stems[index % stems.len()];
-    let (platform, os_type, version, variants) = if stem.starts_with("windows") {
-        CATALOG[11]
-    } else {
-        *random.pick(&CATALOG[..11])
-    };
+    let (platform, os_type, version, variants) =
+        if stem.starts_with("windows") { CATALOG[11] } else { *random.pick(&CATALOG[..11]) };
     let (architecture, firmware) = *random.pick(variants);
     let status = match index % 16 {
         3 => ImageStatus::Saving,
@@ -301,14 +329,14 @@ fn private_image(random: &mut Lcg, index: usize, region: &str, project: &str, st
         "full_ecs" => (20 + random.below(60) as i64) * GB,
         _ => GB / 4 + random.below(30 * GB as u64) as i64,
     };
-    let min_disk = ((image_size / GB) + 1).max(40).min(1024);
+    let min_disk = ((image_size / GB) + 1).clamp(40, 1024);
     let env = *random.pick(&["prod", "dev", "test"]);
     let team = *random.pick(&["web", "data", "ml", "infra"]);
     let mut tags = vec![("env".to_string(), env.to_string())];
     if index % 3 != 2 {
         tags.push(("team".to_string(), team.to_string()));
     }
-    if index % 5 == 0 {
+    if index.is_multiple_of(5) {
         tags.push(("cost-center".to_string(), format!("cc-{}", 100 + random.below(5))));
     }
     let from_file = kind == "iso" || index % 4 == 1;
@@ -319,7 +347,11 @@ fn private_image(random: &mut Lcg, index: usize, region: &str, project: &str, st
         name: format!("{stem}-{:02}", index / stems.len() + 1),
         description: format!("{stem} image for {env}"),
         status,
-        status_reason: if status == ImageStatus::Killed { random.pick(FAILURE_REASONS).to_string() } else { String::new() },
+        status_reason: if status == ImageStatus::Killed {
+            random.pick(FAILURE_REASONS).to_string()
+        } else {
+            String::new()
+        },
         public: false,
         kind: kind.to_string(),
         os_type: os_type.to_string(),
@@ -356,7 +388,10 @@ mod tests {
     #[test]
     fn the_generator_is_deterministic() {
         let (mut a, mut b) = (Lcg(5), Lcg(5));
-        assert_eq!((0..10).map(|_| a.below(100)).collect::<Vec<_>>(), (0..10).map(|_| b.below(100)).collect::<Vec<_>>());
+        assert_eq!(
+            (0..10).map(|_| a.below(100)).collect::<Vec<_>>(),
+            (0..10).map(|_| b.below(100)).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -373,7 +408,8 @@ mod tests {
     #[test]
     fn private_images_vary_in_status_kind_and_format() {
         let mut random = Lcg(7);
-        let images: Vec<NewImage> = (0..32).map(|index| private_image(&mut random, index, "cn-north-4", "p", ACME_NAMES, 0)).collect();
+        let images: Vec<NewImage> =
+            (0..32).map(|index| private_image(&mut random, index, "cn-north-4", "p", ACME_NAMES, 0)).collect();
         for status in [ImageStatus::Active, ImageStatus::Saving, ImageStatus::Queued, ImageStatus::Killed] {
             assert!(images.iter().any(|image| image.status == status), "{status:?} missing");
         }
@@ -381,6 +417,9 @@ mod tests {
             assert!(images.iter().any(|image| image.kind == kind), "{kind} missing");
         }
         assert!(images.iter().any(|image| !image.cmk_id.is_empty()));
-        assert!(images.iter().filter(|image| image.status == ImageStatus::Killed).all(|image| !image.status_reason.is_empty()));
+        assert!(images
+            .iter()
+            .filter(|image| image.status == ImageStatus::Killed)
+            .all(|image| !image.status_reason.is_empty()));
     }
 }

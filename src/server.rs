@@ -50,9 +50,8 @@ fn job_handlers() -> Vec<Arc<dyn JobHandler>> {
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let db = connect_and_migrate(&config.database_url).await?;
     let storage = Storage::open(&config.storage)?;
-    let mut leptos_options = leptos::config::get_configuration(None)
-        .map_err(|error| StartError::Leptos(error.to_string()))?
-        .leptos_options;
+    let mut leptos_options =
+        leptos::config::get_configuration(None).map_err(|error| StartError::Leptos(error.to_string()))?.leptos_options;
     leptos_options.site_addr = config.site_addr;
     let state = AppState {
         db,

@@ -40,7 +40,10 @@ impl AppState {
             db: self.db.clone(),
             storage: self.storage.clone(),
             work_dir: self.work_dir(),
-            process_limits: ProcessLimits { cpu_seconds: engine.qemu_cpu_seconds, memory_bytes: engine.qemu_memory_bytes },
+            process_limits: ProcessLimits {
+                cpu_seconds: engine.qemu_cpu_seconds,
+                memory_bytes: engine.qemu_memory_bytes,
+            },
             inspect_limits: Limits { max_virtual_size: engine.max_virtual_size },
         }
     }

@@ -51,7 +51,9 @@ struct Hasher {
 
 impl Hasher {
     fn new() -> Self {
-        fn worker<D: Digest + Send + 'static>(mut digest: D) -> (tokio::sync::mpsc::Sender<Bytes>, std::thread::JoinHandle<String>) {
+        fn worker<D: Digest + Send + 'static>(
+            mut digest: D,
+        ) -> (tokio::sync::mpsc::Sender<Bytes>, std::thread::JoinHandle<String>) {
             // A few chunks of slack; a slower hash holds the stream back instead of buffering it.
             let (sender, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(8);
             let thread = std::thread::spawn(move || {
@@ -80,8 +82,11 @@ impl Hasher {
         // Closing the feeds ends the threads once they have hashed what was sent.
         drop(feeds);
         let failed = |_| StorageError::Io(std::io::Error::other("a hashing thread failed"));
-        let joined = tokio::task::spawn_blocking(move || Ok::<_, StorageError>((sha256.join().map_err(failed)?, md5.join().map_err(failed)?)));
-        let (sha256, md5) = joined.await.map_err(|_| StorageError::Io(std::io::Error::other("hashing was interrupted")))??;
+        let joined = tokio::task::spawn_blocking(move || {
+            Ok::<_, StorageError>((sha256.join().map_err(failed)?, md5.join().map_err(failed)?))
+        });
+        let (sha256, md5) =
+            joined.await.map_err(|_| StorageError::Io(std::io::Error::other("hashing was interrupted")))??;
         Ok(Digests { size, sha256, md5 })
     }
 }
@@ -215,7 +220,10 @@ impl Storage {
         Ok(())
     }
 
-    pub async fn stream(&self, key: &str) -> Result<(u64, BoxStream<'static, object_store::Result<Bytes>>), StorageError> {
+    pub async fn stream(
+        &self,
+        key: &str,
+    ) -> Result<(u64, BoxStream<'static, object_store::Result<Bytes>>), StorageError> {
         if let Some(path) = self.local_path(key) {
             // object_store's local reader yields 8 KiB chunks; reading 1 MiB at a time cuts
             // the work per chunk (hashing hand-offs, multipart writes) 128-fold.

@@ -28,7 +28,8 @@ async fn content_travels_between_servers_and_images(server: TestServer) -> TestS
     assert_eq!(detail["server"]["image_name"], ubuntu["name"]);
     let (web_system, web_data) = (disk_id(&detail, "system", 0), disk_id(&detail, "data", 0));
     // The system disk holds the public image's bytes: its partition table's boot signature.
-    let (_, boot) = server.call(&carol, "read_disk", &[("disk_id", &web_system), ("offset", "510"), ("length", "2")]).await;
+    let (_, boot) =
+        server.call(&carol, "read_disk", &[("disk_id", &web_system), ("offset", "510"), ("length", "2")]).await;
     assert_eq!(boot["hex"], "55aa");
 
     // The public image's filesystem is on the disk; a file written into it travels with the image.
@@ -130,31 +131,48 @@ async fn content_travels_between_servers_and_images(server: TestServer) -> TestS
     let (_, disks) = server.call(&carol, "list_disks", &[]).await;
     let kept = disks.as_array().unwrap().iter().find(|disk| disk["id"] == web_data).unwrap();
     assert_eq!((kept["status"].as_str(), kept["server_id"].as_str()), (Some("available"), Some("")));
-    assert!(disks.as_array().unwrap().iter().all(|disk| disk["id"] != web_system), "the system disk went with the server");
+    assert!(
+        disks.as_array().unwrap().iter().all(|disk| disk["id"] != web_system),
+        "the system disk went with the server"
+    );
     assert_eq!(server.call(&carol, "get_server", &[("id", &web)]).await.0, StatusCode::NOT_FOUND);
 
     // The kept disk can be attached elsewhere, detached, and deleted with its file.
-    assert_eq!(server.call(&carol, "attach_disk", &[("server_id", &copy), ("disk_id", &web_data)]).await.0, StatusCode::OK);
+    assert_eq!(
+        server.call(&carol, "attach_disk", &[("server_id", &copy), ("disk_id", &web_data)]).await.0,
+        StatusCode::OK
+    );
     let (_, copy_detail) = server.call(&carol, "get_server", &[("id", &copy)]).await;
     assert_eq!(disk_id(&copy_detail, "data", 0), web_data);
     assert_eq!(read(&server, &carol, &web_data, MIB, 28).await, "written into web's data disk");
     let (status, body) = server.call(&carol, "detach_disk", &[("disk_id", &copy_system)]).await;
     assert_eq!(status, StatusCode::CONFLICT, "a system disk stays: {body}");
     assert_eq!(server.call(&carol, "detach_disk", &[("disk_id", &web_data)]).await.0, StatusCode::OK);
-    let key: String = sqlx::query_scalar("SELECT object_key FROM disks WHERE id = $1").bind(&web_data).fetch_one(&server.state.db).await.unwrap();
+    let key: String = sqlx::query_scalar("SELECT object_key FROM disks WHERE id = $1")
+        .bind(&web_data)
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap();
     assert!(server.state.storage.local_path(&key).unwrap().exists());
     assert_eq!(server.call(&carol, "delete_disk", &[("id", &web_data)]).await.0, StatusCode::OK);
     assert!(!server.state.storage.local_path(&key).unwrap().exists(), "the disk's file went with it");
 
     // Deleting a server with its data disks removes them too.
     let (_, clone_detail) = server.call(&carol, "get_server", &[("id", &clone)]).await;
-    let clone_data_key: String =
-        sqlx::query_scalar("SELECT object_key FROM disks WHERE id = $1").bind(&clone_data).fetch_one(&server.state.db).await.unwrap();
+    let clone_data_key: String = sqlx::query_scalar("SELECT object_key FROM disks WHERE id = $1")
+        .bind(&clone_data)
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap();
     assert_eq!(clone_detail["disks"].as_array().unwrap().len(), 2);
     let (status, body) = server.call(&carol, "delete_server", &[("id", &clone), ("delete_data_disks", "true")]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, disks) = server.call(&carol, "list_disks", &[]).await;
-    assert!(disks.as_array().unwrap().iter().all(|disk| disk["id"] != clone_data.as_str() && disk["id"] != clone_system.as_str()));
+    assert!(disks
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|disk| disk["id"] != clone_data.as_str() && disk["id"] != clone_system.as_str()));
     assert!(!server.state.storage.local_path(&clone_data_key).unwrap().exists());
     assert!(server.work_leftovers().is_empty(), "{:?}", server.work_leftovers());
     server
@@ -179,7 +197,10 @@ async fn refused(server: &TestServer, client: &Client, form: &[(String, String)]
     let (status, body) = server.call(client, "create_servers", &pairs(form)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let errors = field_errors(&body);
-    assert!(errors.iter().any(|(name, message)| name == field && message.contains(words)), "{field}: {words} in {errors:?}");
+    assert!(
+        errors.iter().any(|(name, message)| name == field && message.contains(words)),
+        "{field}: {words} in {errors:?}"
+    );
 }
 
 async fn refusals_say_why(server: TestServer) -> TestServer {
@@ -189,13 +210,32 @@ async fn refusals_say_why(server: TestServer) -> TestServer {
     let arm = public_image(&server, &carol, "arm", "uefi").await;
 
     // Servers from images: architecture, memory, disk size.
-    refused(&server, &carol, &server_form("a", arm["id"].as_str().unwrap(), "s6.small.1", ""), "flavor", "built for Arm").await;
+    refused(
+        &server,
+        &carol,
+        &server_form("a", arm["id"].as_str().unwrap(), "s6.small.1", ""),
+        "flavor",
+        "built for Arm",
+    )
+    .await;
     let mut small_disk = server_form("a", bios_id, "s6.small.1", "");
     small_disk.push(("request[system_disk_gb]".into(), "20".into()));
     refused(&server, &carol, &small_disk, "system_disk_gb", "at least 40 GB").await;
     let (_, choices) = server.call(&carol, "list_image_choices", &[("for_disks", "false")]).await;
-    let windows = choices.as_array().unwrap().iter().find(|image| image["min_ram"] == 2048 && image["architecture"] == "x86").unwrap();
-    refused(&server, &carol, &server_form("a", windows["id"].as_str().unwrap(), "s6.small.1", ""), "flavor", "at least 2048 MB").await;
+    let windows = choices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|image| image["min_ram"] == 2048 && image["architecture"] == "x86")
+        .unwrap();
+    refused(
+        &server,
+        &carol,
+        &server_form("a", windows["id"].as_str().unwrap(), "s6.small.1", ""),
+        "flavor",
+        "at least 2048 MB",
+    )
+    .await;
     refused(&server, &carol, &server_form("a", bios_id, "no.such.flavor", ""), "flavor", "not offered").await;
     refused(&server, &carol, &server_form("bad name", bios_id, "s6.small.1", "5"), "data_disks", "10 to 32768").await;
     // Field errors and image errors come back together.
@@ -228,13 +268,21 @@ async fn refusals_say_why(server: TestServer) -> TestServer {
     assert!(body.to_string().contains("is not a data disk of ECS"), "{body}");
     let whole = captured_image(&server, &carol, &gpu, "full_ecs", "", "huge-whole").await;
     assert_eq!(whole["data_disks_gb"], serde_json::json!([2048]));
-    sqlx::query("UPDATE servers SET status = 'starting' WHERE id = $1").bind(&gpu).execute(&server.state.db).await.unwrap();
+    sqlx::query("UPDATE servers SET status = 'starting' WHERE id = $1")
+        .bind(&gpu)
+        .execute(&server.state.db)
+        .await
+        .unwrap();
     let (status, body) = capture(&server, &carol, &gpu, "system", "", "while-starting").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(field_errors(&body)[0].1.contains("only from a Running or Stopped ECS"), "{body}");
     let (status, body) = server.call(&carol, "delete_server", &[("id", &gpu)]).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    sqlx::query("UPDATE servers SET status = 'running' WHERE id = $1").bind(&gpu).execute(&server.state.db).await.unwrap();
+    sqlx::query("UPDATE servers SET status = 'running' WHERE id = $1")
+        .bind(&gpu)
+        .execute(&server.state.db)
+        .await
+        .unwrap();
     let (status, body) = action(&server, &carol, &gpu, "start").await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.to_string().contains("only a Stopped ECS can be started"), "{body}");
@@ -272,7 +320,8 @@ async fn refusals_say_why(server: TestServer) -> TestServer {
     // written again, captured or deleted with its server until the claim ends.
     let (_, detail) = server.call(&carol, "get_server", &[("id", &temporary)]).await;
     let system = disk_id(&detail, "system", 0);
-    let hold = |until: i64| sqlx::query("UPDATE disks SET io_until = $1 WHERE id = $2").bind(until).bind(system.clone());
+    let hold =
+        |until: i64| sqlx::query("UPDATE disks SET io_until = $1 WHERE id = $2").bind(until).bind(system.clone());
     hold(ims_console::db::now_ms() + 60_000).execute(&server.state.db).await.unwrap();
     let form = [("request[disk_id]", system.as_str()), ("request[offset]", "0"), ("request[text]", "x")];
     let (status, body) = server.call(&carol, "write_disk", &form).await;
@@ -291,7 +340,9 @@ async fn refusals_say_why(server: TestServer) -> TestServer {
 async fn roles_and_tenants_are_enforced(server: TestServer) -> TestServer {
     let carol = server.login_as("globex", "carol").await;
     let ubuntu = public_image(&server, &carol, "x86", "bios").await;
-    let web = create_server(&server, &carol, &server_form("globex-web", ubuntu["id"].as_str().unwrap(), "s6.small.1", "")).await;
+    let web =
+        create_server(&server, &carol, &server_form("globex-web", ubuntu["id"].as_str().unwrap(), "s6.small.1", ""))
+            .await;
     let (_, detail) = server.call(&carol, "get_server", &[("id", &web)]).await;
     let system = disk_id(&detail, "system", 0);
 
@@ -301,7 +352,10 @@ async fn roles_and_tenants_are_enforced(server: TestServer) -> TestServer {
     assert_eq!(action(&server, &alice, &web, "stop").await.0, StatusCode::NOT_FOUND);
     assert_eq!(server.call(&alice, "delete_server", &[("id", &web)]).await.0, StatusCode::NOT_FOUND);
     assert_eq!(capture(&server, &alice, &web, "system", "", "stolen").await.0, StatusCode::NOT_FOUND);
-    assert_eq!(server.call(&alice, "read_disk", &[("disk_id", &system), ("offset", "0"), ("length", "16")]).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        server.call(&alice, "read_disk", &[("disk_id", &system), ("offset", "0"), ("length", "16")]).await.0,
+        StatusCode::NOT_FOUND
+    );
     let form = [("request[disk_id]", system.as_str()), ("request[offset]", "0"), ("request[text]", "x")];
     assert_eq!(server.call(&alice, "write_disk", &form).await.0, StatusCode::NOT_FOUND);
     let (_, servers) = server.call(&alice, "list_servers", &[]).await;
@@ -339,7 +393,11 @@ async fn roles_and_tenants_are_enforced(server: TestServer) -> TestServer {
     let (status, body) = server.call(&alice, "create_servers", &pairs(&form)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a pending share is not usable: {body}");
     assert!(body.to_string().contains("cannot use it"), "{body}");
-    sqlx::query("UPDATE image_members SET status = 'accepted' WHERE image_id = $1").bind(image_id).execute(&server.state.db).await.unwrap();
+    sqlx::query("UPDATE image_members SET status = 'accepted' WHERE image_id = $1")
+        .bind(image_id)
+        .execute(&server.state.db)
+        .await
+        .unwrap();
     let shared = create_server(&server, &alice, &form).await;
     let (_, detail) = server.call(&alice, "get_server", &[("id", &shared)]).await;
     assert_eq!(detail["server"]["image_id"], image_id);
@@ -391,7 +449,10 @@ async fn jobs_that_run_again_leave_finished_work_alone(server: TestServer) -> Te
     // The same for a change of OS whose swap had committed.
     assert_eq!(action(&server, &carol, &web, "stop").await.0, StatusCode::OK);
     wait_for_server(&server, &carol, &web, "stopped").await;
-    assert_eq!(server.call(&carol, "change_os", &[("id", &web), ("image_id", image_id)]).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        server.call(&carol, "change_os", &[("id", &web), ("image_id", image_id)]).await.0,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(server.call(&carol, "change_os", &[("id", &web), ("image_id", ubuntu_id)]).await.0, StatusCode::OK);
     wait_for_server(&server, &carol, &web, "running").await;
     write(&server, &carol, &system, 2 * MIB, "after the change of OS").await;

@@ -205,7 +205,8 @@ async fn viewers_cannot_delete_and_members_can(server: TestServer) -> TestServer
     let (_, body) = server.list(&alice, "private", &[("status", "active"), ("page_size", "100")]).await;
     let images = body["images"].as_array().unwrap();
     let deletable = images.iter().find(|image| image["protected"] == Value::Bool(false)).unwrap();
-    let protected = images.iter().find(|image| image["protected"] == Value::Bool(true)).expect("a protected demo image");
+    let protected =
+        images.iter().find(|image| image["protected"] == Value::Bool(true)).expect("a protected demo image");
     let deletable_id = deletable["id"].as_str().unwrap();
 
     let bob = server.login_as("acme", "bob").await;
@@ -245,7 +246,10 @@ async fn region_switch_changes_every_list(server: TestServer) -> TestServer {
     let (_, hong_kong_public) = server.list(&alice, "public", &[("page_size", "100")]).await;
     assert_eq!(total(&beijing_public), total(&hong_kong_public), "the catalog exists in both regions");
     let ids = |body: &Value| body["images"].as_array().unwrap().iter().map(|i| i["id"].clone()).collect::<Vec<_>>();
-    assert!(ids(&beijing_public).iter().all(|id| !ids(&hong_kong_public).contains(id)), "each image lives in one region");
+    assert!(
+        ids(&beijing_public).iter().all(|id| !ids(&hong_kong_public).contains(id)),
+        "each image lives in one region"
+    );
     let (_, page) = server.page(&alice, "/images/private").await;
     assert!(page.contains("AP-Hong Kong"));
 
@@ -283,7 +287,8 @@ async fn filters_sort_and_pages_are_consistent(server: TestServer) -> TestServer
     let (_, body) = server.list(&alice, "private", &[("name", "%")]).await;
     assert_eq!(total(&body), 0, "% is matched literally");
 
-    let (_, body) = server.list(&alice, "private", &[("tag_key", "env"), ("tag_value", "prod"), ("page_size", "100")]).await;
+    let (_, body) =
+        server.list(&alice, "private", &[("tag_key", "env"), ("tag_value", "prod"), ("page_size", "100")]).await;
     let prod = total(&body);
     assert!(prod > 0 && prod < all_total);
     let detail_id = body["images"][0]["id"].as_str().unwrap().to_string();
@@ -296,7 +301,8 @@ async fn filters_sort_and_pages_are_consistent(server: TestServer) -> TestServer
     assert!(total(&body) >= 2);
 
     let (_, body) = server.list(&alice, "private", &[("sort", "size"), ("order", "asc"), ("page_size", "100")]).await;
-    let sizes: Vec<i64> = body["images"].as_array().unwrap().iter().map(|image| image["image_size"].as_i64().unwrap()).collect();
+    let sizes: Vec<i64> =
+        body["images"].as_array().unwrap().iter().map(|image| image["image_size"].as_i64().unwrap()).collect();
     assert!(sizes.windows(2).all(|pair| pair[0] <= pair[1]), "sorted by size ascending");
     let (_, body) = server.list(&alice, "private", &[("sort", "name"), ("order", "desc"), ("page_size", "100")]).await;
     let listed = names(&body);
@@ -315,7 +321,8 @@ async fn filters_sort_and_pages_are_consistent(server: TestServer) -> TestServer
     assert_eq!(total(&past), all_total);
 
     let newest_first = server.list(&alice, "private", &[("page_size", "100")]).await.1;
-    let times: Vec<i64> = newest_first["images"].as_array().unwrap().iter().map(|i| i["created_at"].as_i64().unwrap()).collect();
+    let times: Vec<i64> =
+        newest_first["images"].as_array().unwrap().iter().map(|i| i["created_at"].as_i64().unwrap()).collect();
     let oldest = *times.last().unwrap();
     let day = ims_console::format::format_time(oldest)[..10].to_string();
     let (_, body) = server.list(&alice, "private", &[("created_from", &day), ("created_to", &day)]).await;

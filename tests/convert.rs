@@ -65,7 +65,8 @@ fn cancelling_stops_and_leaves_no_output() {
     std::fs::write(&raw, patterned_disk()).unwrap();
     let target = dir.join("out.qcow2");
     let cancelled = AtomicBool::new(true);
-    let result = convert(&raw, ImageFormat::Raw, &target, TargetFormat::Qcow2, ProcessLimits::default(), |_| {}, &cancelled);
+    let result =
+        convert(&raw, ImageFormat::Raw, &target, TargetFormat::Qcow2, ProcessLimits::default(), |_| {}, &cancelled);
     assert!(matches!(result, Err(ConvertError::Cancelled)));
     assert!(!target.exists());
     std::fs::remove_dir_all(&dir).unwrap();
@@ -78,7 +79,8 @@ fn qemu_img_runs_under_the_memory_limit() {
     std::fs::write(&raw, patterned_disk()).unwrap();
     let target = dir.join("out.qcow2");
     let starved = ProcessLimits { cpu_seconds: 60, memory_bytes: 4 << 20 };
-    let result = convert(&raw, ImageFormat::Raw, &target, TargetFormat::Qcow2, starved, |_| {}, &AtomicBool::new(false));
+    let result =
+        convert(&raw, ImageFormat::Raw, &target, TargetFormat::Qcow2, starved, |_| {}, &AtomicBool::new(false));
     assert!(result.is_err(), "qemu-img cannot run in 4 MiB of address space");
     assert!(!target.exists());
     std::fs::remove_dir_all(&dir).unwrap();

@@ -77,14 +77,21 @@ async fn uploads_resume_and_verify_their_checksum(server: TestServer) -> TestSer
     let id = first["upload_id"].as_str().unwrap().to_string();
     let chunk = first["chunk_size"].as_u64().unwrap() as usize;
     assert_eq!(first["chunk_count"], 3);
-    let response = alice.put(server.url(&format!("/storage/uploads/{id}/chunks/0"))).body(data[..chunk].to_vec()).send().await.unwrap();
+    let response = alice
+        .put(server.url(&format!("/storage/uploads/{id}/chunks/0")))
+        .body(data[..chunk].to_vec())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
     // Wrong sizes, indexes and early completion are refused with a reason.
-    let response = alice.put(server.url(&format!("/storage/uploads/{id}/chunks/1"))).body(vec![0u8; 10]).send().await.unwrap();
+    let response =
+        alice.put(server.url(&format!("/storage/uploads/{id}/chunks/1"))).body(vec![0u8; 10]).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.text().await.unwrap().contains("must have"));
-    let response = alice.put(server.url(&format!("/storage/uploads/{id}/chunks/9"))).body(vec![0u8; 10]).send().await.unwrap();
+    let response =
+        alice.put(server.url(&format!("/storage/uploads/{id}/chunks/9"))).body(vec![0u8; 10]).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let response = alice.post(server.url(&format!("/storage/uploads/{id}/complete"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CONFLICT);
@@ -151,19 +158,38 @@ async fn an_image_file_becomes_an_image_and_exports_back(server: TestServer) -> 
     assert!(image["tags"].as_array().unwrap().iter().any(|tag| tag["key"] == "env" && tag["value"] == "test"));
     // The image turns active just before its job records success: wait for the job too.
     let (_, jobs) = server.call(&alice, "list_jobs", &[]).await;
-    let job_id = jobs.as_array().unwrap().iter().find(|job| job["image_id"] == image_id.as_str()).unwrap()["id"].as_str().unwrap().to_string();
+    let job_id = jobs.as_array().unwrap().iter().find(|job| job["image_id"] == image_id.as_str()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let job = server.wait_for_job(&alice, &job_id).await;
     assert_eq!((job["status"].as_str(), job["percent"].as_f64()), (Some("SUCCESS"), Some(100.0)));
     assert_eq!(job["image_id"].as_str(), Some(image_id.as_str()));
 
     // Export as a fixed VHD, download it, and read the disk back.
     let (status, job_id) = server
-        .call(&alice, "export_image", &[("image_id", &image_id), ("bucket", "files"), ("object_key", "exports/ubuntu.vhd"), ("file_format", "vhd")])
+        .call(
+            &alice,
+            "export_image",
+            &[
+                ("image_id", &image_id),
+                ("bucket", "files"),
+                ("object_key", "exports/ubuntu.vhd"),
+                ("file_format", "vhd"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{job_id}");
     let job = server.wait_for_job(&alice, job_id.as_str().unwrap()).await;
     assert_eq!(job["status"], "SUCCESS", "{}", job["fail_reason"]);
-    let vhd = alice.get(server.url("/storage/download?bucket=files&key=exports/ubuntu.vhd")).send().await.unwrap().bytes().await.unwrap();
+    let vhd = alice
+        .get(server.url("/storage/download?bucket=files&key=exports/ubuntu.vhd"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(vhd.len(), raw.len() + 512, "a fixed VHD keeps the exact size");
     std::fs::write(folder.join("exported.vhd"), &vhd).unwrap();
     let status = std::process::Command::new("qemu-img")
@@ -179,19 +205,31 @@ async fn an_image_file_becomes_an_image_and_exports_back(server: TestServer) -> 
     let (_, public) = server.list(&alice, "public", &[]).await;
     let public_id = public["images"][0]["id"].as_str().unwrap().to_string();
     let (status, _) = server
-        .call(&alice, "export_image", &[("image_id", &public_id), ("bucket", "files"), ("object_key", "p.qcow2"), ("file_format", "qcow2")])
+        .call(
+            &alice,
+            "export_image",
+            &[("image_id", &public_id), ("bucket", "files"), ("object_key", "p.qcow2"), ("file_format", "qcow2")],
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, isos) = server.list(&alice, "private", &[("image_type", "iso"), ("status", "active")]).await;
     let iso_id = isos["images"][0]["id"].as_str().unwrap().to_string();
     let (status, body) = server
-        .call(&alice, "export_image", &[("image_id", &iso_id), ("bucket", "files"), ("object_key", "i.qcow2"), ("file_format", "qcow2")])
+        .call(
+            &alice,
+            "export_image",
+            &[("image_id", &iso_id), ("bucket", "files"), ("object_key", "i.qcow2"), ("file_format", "qcow2")],
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.to_string().contains("ISO images cannot be exported"));
     let bob = server.login_as("acme", "bob").await;
     let (status, _) = server
-        .call(&bob, "export_image", &[("image_id", &image_id), ("bucket", "files"), ("object_key", "b.qcow2"), ("file_format", "qcow2")])
+        .call(
+            &bob,
+            "export_image",
+            &[("image_id", &image_id), ("bucket", "files"), ("object_key", "b.qcow2"), ("file_format", "qcow2")],
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -243,7 +281,11 @@ async fn hostile_and_mismatched_files_are_killed_with_the_reason(server: TestSer
         let job = server.wait_for_job(&alice, job["id"].as_str().unwrap()).await;
         assert_eq!(job["status"], "FAIL");
         assert_eq!(job["fail_reason"].as_str(), Some(reason));
-        let file = server.state.storage.local_path(&format!("images/cn-north-4/{}/disk.qcow2", image["id"].as_str().unwrap())).unwrap();
+        let file = server
+            .state
+            .storage
+            .local_path(&format!("images/cn-north-4/{}/disk.qcow2", image["id"].as_str().unwrap()))
+            .unwrap();
         assert!(!file.exists(), "a failed import stores nothing");
     }
     assert!(server.work_leftovers().is_empty());
@@ -260,7 +302,8 @@ async fn bad_import_requests_name_their_fields(server: TestServer) -> TestServer
     form.push(("request[architecture]".into(), "arm".into()));
     let (status, body) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let fields: Vec<String> = body["Fields"].as_array().unwrap().iter().map(|pair| pair[0].as_str().unwrap().to_string()).collect();
+    let fields: Vec<String> =
+        body["Fields"].as_array().unwrap().iter().map(|pair| pair[0].as_str().unwrap().to_string()).collect();
     for field in ["name", "file_format", "min_disk", "boot_mode"] {
         assert!(fields.contains(&field.to_string()), "{field} is named in {body}");
     }
@@ -336,7 +379,12 @@ async fn public_images_are_real_disks_of_their_os(server: TestServer) -> TestSer
         let stored = server.state.storage.local_path(&location).unwrap();
         assert_eq!(std::fs::metadata(&stored).unwrap().len() as i64, detail["image_size"].as_i64().unwrap());
         let raw = folder.join("public.raw");
-        let status = std::process::Command::new("qemu-img").args(["convert", "-f", "qcow2", "-O", "raw"]).arg(&stored).arg(&raw).status().unwrap();
+        let status = std::process::Command::new("qemu-img")
+            .args(["convert", "-f", "qcow2", "-O", "raw"])
+            .arg(&stored)
+            .arg(&raw)
+            .status()
+            .unwrap();
         assert!(status.success());
         let report = ims_console::engine::inspect::inspect_file(&raw, None, &Default::default()).unwrap();
         assert_eq!(report.fact("partition_table"), Some(table), "{name}");
@@ -346,7 +394,10 @@ async fn public_images_are_real_disks_of_their_os(server: TestServer) -> TestSer
             .output()
             .unwrap();
         let os_release = String::from_utf8_lossy(&output.stdout);
-        assert!(os_release.contains("NAME=\"Debian GNU/Linux\"") && os_release.contains("VERSION_ID=\"12.5.0\""), "{os_release}");
+        assert!(
+            os_release.contains("NAME=\"Debian GNU/Linux\"") && os_release.contains("VERSION_ID=\"12.5.0\""),
+            "{os_release}"
+        );
         std::fs::remove_file(&raw).unwrap();
     }
     std::fs::remove_dir_all(folder).unwrap();

@@ -47,20 +47,59 @@ fn qemu_virtual_size(path: &Path, format: &str) -> u64 {
     info["virtual-size"].as_u64().unwrap()
 }
 
+/// (file name, qemu-img create options, format name, detected format, a fact the report shows).
+type BenignCase<'a> = (&'a str, &'a [&'a str], &'a str, ImageFormat, Option<(&'a str, &'a str)>);
+
 #[test]
 fn benign_files_of_every_format_are_accepted() {
     let corpus = Corpus::new("benign");
-    let cases: &[(&str, &[&str], &str, ImageFormat, Option<(&str, &str)>)] = &[
+    let cases: &[BenignCase] = &[
         ("disk.raw", &["-f", "raw"], "raw", ImageFormat::Raw, None),
         ("v3.qcow2", &["-f", "qcow2", "-o", "compat=1.1"], "qcow2", ImageFormat::Qcow2, Some(("version", "3"))),
         ("v2.qcow2", &["-f", "qcow2", "-o", "compat=0.10"], "qcow2", ImageFormat::Qcow2, Some(("version", "2"))),
-        ("zstd.qcow2", &["-f", "qcow2", "-o", "compression_type=zstd"], "qcow2", ImageFormat::Qcow2, Some(("compression", "zstd"))),
-        ("small-cluster.qcow2", &["-f", "qcow2", "-o", "cluster_size=4096"], "qcow2", ImageFormat::Qcow2, Some(("cluster_size", "4096"))),
+        (
+            "zstd.qcow2",
+            &["-f", "qcow2", "-o", "compression_type=zstd"],
+            "qcow2",
+            ImageFormat::Qcow2,
+            Some(("compression", "zstd")),
+        ),
+        (
+            "small-cluster.qcow2",
+            &["-f", "qcow2", "-o", "cluster_size=4096"],
+            "qcow2",
+            ImageFormat::Qcow2,
+            Some(("cluster_size", "4096")),
+        ),
         ("v1.qcow", &["-f", "qcow"], "qcow", ImageFormat::Qcow, None),
-        ("sparse.vmdk", &["-f", "vmdk", "-o", "subformat=monolithicSparse"], "vmdk", ImageFormat::Vmdk, Some(("subformat", "monolithicSparse"))),
-        ("stream.vmdk", &["-f", "vmdk", "-o", "subformat=streamOptimized"], "vmdk", ImageFormat::Vmdk, Some(("subformat", "streamOptimized"))),
-        ("dynamic.vhd", &["-f", "vpc", "-o", "subformat=dynamic,force_size=on"], "vpc", ImageFormat::Vhd, Some(("subformat", "dynamic"))),
-        ("fixed.vhd", &["-f", "vpc", "-o", "subformat=fixed,force_size=on"], "vpc", ImageFormat::Vhd, Some(("subformat", "fixed"))),
+        (
+            "sparse.vmdk",
+            &["-f", "vmdk", "-o", "subformat=monolithicSparse"],
+            "vmdk",
+            ImageFormat::Vmdk,
+            Some(("subformat", "monolithicSparse")),
+        ),
+        (
+            "stream.vmdk",
+            &["-f", "vmdk", "-o", "subformat=streamOptimized"],
+            "vmdk",
+            ImageFormat::Vmdk,
+            Some(("subformat", "streamOptimized")),
+        ),
+        (
+            "dynamic.vhd",
+            &["-f", "vpc", "-o", "subformat=dynamic,force_size=on"],
+            "vpc",
+            ImageFormat::Vhd,
+            Some(("subformat", "dynamic")),
+        ),
+        (
+            "fixed.vhd",
+            &["-f", "vpc", "-o", "subformat=fixed,force_size=on"],
+            "vpc",
+            ImageFormat::Vhd,
+            Some(("subformat", "fixed")),
+        ),
         ("disk.vhdx", &["-f", "vhdx"], "vhdx", ImageFormat::Vhdx, None),
         ("dynamic.vdi", &["-f", "vdi"], "vdi", ImageFormat::Vdi, Some(("subformat", "dynamic"))),
         ("static.vdi", &["-f", "vdi", "-o", "static=on"], "vdi", ImageFormat::Vdi, Some(("subformat", "fixed"))),
@@ -160,6 +199,7 @@ fn the_inspect_subcommand_reports_and_refuses() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("declared as vhd but it is qcow2"));
 
-    let output = Command::new(env!("CARGO_BIN_EXE_ims-console")).args(["inspect", "--format", "zip", "x"]).output().unwrap();
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_ims-console")).args(["inspect", "--format", "zip", "x"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
 }

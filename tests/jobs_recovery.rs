@@ -48,7 +48,8 @@ async fn recovers_an_import_killed_midway(backend: Backend) {
     sqlx::any::install_default_drivers();
     let db = AnyPoolOptions::new().max_connections(2).connect(&database.url).await.unwrap();
 
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let call = |function: &'static str, form: Vec<(String, String)>| {
         let client = client.clone();
         let url = format!("{base}/api/{function}");
@@ -94,7 +95,11 @@ async fn recovers_an_import_killed_midway(backend: Backend) {
     // Kill the server as soon as the job runs.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE image_id = $1").bind(&image_id).fetch_one(&db).await.unwrap();
+        let status: String = sqlx::query_scalar("SELECT status FROM jobs WHERE image_id = $1")
+            .bind(&image_id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
         if status == "RUNNING" {
             break;
         }
@@ -103,8 +108,11 @@ async fn recovers_an_import_killed_midway(backend: Backend) {
     }
     server.kill().unwrap();
     server.wait().unwrap();
-    let (status, attempts): (String, i64) =
-        sqlx::query_as("SELECT status, attempts FROM jobs WHERE image_id = $1").bind(&image_id).fetch_one(&db).await.unwrap();
+    let (status, attempts): (String, i64) = sqlx::query_as("SELECT status, attempts FROM jobs WHERE image_id = $1")
+        .bind(&image_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
     assert_eq!((status.as_str(), attempts), ("RUNNING", 1), "the job died with its server");
 
     // A new server takes the job over when the dead one's lease runs out.
@@ -112,11 +120,12 @@ async fn recovers_an_import_killed_midway(backend: Backend) {
     wait_until_up(&base).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     let (status, attempts, reason) = loop {
-        let row: (String, i64, String) = sqlx::query_as("SELECT status, attempts, fail_reason FROM jobs WHERE image_id = $1")
-            .bind(&image_id)
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        let row: (String, i64, String) =
+            sqlx::query_as("SELECT status, attempts, fail_reason FROM jobs WHERE image_id = $1")
+                .bind(&image_id)
+                .fetch_one(&db)
+                .await
+                .unwrap();
         if row.0 == "SUCCESS" || row.0 == "FAIL" {
             break row;
         }
@@ -125,14 +134,18 @@ async fn recovers_an_import_killed_midway(backend: Backend) {
     };
     assert_eq!(status, "SUCCESS", "{reason}");
     assert_eq!(attempts, 2, "it ran again from the start");
-    let (image_status, location): (String, String) = sqlx::query_as("SELECT status, file_location FROM images WHERE id = $1")
-        .bind(&image_id)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let (image_status, location): (String, String) =
+        sqlx::query_as("SELECT status, file_location FROM images WHERE id = $1")
+            .bind(&image_id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
     assert_eq!(image_status, "active");
     let image_folder = database.folder.join(format!("objects/images/cn-north-4/{image_id}"));
-    let stored: Vec<String> = std::fs::read_dir(&image_folder).unwrap().map(|entry| entry.unwrap().file_name().to_string_lossy().to_string()).collect();
+    let stored: Vec<String> = std::fs::read_dir(&image_folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
     assert_eq!(stored, vec!["disk.qcow2".to_string()], "one image file, no leftovers of the killed run");
     assert!(location.ends_with("disk.qcow2"));
     let work: Vec<_> = std::fs::read_dir(database.folder.join("work")).unwrap().collect();

@@ -94,12 +94,24 @@ async fn import_and_export_work_with_an_s3_object_store() {
         .call(
             &alice,
             "export_image",
-            &[("image_id", image_id.as_str().unwrap()), ("bucket", "s3-files"), ("object_key", "out.raw"), ("file_format", "raw")],
+            &[
+                ("image_id", image_id.as_str().unwrap()),
+                ("bucket", "s3-files"),
+                ("object_key", "out.raw"),
+                ("file_format", "raw"),
+            ],
         )
         .await;
     let job = server.wait_for_job(&alice, job_id.as_str().unwrap()).await;
     assert_eq!(job["status"], "SUCCESS", "{}", job["fail_reason"]);
-    let exported = alice.get(server.url("/storage/download?bucket=s3-files&key=out.raw")).send().await.unwrap().bytes().await.unwrap();
+    let exported = alice
+        .get(server.url("/storage/download?bucket=s3-files&key=out.raw"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert!(exported == raw.as_slice(), "the raw export from S3 holds the imported disk");
     assert!(server.work_leftovers().is_empty());
     server.stop().await;
@@ -114,14 +126,17 @@ async fn server_disks_and_images_from_them_work_on_s3() {
     let (database, server) = server_on_s3().await;
     let carol = server.login_as("globex", "carol").await;
     let ubuntu = public_image(&server, &carol, "x86", "bios").await;
-    let web = create_server(&server, &carol, &server_form("s3-web", ubuntu["id"].as_str().unwrap(), "s6.small.1", "10")).await;
+    let web =
+        create_server(&server, &carol, &server_form("s3-web", ubuntu["id"].as_str().unwrap(), "s6.small.1", "10"))
+            .await;
     let (_, detail) = server.call(&carol, "get_server", &[("id", &web)]).await;
     let (system, data) = (disk_id(&detail, "system", 0), disk_id(&detail, "data", 0));
     write(&server, &carol, &system, 3 * MIB, "on S3").await;
     write(&server, &carol, &data, MIB, "data on S3").await;
     assert_eq!(write_file(&server, &carol, &system, "/etc/motd", "file on S3").await.0, StatusCode::OK);
     let whole = captured_image(&server, &carol, &web, "full_ecs", "", "s3-whole").await;
-    let copy = create_server(&server, &carol, &server_form("s3-copy", whole["id"].as_str().unwrap(), "s6.small.1", "")).await;
+    let copy =
+        create_server(&server, &carol, &server_form("s3-copy", whole["id"].as_str().unwrap(), "s6.small.1", "")).await;
     let (_, detail) = server.call(&carol, "get_server", &[("id", &copy)]).await;
     assert_eq!(read(&server, &carol, &disk_id(&detail, "system", 0), 3 * MIB, 5).await, "on S3");
     assert_eq!(read(&server, &carol, &disk_id(&detail, "data", 0), MIB, 10).await, "data on S3");

@@ -56,15 +56,17 @@ pub async fn insert_user(
     role: Role,
     password_hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO users (id, account_id, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(new_hex_id())
-        .bind(account_id)
-        .bind(name)
-        .bind(password_hash)
-        .bind(role.as_str())
-        .bind(now_ms())
-        .execute(&mut **transaction)
-        .await?;
+    sqlx::query(
+        "INSERT INTO users (id, account_id, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_hex_id())
+    .bind(account_id)
+    .bind(name)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(now_ms())
+    .execute(&mut **transaction)
+    .await?;
     Ok(())
 }
 
@@ -85,9 +87,11 @@ pub async fn create_user(db: &Db, account: &str, user: &str, role: Role, passwor
 
 /// The project of `account` in `region`.
 pub async fn project_id(db: &Db, account: &str, region: &str) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar("SELECT p.id FROM projects p JOIN accounts a ON a.id = p.account_id WHERE a.name = $1 AND p.region = $2")
-        .bind(account)
-        .bind(region)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar(
+        "SELECT p.id FROM projects p JOIN accounts a ON a.id = p.account_id WHERE a.name = $1 AND p.region = $2",
+    )
+    .bind(account)
+    .bind(region)
+    .fetch_one(db)
+    .await
 }

@@ -1,7 +1,7 @@
 //! Plain HTML-form endpoints for login, logout and the region switcher (they work with
 //! JavaScript off), and the middleware that guards pages and rejects cross-site requests.
 
-use super::{password, throttle, USER_ID_KEY, REGION_KEY};
+use super::{password, throttle, REGION_KEY, USER_ID_KEY};
 use crate::format::url_encode;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
@@ -115,9 +115,7 @@ pub async fn login(
     let stored = async {
         session.cycle_id().await?;
         session.insert(USER_ID_KEY, &user_id).await?;
-        session
-            .insert(REGION_KEY, region.unwrap_or_else(|| crate::regions::DEFAULT_REGION.to_string()))
-            .await
+        session.insert(REGION_KEY, region.unwrap_or_else(|| crate::regions::DEFAULT_REGION.to_string())).await
     };
     if let Err(error) = stored.await {
         return internal_error("session write failed", error);

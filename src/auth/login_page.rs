@@ -8,10 +8,9 @@ use leptos_router::hooks::use_query_map;
 fn login_message(error: &str, retry_minutes: &str) -> Option<(&'static str, String)> {
     match error {
         "invalid" => Some(("error", "The account name, user name or password is incorrect.".to_string())),
-        "throttled" => Some((
-            "error",
-            format!("Too many failed login attempts. Try again in {retry_minutes} minutes."),
-        )),
+        "throttled" => {
+            Some(("error", format!("Too many failed login attempts. Try again in {retry_minutes} minutes.")))
+        }
         "logged_out" => Some(("info", "You have logged out.".to_string())),
         _ => None,
     }
@@ -65,7 +64,10 @@ mod tests {
     #[test]
     fn explains_each_login_error() {
         assert!(login_message("invalid", "").unwrap().1.contains("incorrect"));
-        assert_eq!(login_message("throttled", "15").unwrap().1, "Too many failed login attempts. Try again in 15 minutes.");
+        assert_eq!(
+            login_message("throttled", "15").unwrap().1,
+            "Too many failed login attempts. Try again in 15 minutes."
+        );
         assert!(login_message("whatever", "").is_none());
     }
 }

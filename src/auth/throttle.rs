@@ -47,12 +47,11 @@ pub fn next_state(rule: ThrottleRule, now: i64, current: Option<(i64, i64)>) -> 
 pub async fn record_failure(db: &Db, key: &str, rule: ThrottleRule) -> Result<(), sqlx::Error> {
     let now = now_ms();
     let mut transaction = db.begin().await?;
-    let current: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT failures, window_started_at FROM login_throttle WHERE throttle_key = $1",
-    )
-    .bind(key)
-    .fetch_optional(&mut *transaction)
-    .await?;
+    let current: Option<(i64, i64)> =
+        sqlx::query_as("SELECT failures, window_started_at FROM login_throttle WHERE throttle_key = $1")
+            .bind(key)
+            .fetch_optional(&mut *transaction)
+            .await?;
     let (failures, window_started_at, locked_until) = next_state(rule, now, current);
     sqlx::query(
         "INSERT INTO login_throttle (throttle_key, failures, window_started_at, locked_until) \

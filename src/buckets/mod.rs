@@ -15,11 +15,11 @@ mod uploader;
 #[cfg(feature = "ssr")]
 pub mod uploads;
 
+#[cfg(feature = "ssr")]
+use crate::auth::{as_editor, as_viewer};
 use crate::error::AppError;
 use leptos::prelude::*;
 use model::{BucketView, ObjectView, UploadView};
-#[cfg(feature = "ssr")]
-use crate::auth::{as_editor, as_viewer};
 
 #[server(endpoint = "list_buckets")]
 pub async fn list_buckets() -> Result<Vec<BucketView>, AppError> {

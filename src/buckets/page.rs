@@ -5,7 +5,8 @@ use super::model::{validate_bucket_name, validate_object_key, BucketView, Object
 use super::{list_buckets, list_objects, list_uploads, CreateBucket, DeleteBucket, DeleteObject};
 use crate::format::{format_bytes, format_time, url_encode};
 use crate::ui::{
-    any_error, error_toast, general_error, ConfirmDialog, Confirmation, ErrorBanner, FieldError, ProgressBar, SignedInPage, Table,
+    any_error, error_toast, general_error, ConfirmDialog, Confirmation, ErrorBanner, FieldError, ProgressBar,
+    SignedInPage, Table,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -72,7 +73,8 @@ fn bucket_table(
     confirm: RwSignal<Option<Confirmation>>,
 ) -> impl IntoView {
     if buckets.is_empty() {
-        return view! { <p class="empty panel" data-testid="empty-result">"No buckets in this region yet."</p> }.into_any();
+        return view! { <p class="empty panel" data-testid="empty-result">"No buckets in this region yet."</p> }
+            .into_any();
     }
     let rows = buckets
         .into_iter()

@@ -41,13 +41,23 @@ pub async fn list_objects(state: &AppState, caller: &Caller, bucket: &str) -> Re
 }
 
 /// The object `key` of one of the caller's buckets, if it exists.
-pub async fn find_object(state: &AppState, caller: &Caller, bucket: &str, key: &str) -> Result<Option<ObjectView>, AppError> {
+pub async fn find_object(
+    state: &AppState,
+    caller: &Caller,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<ObjectView>, AppError> {
     require_bucket(state, caller, bucket).await?;
     store::find_object(&state.db, &caller.region, bucket, key).await
 }
 
 /// `find_object`, with a NotFound error naming the object when it does not exist.
-pub async fn existing_object(state: &AppState, caller: &Caller, bucket: &str, key: &str) -> Result<ObjectView, AppError> {
+pub async fn existing_object(
+    state: &AppState,
+    caller: &Caller,
+    bucket: &str,
+    key: &str,
+) -> Result<ObjectView, AppError> {
     find_object(state, caller, bucket, key)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Object '{key}' does not exist in bucket '{bucket}'.")))

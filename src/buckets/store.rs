@@ -12,12 +12,13 @@ pub fn no_such_bucket(name: &str) -> AppError {
 
 /// Fails unless the caller's project owns `bucket` in its region.
 pub async fn require_bucket(db: &Db, caller: &Caller, bucket: &str) -> Result<(), AppError> {
-    let found: Option<String> = sqlx::query_scalar("SELECT name FROM buckets WHERE region = $1 AND name = $2 AND project_id = $3")
-        .bind(&caller.region)
-        .bind(bucket)
-        .bind(&caller.project_id)
-        .fetch_optional(db)
-        .await?;
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT name FROM buckets WHERE region = $1 AND name = $2 AND project_id = $3")
+            .bind(&caller.region)
+            .bind(bucket)
+            .bind(&caller.project_id)
+            .fetch_optional(db)
+            .await?;
     found.map(|_| ()).ok_or_else(|| no_such_bucket(bucket))
 }
 
@@ -32,7 +33,10 @@ pub async fn list_buckets(db: &Db, caller: &Caller) -> Result<Vec<BucketView>, A
     .bind(&caller.project_id)
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|(name, created_at, objects, bytes)| BucketView { name, created_at, objects, bytes }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(name, created_at, objects, bytes)| BucketView { name, created_at, objects, bytes })
+        .collect())
 }
 
 pub async fn create_bucket(db: &Db, caller: &Caller, name: &str) -> Result<(), AppError> {
@@ -46,7 +50,9 @@ pub async fn create_bucket(db: &Db, caller: &Caller, name: &str) -> Result<(), A
     .execute(db)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::Conflict(format!("A bucket named '{name}' already exists in this region. Choose another name.")));
+        return Err(AppError::Conflict(format!(
+            "A bucket named '{name}' already exists in this region. Choose another name."
+        )));
     }
     Ok(())
 }
@@ -100,7 +106,14 @@ pub async fn find_object(db: &Db, region: &str, bucket: &str, key: &str) -> Resu
 }
 
 /// Records an object written to the store (replacing an older one of the same name).
-pub async fn record_object(db: &Db, region: &str, bucket: &str, key: &str, size: u64, sha256: &str) -> Result<(), sqlx::Error> {
+pub async fn record_object(
+    db: &Db,
+    region: &str,
+    bucket: &str,
+    key: &str,
+    size: u64,
+    sha256: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO bucket_objects (region, bucket, object_key, size, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (region, bucket, object_key) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, \
@@ -167,7 +180,13 @@ pub async fn find_upload(db: &Db, caller: &Caller, id: &str) -> Result<Option<Up
 }
 
 /// The caller's latest unfinished upload of the same object and size, to resume.
-pub async fn find_resumable(db: &Db, caller: &Caller, bucket: &str, key: &str, size: u64) -> Result<Option<UploadRow>, sqlx::Error> {
+pub async fn find_resumable(
+    db: &Db,
+    caller: &Caller,
+    bucket: &str,
+    key: &str,
+    size: u64,
+) -> Result<Option<UploadRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, bucket, object_key, size, chunk_size FROM uploads \
          WHERE project_id = $1 AND region = $2 AND bucket = $3 AND object_key = $4 AND size = $5 \
@@ -183,7 +202,14 @@ pub async fn find_resumable(db: &Db, caller: &Caller, bucket: &str, key: &str, s
 }
 
 /// Starts recording a new upload; returns its row.
-pub async fn insert_upload(db: &Db, caller: &Caller, bucket: &str, key: &str, size: u64, chunk_size: u64) -> Result<UploadRow, sqlx::Error> {
+pub async fn insert_upload(
+    db: &Db,
+    caller: &Caller,
+    bucket: &str,
+    key: &str,
+    size: u64,
+    chunk_size: u64,
+) -> Result<UploadRow, sqlx::Error> {
     let row = UploadRow {
         id: new_hex_id(),
         bucket: bucket.to_string(),
@@ -210,10 +236,11 @@ pub async fn insert_upload(db: &Db, caller: &Caller, bucket: &str, key: &str, si
 
 /// Indexes of the chunks stored so far, in order.
 pub async fn received_chunks(db: &Db, upload_id: &str) -> Result<Vec<u64>, sqlx::Error> {
-    let received: Vec<i64> = sqlx::query_scalar("SELECT chunk_index FROM upload_chunks WHERE upload_id = $1 ORDER BY chunk_index")
-        .bind(upload_id)
-        .fetch_all(db)
-        .await?;
+    let received: Vec<i64> =
+        sqlx::query_scalar("SELECT chunk_index FROM upload_chunks WHERE upload_id = $1 ORDER BY chunk_index")
+            .bind(upload_id)
+            .fetch_all(db)
+            .await?;
     Ok(received.into_iter().map(|index| index as u64).collect())
 }
 

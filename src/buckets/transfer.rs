@@ -65,7 +65,11 @@ async fn start_upload(
     Ok(Json(uploads::start_upload(&state, &caller, &request.bucket, &request.key, request.size).await?))
 }
 
-async fn upload_status(State(state): State<AppState>, session: Session, Path(id): Path<String>) -> Result<Json<UploadState>, ApiError> {
+async fn upload_status(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<UploadState>, ApiError> {
     let caller = editor(&state, &session).await?;
     Ok(Json(uploads::upload_status(&state, &caller, &id).await?))
 }
@@ -90,7 +94,11 @@ async fn complete_upload(
     Ok(Json(uploads::complete_upload(&state, &caller, &id).await?))
 }
 
-async fn cancel_upload(State(state): State<AppState>, session: Session, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn cancel_upload(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let caller = editor(&state, &session).await?;
     uploads::cancel_upload(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -102,7 +110,11 @@ pub struct DownloadQuery {
     key: String,
 }
 
-async fn download(State(state): State<AppState>, session: Session, Query(query): Query<DownloadQuery>) -> Result<Response, ApiError> {
+async fn download(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<DownloadQuery>,
+) -> Result<Response, ApiError> {
     let caller = session_caller(&state, &session, Access::View).await?;
     let download = uploads::open_download(&state, &caller, &query.bucket, &query.key).await?;
     Ok((

@@ -75,7 +75,9 @@ async fn text(response: &Response) -> String {
 /// The server's error message, or the status when there is none.
 async fn error_of(response: &Response) -> String {
     let body = text(response).await;
-    serde_json::from_str::<ErrorBody>(&body).map(|error| error.error).unwrap_or_else(|_| format!("The server answered {}.", response.status()))
+    serde_json::from_str::<ErrorBody>(&body)
+        .map(|error| error.error)
+        .unwrap_or_else(|_| format!("The server answered {}.", response.status()))
 }
 
 async fn json_call<T: for<'de> Deserialize<'de>>(method: &str, url: &str, body: Option<String>) -> Result<T, String> {
@@ -142,6 +144,7 @@ async fn run(bucket: &str, key: &str, file: &web_sys::File, ui: UploadUi) -> Res
         ));
     }
     ui.message.set("Joining the pieces and computing the SHA-256".into());
-    let completed: CompletedUpload = json_call("POST", &format!("/storage/uploads/{}/complete", state.upload_id), None).await?;
+    let completed: CompletedUpload =
+        json_call("POST", &format!("/storage/uploads/{}/complete", state.upload_id), None).await?;
     Ok(completed.sha256)
 }

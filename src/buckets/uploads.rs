@@ -45,7 +45,13 @@ pub async fn list_uploads(state: &AppState, caller: &Caller, bucket: &str) -> Re
 
 /// Starts an upload, or returns the unfinished one for the same object and size, so a
 /// dropped connection or a reloaded page resumes from the chunks already stored.
-pub async fn start_upload(state: &AppState, caller: &Caller, bucket: &str, key: &str, size: u64) -> Result<UploadState, AppError> {
+pub async fn start_upload(
+    state: &AppState,
+    caller: &Caller,
+    bucket: &str,
+    key: &str,
+    size: u64,
+) -> Result<UploadState, AppError> {
     require_bucket(state, caller, bucket).await?;
     validate_object_key(key).map_err(AppError::Invalid)?;
     if size == 0 || size > MAX_OBJECT_SIZE {
@@ -75,7 +81,11 @@ pub async fn put_chunk(state: &AppState, caller: &Caller, id: &str, index: u64, 
     if body.len() as u64 != expected {
         return Err(AppError::Invalid(format!("Chunk {index} must have {expected} bytes, not {}.", body.len())));
     }
-    state.storage.put_bytes(&Storage::chunk_key(id, index), body).await.map_err(|error| storage_error("chunk write", error))?;
+    state
+        .storage
+        .put_bytes(&Storage::chunk_key(id, index), body)
+        .await
+        .map_err(|error| storage_error("chunk write", error))?;
     store::record_chunk(&state.db, id, index, expected).await?;
     Ok(())
 }
@@ -93,11 +103,16 @@ pub async fn complete_upload(state: &AppState, caller: &Caller, id: &str) -> Res
     }
     let parts: Vec<String> = (0..upload.chunk_count).map(|index| Storage::chunk_key(id, index)).collect();
     let object_key = Storage::bucket_key(&caller.region, &row.bucket, &row.object_key);
-    let digests = state.storage.compose(&parts, &object_key).await.map_err(|error| storage_error("upload completion", error))?;
+    let digests =
+        state.storage.compose(&parts, &object_key).await.map_err(|error| storage_error("upload completion", error))?;
     if digests.size != upload.size {
-        return Err(AppError::internal("upload completion", format!("joined {} bytes, expected {}", digests.size, upload.size)));
+        return Err(AppError::internal(
+            "upload completion",
+            format!("joined {} bytes, expected {}", digests.size, upload.size),
+        ));
     }
-    store::record_object(&state.db, &caller.region, &row.bucket, &row.object_key, digests.size, &digests.sha256).await?;
+    store::record_object(&state.db, &caller.region, &row.bucket, &row.object_key, digests.size, &digests.sha256)
+        .await?;
     forget_upload(state, id).await?;
     Ok(CompletedUpload { key: row.object_key, size: digests.size, sha256: digests.sha256 })
 }
@@ -108,7 +123,11 @@ pub async fn cancel_upload(state: &AppState, caller: &Caller, id: &str) -> Resul
 }
 
 async fn forget_upload(state: &AppState, id: &str) -> Result<(), AppError> {
-    state.storage.delete_prefix(&format!("uploads/{id}")).await.map_err(|error| storage_error("chunk cleanup", error))?;
+    state
+        .storage
+        .delete_prefix(&format!("uploads/{id}"))
+        .await
+        .map_err(|error| storage_error("chunk cleanup", error))?;
     store::forget_upload(&state.db, id).await?;
     Ok(())
 }

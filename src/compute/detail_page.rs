@@ -7,7 +7,9 @@ use super::panels::{AttachPanel, CapturePanel, ChangeOsPanel, DiskContentPanel, 
 use super::rules::architecture_label;
 use super::{get_server, DetachDisk, RunServerAction};
 use crate::format::format_time;
-use crate::ui::{error_toast, general_error, use_polling, ConfirmDialog, ErrorBanner, ProgressBar, SignedInPage, StatusBadge, Table};
+use crate::ui::{
+    error_toast, general_error, use_polling, ConfirmDialog, ErrorBanner, ProgressBar, SignedInPage, StatusBadge, Table,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -16,11 +18,12 @@ use leptos_router::hooks::use_params_map;
 pub fn ServerDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
-    let operations = ServerOperations::new();
-    let forms = ServerForms::new();
+    let operations = ServerOperations::default();
+    let forms = ServerForms::default();
     let disks = forms.disks(id);
     let tick = use_polling(2);
-    let server = Resource::new(move || (id.get(), operations.version(), forms.version(), tick.get()), |(id, ..)| get_server(id));
+    let server =
+        Resource::new(move || (id.get(), operations.version(), forms.version(), tick.get()), |(id, ..)| get_server(id));
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = operations.delete.value().get() {

@@ -5,8 +5,8 @@ use super::model::{DiskStatus, DiskView};
 use super::{list_disks, list_image_choices, CreateDisk, DeleteDisk};
 use crate::format::format_time;
 use crate::ui::{
-    error_toast, field_error, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, FormRow, SignedInPage,
-    StatusBadge, Table,
+    error_toast, field_error, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, FormRow,
+    SignedInPage, StatusBadge, Table,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -84,9 +84,15 @@ fn CreateDiskForm(create: ServerAction<CreateDisk>) -> impl IntoView {
     }
 }
 
-fn disk_table(disks: Vec<DiskView>, can_modify: bool, delete: ServerAction<DeleteDisk>, confirm: RwSignal<Option<Confirmation>>) -> impl IntoView {
+fn disk_table(
+    disks: Vec<DiskView>,
+    can_modify: bool,
+    delete: ServerAction<DeleteDisk>,
+    confirm: RwSignal<Option<Confirmation>>,
+) -> impl IntoView {
     if disks.is_empty() {
-        return view! { <p class="empty panel" data-testid="empty-result">"No EVS disks in this region yet."</p> }.into_any();
+        return view! { <p class="empty panel" data-testid="empty-result">"No EVS disks in this region yet."</p> }
+            .into_any();
     }
     let rows = disks
         .into_iter()

@@ -22,7 +22,9 @@ use std::sync::Arc;
 
 const GIB: u64 = 1 << 30;
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, ConvertError> + Send + 'static) -> Result<T, ConvertError> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ConvertError> + Send + 'static,
+) -> Result<T, ConvertError> {
     tokio::task::spawn_blocking(work).await.map_err(|error| ConvertError::Qemu(error.to_string()))?
 }
 
@@ -49,9 +51,11 @@ pub async fn build_disk(
         let path = target.clone();
         blocking(move || disk::create_blank(&path, size)).await.map_err(|e| JobFailure::internal("blank disk", e))?;
     } else {
-        let format = ImageFormat::parse(&fill.source_format)
-            .ok_or_else(|| JobFailure::new("ECS.0201", format!("Images in {} format cannot fill a disk.", fill.source_format)))?;
-        let source = storage.local_file(&fill.source_key, &scratch.join(format!("{}.source", fill.disk_id)))
+        let format = ImageFormat::parse(&fill.source_format).ok_or_else(|| {
+            JobFailure::new("ECS.0201", format!("Images in {} format cannot fill a disk.", fill.source_format))
+        })?;
+        let source = storage
+            .local_file(&fill.source_key, &scratch.join(format!("{}.source", fill.disk_id)))
             .await
             .map_err(|e| JobFailure::new("ECS.0202", format!("The image file could not be read: {e}.")))?;
         let path = target.clone();
@@ -59,7 +63,9 @@ pub async fn build_disk(
         match made {
             Ok(_) => {}
             Err(ConvertError::Cancelled) => return Err(JobFailure::cancelled()),
-            Err(error) => return Err(JobFailure::new("ECS.0203", format!("The disk could not be made from the image: {error}."))),
+            Err(error) => {
+                return Err(JobFailure::new("ECS.0203", format!("The disk could not be made from the image: {error}.")))
+            }
         }
     }
     if in_place.is_none() {
@@ -73,7 +79,8 @@ pub async fn build_disk(
 pub async fn store_blank_disk(state: &AppState, key: &str, size_gb: i64) -> Result<(), AppError> {
     let scratch = state.work_dir().join(format!("blank-{}", crate::db::new_hex_id()));
     let fill = DiskFill::blank("blank".into(), key.to_string(), size_gb);
-    let result = build_disk(&state.storage, ProcessLimits::default(), &scratch, &fill, Arc::new(AtomicBool::new(false))).await;
+    let result =
+        build_disk(&state.storage, ProcessLimits::default(), &scratch, &fill, Arc::new(AtomicBool::new(false))).await;
     let _ = tokio::fs::remove_dir_all(&scratch).await;
     result.map_err(|failure| AppError::internal("blank disk", failure.reason))
 }
@@ -103,7 +110,11 @@ async fn quiet_disk(state: &AppState, caller: &Caller, disk_id: &str) -> Result<
     if !disk.server_id.is_empty() {
         let server = find_server(&state.db, caller, &disk.server_id).await?;
         if !server.status.is_settled() {
-            return Err(AppError::Conflict(format!("ECS '{}' is {}; try again later.", server.name, server.status.label())));
+            return Err(AppError::Conflict(format!(
+                "ECS '{}' is {}; try again later.",
+                server.name,
+                server.status.label()
+            )));
         }
     }
     Ok(disk)
@@ -114,7 +125,11 @@ fn check_range(disk: &DiskRow, offset: u64, length: u64) -> Result<(), AppError>
     if offset.checked_add(length).is_none_or(|end| end > size) {
         return Err(AppError::Fields(vec![(
             "offset".into(),
-            format!("Disk '{}' has {size} bytes; bytes {offset}..{} lie past its end.", disk.name, offset.saturating_add(length)),
+            format!(
+                "Disk '{}' has {size} bytes; bytes {offset}..{} lie past its end.",
+                disk.name,
+                offset.saturating_add(length)
+            ),
         )]));
     }
     Ok(())
@@ -128,7 +143,10 @@ const IO_LEASE_MS: i64 = 30 * 60 * 1000;
 /// downloads, changes and uploads it), and captures, OS changes and deletes wait for it.
 async fn claim(state: &AppState, disk: &DiskRow) -> Result<(), AppError> {
     if !store::claim_disk_io(&state.db, &disk.id, crate::db::now_ms() + IO_LEASE_MS).await? {
-        return Err(AppError::Conflict(format!("Disk '{}' is busy with another read or write; try again in a moment.", disk.name)));
+        return Err(AppError::Conflict(format!(
+            "Disk '{}' is busy with another read or write; try again in a moment.",
+            disk.name
+        )));
     }
     Ok(())
 }
@@ -153,7 +171,11 @@ async fn with_disk_file<T: Send + 'static>(
     let task = tokio::spawn(async move {
         let scratch = state.work_dir().join(format!("disk-{}", crate::db::new_hex_id()));
         let result = async {
-            let path = state.storage.local_file(&disk.object_key, &scratch.join("disk.qcow2")).await.map_err(|e| AppError::internal("disk fetch", e))?;
+            let path = state
+                .storage
+                .local_file(&disk.object_key, &scratch.join("disk.qcow2"))
+                .await
+                .map_err(|e| AppError::internal("disk fetch", e))?;
             let worked = path.clone();
             let value = blocking(move || work(&worked)).await.map_err(|error| match error {
                 // What the user asked for does not fit the disk (no filesystem, no such file, ...).
@@ -161,7 +183,11 @@ async fn with_disk_file<T: Send + 'static>(
                 other => AppError::internal("disk access", other),
             })?;
             if writes && path.starts_with(&scratch) {
-                state.storage.upload_file(&path, &disk.object_key).await.map_err(|e| AppError::internal("disk upload", e))?;
+                state
+                    .storage
+                    .upload_file(&path, &disk.object_key)
+                    .await
+                    .map_err(|e| AppError::internal("disk upload", e))?;
             }
             Ok(value)
         }
@@ -173,7 +199,13 @@ async fn with_disk_file<T: Send + 'static>(
     task.await.map_err(|error| AppError::internal("disk access", error))?
 }
 
-pub async fn write_disk(state: &AppState, caller: &Caller, disk_id: &str, offset: u64, bytes: &[u8]) -> Result<(), AppError> {
+pub async fn write_disk(
+    state: &AppState,
+    caller: &Caller,
+    disk_id: &str,
+    offset: u64,
+    bytes: &[u8],
+) -> Result<(), AppError> {
     let disk = quiet_disk(state, caller, disk_id).await?;
     check_range(&disk, offset, bytes.len() as u64)?;
     let written = bytes.to_vec();
@@ -182,10 +214,18 @@ pub async fn write_disk(state: &AppState, caller: &Caller, disk_id: &str, offset
     Ok(())
 }
 
-pub async fn read_disk(state: &AppState, caller: &Caller, disk_id: &str, offset: u64, length: u64) -> Result<DiskBytes, AppError> {
+pub async fn read_disk(
+    state: &AppState,
+    caller: &Caller,
+    disk_id: &str,
+    offset: u64,
+    length: u64,
+) -> Result<DiskBytes, AppError> {
     let disk = quiet_disk(state, caller, disk_id).await?;
     check_range(&disk, offset, length)?;
-    let bytes = with_disk_file(state, &disk, false, move |path| disk::read_bytes(path, ImageFormat::Qcow2, offset, length)).await?;
+    let bytes =
+        with_disk_file(state, &disk, false, move |path| disk::read_bytes(path, ImageFormat::Qcow2, offset, length))
+            .await?;
     Ok(DiskBytes {
         offset: offset as i64,
         text: String::from_utf8_lossy(&bytes).into_owned(),
@@ -194,7 +234,13 @@ pub async fn read_disk(state: &AppState, caller: &Caller, disk_id: &str, offset:
 }
 
 /// Writes a file into the ext filesystem of the disk (its first partition, or the whole disk).
-pub async fn write_disk_file(state: &AppState, caller: &Caller, disk_id: &str, path: &str, contents: &[u8]) -> Result<(), AppError> {
+pub async fn write_disk_file(
+    state: &AppState,
+    caller: &Caller,
+    disk_id: &str,
+    path: &str,
+    contents: &[u8],
+) -> Result<(), AppError> {
     let disk = quiet_disk(state, caller, disk_id).await?;
     let (file, contents) = (path.to_string(), contents.to_vec());
     with_disk_file(state, &disk, true, move |disk_path| filesystem::write_file(disk_path, &file, &contents)).await?;

@@ -40,7 +40,11 @@ impl Flavor {
     /// "2 vCPUs | 4 GiB", as the console's flavor column shows it.
     pub fn summary(&self) -> String {
         let plural = if self.vcpus == 1 { "" } else { "s" };
-        let memory = if self.memory_mb % 1024 == 0 { format!("{} GiB", self.memory_mb / 1024) } else { format!("{} MiB", self.memory_mb) };
+        let memory = if self.memory_mb % 1024 == 0 {
+            format!("{} GiB", self.memory_mb / 1024)
+        } else {
+            format!("{} MiB", self.memory_mb)
+        };
         let kind = match (self.architecture, self.gpu) {
             (_, true) => " | GPU",
             ("arm", _) => " | Arm",

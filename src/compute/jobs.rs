@@ -41,8 +41,20 @@ impl DiskFill {
         DiskFill { disk_id, object_key, size_gb, source_key: String::new(), source_format: String::new() }
     }
 
-    pub fn from_image(disk_id: String, object_key: String, size_gb: i64, source_key: &str, source_format: &str) -> DiskFill {
-        DiskFill { disk_id, object_key, size_gb, source_key: source_key.to_string(), source_format: source_format.to_string() }
+    pub fn from_image(
+        disk_id: String,
+        object_key: String,
+        size_gb: i64,
+        source_key: &str,
+        source_format: &str,
+    ) -> DiskFill {
+        DiskFill {
+            disk_id,
+            object_key,
+            size_gb,
+            source_key: source_key.to_string(),
+            source_format: source_format.to_string(),
+        }
     }
 }
 
@@ -84,8 +96,18 @@ pub struct CaptureParams {
 pub fn handlers() -> Vec<Arc<dyn JobHandler>> {
     vec![
         Arc::new(CreateServer),
-        Arc::new(Power { job_type: START_SERVER_JOB, from: ServerStatus::Starting, to: ServerStatus::Running, back: ServerStatus::Stopped }),
-        Arc::new(Power { job_type: STOP_SERVER_JOB, from: ServerStatus::Stopping, to: ServerStatus::Stopped, back: ServerStatus::Running }),
+        Arc::new(Power {
+            job_type: START_SERVER_JOB,
+            from: ServerStatus::Starting,
+            to: ServerStatus::Running,
+            back: ServerStatus::Stopped,
+        }),
+        Arc::new(Power {
+            job_type: STOP_SERVER_JOB,
+            from: ServerStatus::Stopping,
+            to: ServerStatus::Stopped,
+            back: ServerStatus::Running,
+        }),
         Arc::new(ChangeOs),
         Arc::new(CreateDisk),
         Arc::new(Capture { job_type: SYSTEM_IMAGE_JOB }),
@@ -140,7 +162,9 @@ impl JobHandler for CreateServer {
         let reason = format!("Creating the ECS failed: {}", failure.reason);
         // Only a server still being created is failed (and its files removed): a job that ran
         // again after finishing must not touch a running server.
-        match store::move_server(&job.env.db, &params.server_id, ServerStatus::Creating, ServerStatus::Error, &reason).await {
+        match store::move_server(&job.env.db, &params.server_id, ServerStatus::Creating, ServerStatus::Error, &reason)
+            .await
+        {
             Ok(true) => {}
             Ok(false) => return,
             Err(error) => return tracing::error!(%error, server = %params.server_id, "marking a failed server"),
@@ -220,7 +244,10 @@ impl JobHandler for ChangeOs {
         let Ok(params) = job.params::<ChangeOsParams>() else { return };
         let reason = format!("Changing the OS failed; the old system disk is kept. {}", failure.reason);
         let db = &job.env.db;
-        if !matches!(store::move_server(db, &params.server_id, ServerStatus::ChangingOs, ServerStatus::Stopped, &reason).await, Ok(true)) {
+        if !matches!(
+            store::move_server(db, &params.server_id, ServerStatus::ChangingOs, ServerStatus::Stopped, &reason).await,
+            Ok(true)
+        ) {
             return;
         }
         // Never the file a disk uses now (the swap may have committed before a crash).
@@ -252,7 +279,10 @@ impl JobHandler for CreateDisk {
         job.remove_work_folder().await;
         let Ok(CreateDiskParams { disk }) = job.params() else { return };
         let reason = format!("Creating the disk failed: {}", failure.reason);
-        if matches!(store::move_disk(&job.env.db, &disk.disk_id, DiskStatus::Creating, DiskStatus::Error, &reason).await, Ok(true)) {
+        if matches!(
+            store::move_disk(&job.env.db, &disk.disk_id, DiskStatus::Creating, DiskStatus::Error, &reason).await,
+            Ok(true)
+        ) {
             remove_objects(job, std::iter::once(disk.object_key.as_str())).await;
         }
     }
@@ -296,9 +326,9 @@ impl JobHandler for Capture {
             job.check_cancelled()?;
             let progress = 5.0 + 90.0 * index as f64 / params.disk_ids.len() as f64;
             job.set_progress(progress, &format!("Copying disk {} of {}", index + 1, params.disk_ids.len()));
-            let (disk_key, size_gb) = store::disk_file(db, disk_id)
-                .await?
-                .ok_or_else(|| JobFailure::new("IMS.0301", "A disk of the ECS was deleted while the image was being created."))?;
+            let (disk_key, size_gb) = store::disk_file(db, disk_id).await?.ok_or_else(|| {
+                JobFailure::new("IMS.0301", "A disk of the ECS was deleted while the image was being created.")
+            })?;
             // A disk file is our own qcow2, so the image is a streamed copy, hashed on the way.
             let digests = job
                 .env
@@ -309,13 +339,15 @@ impl JobHandler for Capture {
             let file = StoredFile { location: key.clone(), md5: digests.md5, sha256: digests.sha256 };
             copies.push((size_gb, file, digests.size));
         }
-        let (system_gb, first, _) = copies.first().ok_or_else(|| JobFailure::new("IMS.0302", "The ECS has no disks to capture."))?;
+        let (system_gb, first, _) =
+            copies.first().ok_or_else(|| JobFailure::new("IMS.0302", "The ECS has no disks to capture."))?;
         let data_disks: Vec<(ImageDisk, StoredFile, u64)> = copies
             .iter()
             .enumerate()
             .skip(1)
             .map(|(position, (size_gb, file, size))| {
-                let disk = ImageDisk { position: position as i64, size_gb: *size_gb, object_key: file.location.clone() };
+                let disk =
+                    ImageDisk { position: position as i64, size_gb: *size_gb, object_key: file.location.clone() };
                 (disk, file.clone(), *size)
             })
             .collect();

@@ -6,8 +6,8 @@ use super::{list_servers, DeleteServer, RunServerAction};
 use crate::error::AppError;
 use crate::format::format_time;
 use crate::ui::{
-    error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, ProgressBar, SignedInPage, StatusBadge,
-    Table,
+    error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, ProgressBar, SignedInPage,
+    StatusBadge, Table,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,11 +21,13 @@ pub struct ServerOperations {
     pub confirm: RwSignal<Option<Confirmation>>,
 }
 
-impl ServerOperations {
-    pub fn new() -> Self {
+impl Default for ServerOperations {
+    fn default() -> Self {
         ServerOperations { power: ServerAction::new(), delete: ServerAction::new(), confirm: RwSignal::new(None) }
     }
+}
 
+impl ServerOperations {
     /// Goes up whenever an operation finishes, to reload what shows the servers.
     pub fn version(&self) -> (usize, usize) {
         (self.power.version().get(), self.delete.version().get())
@@ -81,11 +83,15 @@ impl ServerOperations {
 
 #[component]
 pub fn ServerListPage() -> impl IntoView {
-    let operations = ServerOperations::new();
+    let operations = ServerOperations::default();
     let tick = use_polling(2);
     let query = use_query_map();
-    let filter = move || query.with(|query| (query.get("name").unwrap_or_default(), query.get("status").unwrap_or_default()));
-    let servers = Resource::new(move || (filter(), operations.version(), tick.get()), |((name, status), ..)| list_servers(name, status));
+    let filter =
+        move || query.with(|query| (query.get("name").unwrap_or_default(), query.get("status").unwrap_or_default()));
+    let servers = Resource::new(
+        move || (filter(), operations.version(), tick.get()),
+        |((name, status), ..)| list_servers(name, status),
+    );
     view! {
         <Title text="ECSs — Elastic Cloud Server" />
         <SignedInPage crumb="ECSs" let:info>

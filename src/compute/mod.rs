@@ -9,16 +9,16 @@
 pub mod create_page;
 pub mod detail_page;
 pub mod disks_page;
+#[cfg(feature = "ssr")]
+pub mod files;
 pub mod flavors;
+#[cfg(feature = "ssr")]
+pub mod jobs;
 pub mod list_page;
 pub mod model;
 pub mod panels;
 pub mod requests;
 pub mod rules;
-#[cfg(feature = "ssr")]
-pub mod files;
-#[cfg(feature = "ssr")]
-pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
@@ -33,7 +33,10 @@ use {crate::auth::as_editor, crate::auth::as_viewer, requests::ReadDiskRequest};
 
 /// The caller's ECSs in the region, newest first; `name` (contains) and `status` narrow them.
 #[server(endpoint = "list_servers")]
-pub async fn list_servers(#[server(default)] name: String, #[server(default)] status: String) -> Result<Vec<ServerView>, AppError> {
+pub async fn list_servers(
+    #[server(default)] name: String,
+    #[server(default)] status: String,
+) -> Result<Vec<ServerView>, AppError> {
     as_viewer(|state, caller| async move { service::list_servers(&state, &caller, &name, &status).await }).await
 }
 
@@ -74,7 +77,8 @@ pub async fn change_os(id: String, image_id: String) -> Result<(), AppError> {
 /// Deletes an ECS and its system disk; its data disks are detached and kept unless asked.
 #[server(endpoint = "delete_server")]
 pub async fn delete_server(id: String, #[server(default)] delete_data_disks: bool) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::delete_server(&state, &caller, &id, delete_data_disks).await }).await
+    as_editor(|state, caller| async move { service::delete_server(&state, &caller, &id, delete_data_disks).await })
+        .await
 }
 
 #[server(endpoint = "attach_disk")]

@@ -60,7 +60,10 @@ impl ServerStatus {
 
     /// A job is moving the server; it takes no other change until it rests.
     pub fn is_transitional(self) -> bool {
-        matches!(self, ServerStatus::Creating | ServerStatus::Starting | ServerStatus::Stopping | ServerStatus::ChangingOs)
+        matches!(
+            self,
+            ServerStatus::Creating | ServerStatus::Starting | ServerStatus::Stopping | ServerStatus::ChangingOs
+        )
     }
 
     /// Running or Stopped: the states in which a server takes images, disks and changes.

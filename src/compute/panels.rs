@@ -4,8 +4,8 @@
 use super::model::{DiskStatus, DiskView};
 use super::rules::CAPTURE_KINDS;
 use super::{
-    get_server, list_disks, list_image_choices, AttachDisk, ChangeOs, CreateImageFromServer, DetachDisk, ReadDisk, ReadDiskFile,
-    WriteDisk, WriteDiskFile,
+    get_server, list_disks, list_image_choices, AttachDisk, ChangeOs, CreateImageFromServer, DetachDisk, ReadDisk,
+    ReadDiskFile, WriteDisk, WriteDiskFile,
 };
 use crate::ui::{any_error, field_error, general_error, FieldError};
 use leptos::form::ActionForm;
@@ -24,8 +24,8 @@ pub struct ServerForms {
     pub read_file: ServerAction<ReadDiskFile>,
 }
 
-impl ServerForms {
-    pub fn new() -> Self {
+impl Default for ServerForms {
+    fn default() -> Self {
         ServerForms {
             detach: ServerAction::new(),
             attach: ServerAction::new(),
@@ -37,7 +37,9 @@ impl ServerForms {
             read_file: ServerAction::new(),
         }
     }
+}
 
+impl ServerForms {
     pub fn version(&self) -> (usize, usize, usize, usize, usize, usize) {
         (
             self.detach.version().get(),
@@ -52,9 +54,10 @@ impl ServerForms {
     /// The server's disks for the panels' choosers (one resource for all of them), reloaded
     /// when a panel's action finishes.
     pub fn disks(self, server_id: Memo<String>) -> Resource<Vec<DiskView>> {
-        Resource::new(move || (server_id.get(), self.version()), |(id, ..)| async move {
-            get_server(id).await.map(|detail| detail.disks).unwrap_or_default()
-        })
+        Resource::new(
+            move || (server_id.get(), self.version()),
+            |(id, ..)| async move { get_server(id).await.map(|detail| detail.disks).unwrap_or_default() },
+        )
     }
 }
 
@@ -66,7 +69,13 @@ fn disk_options(disks: Vec<DiskView>, only_data: bool, chosen: RwSignal<String>)
         .filter(|disk| !only_data || disk.role == "data")
         .enumerate()
         .map(|(index, disk)| {
-            let label = format!("{} ({}, {} GB, {})", disk.name, disk.device, disk.size_gb, if disk.role == "system" { "system" } else { "data" });
+            let label = format!(
+                "{} ({}, {} GB, {})",
+                disk.name,
+                disk.device,
+                disk.size_gb,
+                if disk.role == "system" { "system" } else { "data" }
+            );
             let id = disk.id.clone();
             let selected = move || chosen.with(|chosen| if chosen.is_empty() { index == 0 } else { *chosen == id });
             view! { <option value=disk.id selected=selected>{label}</option> }
@@ -79,7 +88,8 @@ pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms, disks: Resource
     let kind = RwSignal::new("system".to_string());
     let chosen = RwSignal::new(String::new());
     let capture = forms.capture;
-    let error = move |field: &'static str| move || view! { <FieldError message=field_error(capture.value().get(), field) /> };
+    let error =
+        move |field: &'static str| move || view! { <FieldError message=field_error(capture.value().get(), field) /> };
     view! {
         <section class="panel">
             <h2>"Create Image"</h2>
@@ -133,9 +143,17 @@ pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms, disks: Resource
 #[component]
 pub fn AttachPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
     let attach = forms.attach;
-    let available = Resource::new(move || forms.version(), |_| async move {
-        list_disks().await.unwrap_or_default().into_iter().filter(|disk| disk.status == DiskStatus::Available).collect::<Vec<_>>()
-    });
+    let available = Resource::new(
+        move || forms.version(),
+        |_| async move {
+            list_disks()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|disk| disk.status == DiskStatus::Available)
+                .collect::<Vec<_>>()
+        },
+    );
     view! {
         <section class="panel">
             <h2>"Attach Disk"</h2>
@@ -212,7 +230,8 @@ fn disk_select(disks: Resource<Vec<DiskView>>, id: &'static str, name: &'static 
 #[component]
 pub fn DiskContentPanel(forms: ServerForms, disks: Resource<Vec<DiskView>>) -> impl IntoView {
     let (write, read) = (forms.write, forms.read);
-    let disk_select = move |id: &'static str| disk_select(disks, id, if id == "write-disk" { "request[disk_id]" } else { "disk_id" });
+    let disk_select =
+        move |id: &'static str| disk_select(disks, id, if id == "write-disk" { "request[disk_id]" } else { "disk_id" });
     view! {
         <section class="panel">
             <h2>"Disk Content"</h2>

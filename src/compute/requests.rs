@@ -117,12 +117,14 @@ impl CreateDiskRequest {
         if let Err(message) = resource_name(self.name.trim(), "disk") {
             errors.push(("name".into(), message));
         }
-        let size = number(&self.size_gb, DATA_DISK_MIN_GB..=DATA_DISK_MAX_GB, "Capacity (GB)").unwrap_or_else(|message| {
-            errors.push(("size_gb".into(), message));
-            Some(0)
-        });
+        let size =
+            number(&self.size_gb, DATA_DISK_MIN_GB..=DATA_DISK_MAX_GB, "Capacity (GB)").unwrap_or_else(|message| {
+                errors.push(("size_gb".into(), message));
+                Some(0)
+            });
         if size.is_none() && self.image_id.trim().is_empty() {
-            errors.push(("size_gb".into(), format!("Enter the capacity, {DATA_DISK_MIN_GB} to {DATA_DISK_MAX_GB} GB.")));
+            errors
+                .push(("size_gb".into(), format!("Enter the capacity, {DATA_DISK_MIN_GB} to {DATA_DISK_MAX_GB} GB.")));
         }
         if errors.is_empty() {
             Ok(size.unwrap_or(0))
@@ -268,8 +270,16 @@ mod tests {
             data_disks: "100, 200".into(),
             ..Default::default()
         };
-        assert_eq!(good.validate().unwrap(), ValidServers { count: 3, system_disk_gb: None, data_disk_sizes: vec![100, 200] });
-        let bad = CreateServersRequest { name: "web server".into(), count: "0".into(), data_disks: "5".into(), ..Default::default() };
+        assert_eq!(
+            good.validate().unwrap(),
+            ValidServers { count: 3, system_disk_gb: None, data_disk_sizes: vec![100, 200] }
+        );
+        let bad = CreateServersRequest {
+            name: "web server".into(),
+            count: "0".into(),
+            data_disks: "5".into(),
+            ..Default::default()
+        };
         let fields: Vec<String> = bad.validate().unwrap_err().into_iter().map(|(field, _)| field).collect();
         assert_eq!(fields, ["count", "name", "image_id", "flavor", "data_disks"]);
         assert!(data_disk_sizes(&vec!["10"; 24].join(",")).is_err());
@@ -277,11 +287,20 @@ mod tests {
 
     #[test]
     fn disk_and_capture_requests() {
-        assert_eq!(CreateDiskRequest { name: "d".into(), size_gb: "100".into(), ..Default::default() }.validate(), Ok(100));
-        assert_eq!(CreateDiskRequest { name: "d".into(), image_id: "i".into(), ..Default::default() }.validate(), Ok(0));
+        assert_eq!(
+            CreateDiskRequest { name: "d".into(), size_gb: "100".into(), ..Default::default() }.validate(),
+            Ok(100)
+        );
+        assert_eq!(
+            CreateDiskRequest { name: "d".into(), image_id: "i".into(), ..Default::default() }.validate(),
+            Ok(0)
+        );
         assert!(CreateDiskRequest { name: "d".into(), ..Default::default() }.validate().is_err());
-        assert!(CreateDiskRequest { name: "d".into(), size_gb: "40000".into(), ..Default::default() }.validate().is_err());
-        let capture = CaptureRequest { server_id: "s".into(), image_type: "data".into(), name: "x".into(), ..Default::default() };
+        assert!(CreateDiskRequest { name: "d".into(), size_gb: "40000".into(), ..Default::default() }
+            .validate()
+            .is_err());
+        let capture =
+            CaptureRequest { server_id: "s".into(), image_type: "data".into(), name: "x".into(), ..Default::default() };
         assert_eq!(capture.validate().unwrap_err()[0].0, "disk_id");
         assert!(read_range("0", "0").is_err());
         assert_eq!(read_range("512", "16"), Ok((512, 16)));

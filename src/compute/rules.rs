@@ -51,14 +51,25 @@ fn error(field: &str, message: String) -> (String, String) {
 }
 
 /// Whether `image` may boot a server of `flavor` with a system disk of `system_disk_gb`.
-pub fn check_server_image(image: &ImageFacts, flavor: &Flavor, system_disk_gb: i64, usage: ImageUse) -> Result<(), FieldErrors> {
+pub fn check_server_image(
+    image: &ImageFacts,
+    flavor: &Flavor,
+    system_disk_gb: i64,
+    usage: ImageUse,
+) -> Result<(), FieldErrors> {
     let name = &image.name;
     let mut errors = Vec::new();
     if image.status != ImageStatus::Active {
         let status = image.status.label();
-        errors.push(error("image_id", format!("Image '{name}' is {status}; only images whose status is Normal can be used.")));
+        errors.push(error(
+            "image_id",
+            format!("Image '{name}' is {status}; only images whose status is Normal can be used."),
+        ));
     } else if !image.has_file {
-        errors.push(error("image_id", format!("Image '{name}' has no stored image file, so no server can be made from it.")));
+        errors.push(error(
+            "image_id",
+            format!("Image '{name}' has no stored image file, so no server can be made from it."),
+        ));
     }
     match (image.kind.as_str(), usage) {
         ("data", _) => errors.push(error(
@@ -92,13 +103,19 @@ pub fn check_server_image(image: &ImageFacts, flavor: &Flavor, system_disk_gb: i
     if image.min_ram > 0 && flavor.memory_mb < image.min_ram {
         errors.push(error(
             "flavor",
-            format!("Image '{name}' needs at least {} MB of memory; flavor {} has {} MB.", image.min_ram, flavor.id, flavor.memory_mb),
+            format!(
+                "Image '{name}' needs at least {} MB of memory; flavor {} has {} MB.",
+                image.min_ram, flavor.id, flavor.memory_mb
+            ),
         ));
     }
     if image.max_ram > 0 && flavor.memory_mb > image.max_ram {
         errors.push(error(
             "flavor",
-            format!("Image '{name}' supports at most {} MB of memory; flavor {} has {} MB.", image.max_ram, flavor.id, flavor.memory_mb),
+            format!(
+                "Image '{name}' supports at most {} MB of memory; flavor {} has {} MB.",
+                image.max_ram, flavor.id, flavor.memory_mb
+            ),
         ));
     }
     if flavor.gpu && image.boot_mode == "uefi" && image.imagetype != "gold" {
@@ -113,10 +130,7 @@ pub fn check_server_image(image: &ImageFacts, flavor: &Flavor, system_disk_gb: i
     }
     let smallest = image.smallest_disk_gb();
     if system_disk_gb < smallest {
-        errors.push(error(
-            "system_disk_gb",
-            format!("Image '{name}' needs a system disk of at least {smallest} GB."),
-        ));
+        errors.push(error("system_disk_gb", format!("Image '{name}' needs a system disk of at least {smallest} GB.")));
     } else if system_disk_gb > SYSTEM_DISK_MAX_GB {
         errors.push(error("system_disk_gb", format!("A system disk holds at most {SYSTEM_DISK_MAX_GB} GB.")));
     }
@@ -131,7 +145,10 @@ pub fn check_server_image(image: &ImageFacts, flavor: &Flavor, system_disk_gb: i
 pub fn check_disk_image(image: &ImageFacts, size_gb: i64) -> Result<(), FieldErrors> {
     let name = &image.name;
     if image.status != ImageStatus::Active || !image.has_file {
-        return Err(vec![error("image_id", format!("Image '{name}' is not ready to use (status {}).", image.status.label()))]);
+        return Err(vec![error(
+            "image_id",
+            format!("Image '{name}' is not ready to use (status {}).", image.status.label()),
+        )]);
     }
     if image.kind != "data" {
         return Err(vec![error(
@@ -188,7 +205,10 @@ pub fn check_capture(kind: &str, server: &ServerFacts, disk: Option<&DiskFacts>)
         )]);
     }
     if server.capture_running {
-        return Err(vec![error("server", format!("An image of ECS '{name}' is already being created; wait until it finishes."))]);
+        return Err(vec![error(
+            "server",
+            format!("An image of ECS '{name}' is already being created; wait until it finishes."),
+        )]);
     }
     match kind {
         "full_ecs" => Ok(()),
@@ -197,7 +217,10 @@ pub fn check_capture(kind: &str, server: &ServerFacts, disk: Option<&DiskFacts>)
                 return Err(vec![error("disk_id", "Choose the data disk to capture.".to_string())]);
             };
             if kind == "data" && (disk.role != "data" || !disk.attached_here) {
-                return Err(vec![error("disk_id", format!("Disk '{}' is not a data disk of ECS '{name}'.", disk.name))]);
+                return Err(vec![error(
+                    "disk_id",
+                    format!("Disk '{}' is not a data disk of ECS '{name}'.", disk.name),
+                )]);
             }
             if disk.size_gb > MAX_SINGLE_DISK_IMAGE_GB {
                 return Err(vec![error(
@@ -210,7 +233,10 @@ pub fn check_capture(kind: &str, server: &ServerFacts, disk: Option<&DiskFacts>)
             }
             Ok(())
         }
-        other => Err(vec![error("image_type", format!("'{other}' is not an image type; choose system disk, full-ECS or data disk."))]),
+        other => Err(vec![error(
+            "image_type",
+            format!("'{other}' is not an image type; choose system disk, full-ECS or data disk."),
+        )]),
     }
 }
 
@@ -254,8 +280,14 @@ mod tests {
         let image = ImageFacts { min_ram: 2048, max_ram: 8192, ..ubuntu() };
         assert_eq!(fields(check_server_image(&image, flavor("s6.small.1"), 40, ImageUse::NewServer)), ["flavor"]);
         assert_eq!(fields(check_server_image(&image, flavor("m6.2xlarge.8"), 40, ImageUse::NewServer)), ["flavor"]);
-        assert_eq!(fields(check_server_image(&image, flavor("s6.large.2"), 39, ImageUse::NewServer)), ["system_disk_gb"]);
-        assert_eq!(fields(check_server_image(&image, flavor("s6.large.2"), 1025, ImageUse::NewServer)), ["system_disk_gb"]);
+        assert_eq!(
+            fields(check_server_image(&image, flavor("s6.large.2"), 39, ImageUse::NewServer)),
+            ["system_disk_gb"]
+        );
+        assert_eq!(
+            fields(check_server_image(&image, flavor("s6.large.2"), 1025, ImageUse::NewServer)),
+            ["system_disk_gb"]
+        );
         assert_eq!(fields(check_server_image(&image, flavor("kc1.large.2"), 40, ImageUse::NewServer)), ["flavor"]);
         let big = ImageFacts { min_disk: 1, virtual_size: 50 * GIB + 1, ..ubuntu() };
         let refused = check_server_image(&big, flavor("s6.small.1"), 50, ImageUse::NewServer).unwrap_err();
@@ -275,14 +307,20 @@ mod tests {
     #[test]
     fn image_kinds_and_states_limit_their_uses() {
         let data = ImageFacts { kind: "data".into(), ..ubuntu() };
-        assert!(check_server_image(&data, flavor("s6.small.1"), 40, ImageUse::NewServer).unwrap_err()[0].1.contains("EVS disks"));
+        assert!(check_server_image(&data, flavor("s6.small.1"), 40, ImageUse::NewServer).unwrap_err()[0]
+            .1
+            .contains("EVS disks"));
         let iso = ImageFacts { kind: "iso".into(), ..ubuntu() };
         assert!(check_server_image(&iso, flavor("s6.small.1"), 40, ImageUse::NewServer).is_ok());
-        assert!(check_server_image(&iso, flavor("s6.small.1"), 40, ImageUse::ChangeOs).unwrap_err()[0].1.contains("temporary"));
+        assert!(check_server_image(&iso, flavor("s6.small.1"), 40, ImageUse::ChangeOs).unwrap_err()[0]
+            .1
+            .contains("temporary"));
         let full = ImageFacts { kind: "full_ecs".into(), ..ubuntu() };
         assert!(check_server_image(&full, flavor("s6.small.1"), 40, ImageUse::ChangeOs).is_err());
         let saving = ImageFacts { status: ImageStatus::Saving, ..ubuntu() };
-        assert!(check_server_image(&saving, flavor("s6.small.1"), 40, ImageUse::NewServer).unwrap_err()[0].1.contains("Creating"));
+        assert!(check_server_image(&saving, flavor("s6.small.1"), 40, ImageUse::NewServer).unwrap_err()[0]
+            .1
+            .contains("Creating"));
         let empty = ImageFacts { has_file: false, ..ubuntu() };
         assert!(check_server_image(&empty, flavor("s6.small.1"), 40, ImageUse::NewServer).is_err());
         assert!(check_disk_image(&ubuntu(), 40).is_err());

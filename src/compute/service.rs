@@ -6,14 +6,19 @@
 
 use super::files;
 use super::flavors::find_flavor;
-use super::jobs::{self as job_types, CaptureParams, ChangeOsParams, CreateDiskParams, CreateServerParams, DiskFill, ServerParams};
+use super::jobs::{
+    self as job_types, CaptureParams, ChangeOsParams, CreateDiskParams, CreateServerParams, DiskFill, ServerParams,
+};
 use super::model::{DiskBytes, DiskStatus, DiskView, ImageChoice, ServerDetail, ServerStatus, ServerView};
 use super::requests::{
     check_file_path, CaptureRequest, CreateDiskRequest, CreateServersRequest, ReadDiskRequest, WriteDiskRequest,
     WriteFileRequest,
 };
 use super::rules::{self, ImageUse, ServerFacts};
-use super::store::{self, field, find_disk, find_server, server_disks, source_image, DiskRow, NewDisk, NewServer, ServerRow, SourceImage};
+use super::store::{
+    self, field, find_disk, find_server, server_disks, source_image, DiskRow, NewDisk, NewServer, ServerRow,
+    SourceImage,
+};
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::images::store::{self as image_store, NewImage};
@@ -30,10 +35,17 @@ fn conflict(message: String) -> AppError {
 // ---- Reads -------------------------------------------------------------------------------
 
 /// The caller's ECSs in its region, newest first; `name` (contains) and `status` narrow them.
-pub async fn list_servers(state: &AppState, caller: &Caller, name: &str, status: &str) -> Result<Vec<ServerView>, AppError> {
+pub async fn list_servers(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    status: &str,
+) -> Result<Vec<ServerView>, AppError> {
     let status = match status {
         "" => None,
-        text => Some(ServerStatus::parse(text).ok_or_else(|| AppError::Invalid(format!("'{text}' is not an ECS status.")))?),
+        text => Some(
+            ServerStatus::parse(text).ok_or_else(|| AppError::Invalid(format!("'{text}' is not an ECS status.")))?,
+        ),
     };
     store::list_servers(&state.db, caller, name.trim(), status).await
 }
@@ -104,7 +116,11 @@ async fn image_fit_errors(state: &AppState, caller: &Caller, request: &CreateSer
 }
 
 /// Creates one or several ECSs from an image, each with its creation job. Returns their ids.
-pub async fn create_servers(state: &AppState, caller: &Caller, request: &CreateServersRequest) -> Result<Vec<String>, AppError> {
+pub async fn create_servers(
+    state: &AppState,
+    caller: &Caller,
+    request: &CreateServersRequest,
+) -> Result<Vec<String>, AppError> {
     let valid = match request.validate() {
         Ok(valid) => valid,
         Err(mut errors) => {
@@ -117,13 +133,19 @@ pub async fn create_servers(state: &AppState, caller: &Caller, request: &CreateS
         }
     };
     let flavor = find_flavor(&caller.region, request.flavor.trim()).ok_or_else(|| {
-        field("flavor", format!("Flavor '{}' is not offered in region {}.", request.flavor, region_name(&caller.region)))
+        field(
+            "flavor",
+            format!("Flavor '{}' is not offered in region {}.", request.flavor, region_name(&caller.region)),
+        )
     })?;
     let image = source_image(&state.db, caller, request.image_id.trim()).await?;
     let system_disk_gb = valid.system_disk_gb.unwrap_or_else(|| image.facts.smallest_disk_gb());
     rules::check_server_image(&image.facts, flavor, system_disk_gb, ImageUse::NewServer).map_err(AppError::Fields)?;
     if image.facts.kind == "iso" && valid.count > 1 {
-        return Err(field("count", "An ISO image creates one temporary server at a time, for installing an OS.".into()));
+        return Err(field(
+            "count",
+            "An ISO image creates one temporary server at a time, for installing an OS.".into(),
+        ));
     }
     // A full-ECS image brings its data disks; requested blank ones come after them.
     let image_disks = image_store::data_disks(&state.db, &image.id).await?;
@@ -151,7 +173,9 @@ pub async fn create_servers(state: &AppState, caller: &Caller, request: &CreateS
         } else {
             format!("{}-{:04}", request.name.trim(), index + 1)
         };
-        let id = insert_server_with_disks(&mut transaction, caller, &name, flavor.id, &image, system_disk_gb, &data_disks).await?;
+        let id =
+            insert_server_with_disks(&mut transaction, caller, &name, flavor.id, &image, system_disk_gb, &data_disks)
+                .await?;
         ids.push(id);
     }
     image_store::record_usage(&mut transaction, &image.id, valid.count).await?;
@@ -283,7 +307,11 @@ pub async fn server_action(state: &AppState, caller: &Caller, id: &str, action: 
 pub async fn change_os(state: &AppState, caller: &Caller, id: &str, image_id: &str) -> Result<(), AppError> {
     let server = find_server(&state.db, caller, id).await?;
     if server.status != ServerStatus::Stopped {
-        return Err(conflict(format!("ECS '{}' is {}. Stop it before changing its OS.", server.name, server.status.label())));
+        return Err(conflict(format!(
+            "ECS '{}' is {}. Stop it before changing its OS.",
+            server.name,
+            server.status.label()
+        )));
     }
     let image = source_image(&state.db, caller, image_id).await?;
     let disks = server_disks(&state.db, id).await?;
@@ -292,7 +320,8 @@ pub async fn change_os(state: &AppState, caller: &Caller, id: &str, image_id: &s
         .iter()
         .find(|disk| disk.role == "system")
         .ok_or_else(|| AppError::internal("change OS", format!("server {id} has no system disk")))?;
-    rules::check_server_image(&image.facts, server.flavor()?, system.size_gb, ImageUse::ChangeOs).map_err(AppError::Fields)?;
+    rules::check_server_image(&image.facts, server.flavor()?, system.size_gb, ImageUse::ChangeOs)
+        .map_err(AppError::Fields)?;
     // The new system disk gets a file of its own; the old one goes once the swap is committed.
     let fill = DiskFill::from_image(
         system.id.clone(),
@@ -316,7 +345,12 @@ pub async fn change_os(state: &AppState, caller: &Caller, id: &str, image_id: &s
 }
 
 /// Deletes an ECS and its system disk; its data disks are detached and kept unless asked.
-pub async fn delete_server(state: &AppState, caller: &Caller, id: &str, delete_data_disks: bool) -> Result<(), AppError> {
+pub async fn delete_server(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    delete_data_disks: bool,
+) -> Result<(), AppError> {
     let server = find_server(&state.db, caller, id).await?;
     if server.status.is_transitional() {
         return Err(conflict(format!(
@@ -360,16 +394,30 @@ pub async fn attach_disk(state: &AppState, caller: &Caller, server_id: &str, dis
         } else {
             disk.status.label().to_lowercase()
         };
-        return Err(field("disk_id", format!("Disk '{}' is {reason}; only an Available disk can be attached.", disk.name)));
+        return Err(field(
+            "disk_id",
+            format!("Disk '{}' is {reason}; only an Available disk can be attached.", disk.name),
+        ));
     }
     let used: Vec<String> = server_disks(&state.db, server_id).await?.into_iter().map(|disk| disk.device).collect();
-    let device = (0..rules::MAX_DATA_DISKS).map(data_device).find(|device| !used.contains(device)).ok_or_else(|| {
-        field("disk_id", format!("ECS '{}' already has {} data disks, the most it can have.", server.name, rules::MAX_DATA_DISKS))
-    })?;
-    let attached = store::attach_disk(&state.db, caller, server_id, disk_id, &device).await.map_err(|error| match &error {
-        sqlx::Error::Database(cause) if cause.is_unique_violation() => conflict(format!("Device {device} was just taken; try again.")),
-        _ => error.into(),
-    })?;
+    let device =
+        (0..rules::MAX_DATA_DISKS).map(data_device).find(|device| !used.contains(device)).ok_or_else(|| {
+            field(
+                "disk_id",
+                format!(
+                    "ECS '{}' already has {} data disks, the most it can have.",
+                    server.name,
+                    rules::MAX_DATA_DISKS
+                ),
+            )
+        })?;
+    let attached =
+        store::attach_disk(&state.db, caller, server_id, disk_id, &device).await.map_err(|error| match &error {
+            sqlx::Error::Database(cause) if cause.is_unique_violation() => {
+                conflict(format!("Device {device} was just taken; try again."))
+            }
+            _ => error.into(),
+        })?;
     if !attached {
         return Err(conflict(format!("Disk '{}' changed state meanwhile; try again.", disk.name)));
     }
@@ -379,14 +427,21 @@ pub async fn attach_disk(state: &AppState, caller: &Caller, server_id: &str, dis
 pub async fn detach_disk(state: &AppState, caller: &Caller, disk_id: &str) -> Result<(), AppError> {
     let disk = find_disk(&state.db, caller, disk_id).await?;
     if disk.role == "system" {
-        return Err(conflict(format!("Disk '{}' is a system disk; it stays with its ECS until the ECS is deleted.", disk.name)));
+        return Err(conflict(format!(
+            "Disk '{}' is a system disk; it stays with its ECS until the ECS is deleted.",
+            disk.name
+        )));
     }
     if disk.status != DiskStatus::InUse {
         return Err(conflict(format!("Disk '{}' is not attached to an ECS.", disk.name)));
     }
     let server = find_server(&state.db, caller, &disk.server_id).await?;
     if !server.status.is_settled() {
-        return Err(conflict(format!("ECS '{}' is {}; wait before detaching its disks.", server.name, server.status.label())));
+        return Err(conflict(format!(
+            "ECS '{}' is {}; wait before detaching its disks.",
+            server.name,
+            server.status.label()
+        )));
     }
     require_disks_idle(std::slice::from_ref(&disk))?;
     let mut transaction = state.db.begin().await?;
@@ -404,8 +459,15 @@ pub async fn create_disk(state: &AppState, caller: &Caller, request: &CreateDisk
     let image_id = request.image_id.trim();
     if image_id.is_empty() {
         // A blank disk is one small qcow2 header: made here, no job needed.
-        let disk =
-            NewDisk { name, size_gb, status: DiskStatus::Available, server_id: "", role: "data", device: "", image_id: "" };
+        let disk = NewDisk {
+            name,
+            size_gb,
+            status: DiskStatus::Available,
+            server_id: "",
+            role: "data",
+            device: "",
+            image_id: "",
+        };
         let mut transaction = state.db.begin().await?;
         let (id, key) = store::insert_disk(&mut transaction, caller, &disk).await?;
         files::store_blank_disk(state, &key, size_gb).await?;
@@ -418,13 +480,27 @@ pub async fn create_disk(state: &AppState, caller: &Caller, request: &CreateDisk
     let image = source_image(&state.db, caller, image_id).await?;
     let size_gb = if size_gb == 0 { image.facts.smallest_disk_gb().max(rules::DATA_DISK_MIN_GB) } else { size_gb };
     rules::check_disk_image(&image.facts, size_gb).map_err(AppError::Fields)?;
-    let disk = NewDisk { name, size_gb, status: DiskStatus::Creating, server_id: "", role: "data", device: "", image_id: &image.id };
+    let disk = NewDisk {
+        name,
+        size_gb,
+        status: DiskStatus::Creating,
+        server_id: "",
+        role: "data",
+        device: "",
+        image_id: &image.id,
+    };
     let mut transaction = state.db.begin().await?;
     let (id, key) = store::insert_disk(&mut transaction, caller, &disk).await?;
-    let params = CreateDiskParams { disk: DiskFill::from_image(id.clone(), key, size_gb, &image.file_location, &image.disk_format) };
-    let entities =
-        JobEntities { disk_id: id.clone(), target: format!("Disk {name} ← {}", image.facts.name), ..Default::default() };
-    enqueue(&mut transaction, NewJob::new(caller, job_types::CREATE_DISK_JOB, &params, entities).on_resource(&id)).await?;
+    let params = CreateDiskParams {
+        disk: DiskFill::from_image(id.clone(), key, size_gb, &image.file_location, &image.disk_format),
+    };
+    let entities = JobEntities {
+        disk_id: id.clone(),
+        target: format!("Disk {name} ← {}", image.facts.name),
+        ..Default::default()
+    };
+    enqueue(&mut transaction, NewJob::new(caller, job_types::CREATE_DISK_JOB, &params, entities).on_resource(&id))
+        .await?;
     image_store::record_usage(&mut transaction, &image.id, 0).await?;
     transaction.commit().await?;
     state.wake_jobs();
@@ -435,7 +511,10 @@ pub async fn delete_disk(state: &AppState, caller: &Caller, id: &str) -> Result<
     let disk = find_disk(&state.db, caller, id).await?;
     match disk.status {
         DiskStatus::InUse => {
-            return Err(conflict(format!("Disk '{}' is attached to ECS '{}'; detach it first.", disk.name, disk.server_name)))
+            return Err(conflict(format!(
+                "Disk '{}' is attached to ECS '{}'; detach it first.",
+                disk.name, disk.server_name
+            )))
         }
         DiskStatus::Creating => return Err(conflict(format!("Disk '{}' is still being created.", disk.name))),
         DiskStatus::Available | DiskStatus::Error => {}
@@ -452,20 +531,38 @@ pub async fn delete_disk(state: &AppState, caller: &Caller, id: &str) -> Result<
 // ---- Images from servers -----------------------------------------------------------------
 
 /// Whether an image of the server is being made right now.
-async fn capture_running<'e>(executor: impl sqlx::Executor<'e, Database = Any>, server_id: &str) -> Result<bool, sqlx::Error> {
-    Ok(pending_on(executor, server_id).await?.iter().any(|job_type| job_types::CAPTURE_JOBS.contains(&job_type.as_str())))
+async fn capture_running<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    server_id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(pending_on(executor, server_id)
+        .await?
+        .iter()
+        .any(|job_type| job_types::CAPTURE_JOBS.contains(&job_type.as_str())))
 }
 
 /// The disks an image of `request.image_type` copies (system disk, one data disk, or all of
 /// them with the system disk first), once the IMS rules allow it.
-async fn disks_to_capture(state: &AppState, caller: &Caller, server: &ServerRow, request: &CaptureRequest) -> Result<Vec<DiskRow>, AppError> {
+async fn disks_to_capture(
+    state: &AppState,
+    caller: &Caller,
+    server: &ServerRow,
+    request: &CaptureRequest,
+) -> Result<Vec<DiskRow>, AppError> {
     let disks = server_disks(&state.db, &server.id).await?;
-    let facts =
-        ServerFacts { name: server.name.clone(), status: server.status, capture_running: capture_running(&state.db, &server.id).await? };
+    let facts = ServerFacts {
+        name: server.name.clone(),
+        status: server.status,
+        capture_running: capture_running(&state.db, &server.id).await?,
+    };
     let kind = request.image_type.as_str();
     let chosen = match kind {
         "system" => disks.iter().find(|disk| disk.role == "system").cloned(),
-        "data" => Some(find_disk(&state.db, caller, &request.disk_id).await.map_err(|error| field("disk_id", error.to_string()))?),
+        "data" => Some(
+            find_disk(&state.db, caller, &request.disk_id)
+                .await
+                .map_err(|error| field("disk_id", error.to_string()))?,
+        ),
         _ => None,
     };
     let disk_facts = chosen.as_ref().map(|disk| rules::DiskFacts {
@@ -485,11 +582,16 @@ async fn disks_to_capture(state: &AppState, caller: &Caller, server: &ServerRow,
 
 /// Registers the image (Queued) and queues the job that copies the server's disks into it.
 /// Returns the image id.
-pub async fn create_image_from_server(state: &AppState, caller: &Caller, request: &CaptureRequest) -> Result<String, AppError> {
+pub async fn create_image_from_server(
+    state: &AppState,
+    caller: &Caller,
+    request: &CaptureRequest,
+) -> Result<String, AppError> {
     request.validate().map_err(AppError::Fields)?;
     let server = find_server(&state.db, caller, &request.server_id).await?;
     let captured = disks_to_capture(state, caller, &server, request).await?;
-    let first = captured.first().ok_or_else(|| AppError::internal("capture", format!("server {} has no disks", server.id)))?;
+    let first =
+        captured.first().ok_or_else(|| AppError::internal("capture", format!("server {} has no disks", server.id)))?;
     let (kind, name) = (request.image_type.as_str(), request.name.trim());
     let data = kind == "data";
     let image = NewImage {
@@ -525,7 +627,10 @@ pub async fn create_image_from_server(state: &AppState, caller: &Caller, request
     // a change of OS or a delete that starts meanwhile.
     lock_server(&mut transaction, &server).await?;
     if capture_running(&mut *transaction, &server.id).await? {
-        return Err(field("server", format!("An image of ECS '{}' is already being created; wait until it finishes.", server.name)));
+        return Err(field(
+            "server",
+            format!("An image of ECS '{}' is already being created; wait until it finishes.", server.name),
+        ));
     }
     image_store::insert_image(&mut transaction, &image).await?;
     let job = NewJob::new(caller, job_type, &params, entities).for_image(&image.id).on_resource(&server.id);

@@ -72,8 +72,9 @@ impl ServerRow {
     }
 
     pub fn flavor(&self) -> Result<&'static Flavor, AppError> {
-        find_flavor(&self.region, &self.flavor)
-            .ok_or_else(|| AppError::internal("server flavor", format!("unknown flavor {} of {}", self.flavor, self.id)))
+        find_flavor(&self.region, &self.flavor).ok_or_else(|| {
+            AppError::internal("server flavor", format!("unknown flavor {} of {}", self.flavor, self.id))
+        })
     }
 }
 
@@ -127,7 +128,12 @@ pub fn field(name: &str, message: String) -> AppError {
 
 // ---- Reads -------------------------------------------------------------------------------
 
-pub async fn list_servers(db: &Db, caller: &Caller, name: &str, status: Option<ServerStatus>) -> Result<Vec<ServerView>, AppError> {
+pub async fn list_servers(
+    db: &Db,
+    caller: &Caller,
+    name: &str,
+    status: Option<ServerStatus>,
+) -> Result<Vec<ServerView>, AppError> {
     let sql = format!(
         "{SERVER_SELECT} WHERE s.project_id = $1 AND ($2 = '' OR LOWER(s.name) LIKE $3 ESCAPE '\\') AND ($4 = '' OR s.status = $4) \
          ORDER BY s.created_at DESC, s.id DESC LIMIT 500"
@@ -142,12 +148,20 @@ pub async fn list_servers(db: &Db, caller: &Caller, name: &str, status: Option<S
 pub async fn find_server(db: &Db, caller: &Caller, id: &str) -> Result<ServerRow, AppError> {
     let sql = format!("{SERVER_SELECT} WHERE s.id = $1 AND s.project_id = $2");
     let row: Option<ServerRow> = sqlx::query_as(&sql).bind(id).bind(&caller.project_id).fetch_optional(db).await?;
-    row.ok_or_else(|| AppError::NotFound(format!("ECS '{id}' does not exist in region {}.", region_name(&caller.region))))
+    row.ok_or_else(|| {
+        AppError::NotFound(format!("ECS '{id}' does not exist in region {}.", region_name(&caller.region)))
+    })
 }
 
 /// The server's disks in device order (the system disk, /dev/vda, first).
-pub async fn server_disks<'e>(executor: impl Executor<'e, Database = Any>, server_id: &str) -> Result<Vec<DiskRow>, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM disks WHERE server_id = $1 ORDER BY device, id").bind(server_id).fetch_all(executor).await
+pub async fn server_disks<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    server_id: &str,
+) -> Result<Vec<DiskRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM disks WHERE server_id = $1 ORDER BY device, id")
+        .bind(server_id)
+        .fetch_all(executor)
+        .await
 }
 
 pub async fn find_disk(db: &Db, caller: &Caller, id: &str) -> Result<DiskRow, AppError> {
@@ -159,7 +173,9 @@ pub async fn find_disk(db: &Db, caller: &Caller, id: &str) -> Result<DiskRow, Ap
     .bind(&caller.project_id)
     .fetch_optional(db)
     .await?;
-    row.ok_or_else(|| AppError::NotFound(format!("Disk '{id}' does not exist in region {}.", region_name(&caller.region))))
+    row.ok_or_else(|| {
+        AppError::NotFound(format!("Disk '{id}' does not exist in region {}.", region_name(&caller.region)))
+    })
 }
 
 pub async fn server_detail(db: &Db, caller: &Caller, id: &str) -> Result<ServerDetail, AppError> {
@@ -200,7 +216,8 @@ pub async fn disk_file(db: &Db, id: &str) -> Result<Option<(String, i64)>, sqlx:
 
 /// Whether any disk uses the file at `object_key`.
 pub async fn disk_file_in_use(db: &Db, object_key: &str) -> Result<bool, sqlx::Error> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM disks WHERE object_key = $1").bind(object_key).fetch_one(db).await?;
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM disks WHERE object_key = $1").bind(object_key).fetch_one(db).await?;
     Ok(count > 0)
 }
 
@@ -278,6 +295,19 @@ pub async fn source_image(db: &Db, caller: &Caller, id: &str) -> Result<SourceIm
     })
 }
 
+#[derive(sqlx::FromRow)]
+struct ChoiceRow {
+    id: String,
+    name: String,
+    imagetype: String,
+    owner: String,
+    image_kind: String,
+    architecture: String,
+    hw_firmware_type: String,
+    min_disk: i64,
+    min_ram: i64,
+}
+
 pub async fn image_choices(db: &Db, caller: &Caller, for_disks: bool) -> Result<Vec<ImageChoice>, AppError> {
     let kinds = if for_disks { "('data')" } else { "('system', 'full_ecs', 'iso')" };
     let sql = format!(
@@ -285,24 +315,24 @@ pub async fn image_choices(db: &Db, caller: &Caller, for_disks: bool) -> Result<
          FROM images i WHERE i.id <> $1 AND {USABLE_BY_CALLER} AND i.status = 'active' AND i.file_location <> '' \
          AND i.image_kind IN {kinds} ORDER BY i.imagetype, i.name LIMIT 1000"
     );
-    let rows: Vec<(String, String, String, String, String, String, String, i64, i64)> =
+    let rows: Vec<ChoiceRow> =
         sqlx::query_as(&sql).bind("").bind(&caller.region).bind(&caller.project_id).fetch_all(db).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, imagetype, owner, kind, architecture, boot_mode, min_disk, min_ram)| ImageChoice {
-            category: match imagetype.as_str() {
+        .map(|row| ImageChoice {
+            category: match row.imagetype.as_str() {
                 "gold" => "Public",
-                _ if owner == caller.project_id => "Private",
+                _ if row.owner == caller.project_id => "Private",
                 _ => "Shared",
             }
             .to_string(),
-            id,
-            name,
-            kind,
-            architecture,
-            boot_mode,
-            min_disk,
-            min_ram,
+            id: row.id,
+            name: row.name,
+            kind: row.image_kind,
+            architecture: row.architecture,
+            boot_mode: row.hw_firmware_type,
+            min_disk: row.min_disk,
+            min_ram: row.min_ram,
         })
         .collect())
 }
@@ -325,7 +355,11 @@ pub struct NewServer<'a> {
     pub temporary: bool,
 }
 
-pub async fn insert_server(transaction: &mut Transaction<'_, Any>, caller: &Caller, server: &NewServer<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert_server(
+    transaction: &mut Transaction<'_, Any>,
+    caller: &Caller,
+    server: &NewServer<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO servers (id, region, project_id, name, flavor, status, image_id, image_name, os_type, platform, \
          os_version, architecture, boot_mode, temporary, created_at, updated_at) \
@@ -360,14 +394,16 @@ pub async fn move_server<'e>(
     to: ServerStatus,
     reason: &str,
 ) -> Result<bool, sqlx::Error> {
-    let moved = sqlx::query("UPDATE servers SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5")
-        .bind(to)
-        .bind(reason)
-        .bind(now_ms())
-        .bind(id)
-        .bind(from)
-        .execute(executor)
-        .await?;
+    let moved = sqlx::query(
+        "UPDATE servers SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
+    )
+    .bind(to)
+    .bind(reason)
+    .bind(now_ms())
+    .bind(id)
+    .bind(from)
+    .execute(executor)
+    .await?;
     Ok(moved.rows_affected() == 1)
 }
 
@@ -468,8 +504,10 @@ pub async fn remove_server_disks(
     server_id: &str,
     delete_data_disks: bool,
 ) -> Result<Vec<DiskRow>, sqlx::Error> {
-    let disks: Vec<DiskRow> =
-        sqlx::query_as("SELECT * FROM disks WHERE server_id = $1").bind(server_id).fetch_all(&mut **transaction).await?;
+    let disks: Vec<DiskRow> = sqlx::query_as("SELECT * FROM disks WHERE server_id = $1")
+        .bind(server_id)
+        .fetch_all(&mut **transaction)
+        .await?;
     let (removed, kept): (Vec<DiskRow>, Vec<DiskRow>) =
         disks.into_iter().partition(|disk| disk.role == "system" || delete_data_disks);
     for disk in &removed {
@@ -503,7 +541,11 @@ pub struct NewDisk<'a> {
 }
 
 /// Inserts a disk; returns its id and the key of its (future) file.
-pub async fn insert_disk(transaction: &mut Transaction<'_, Any>, caller: &Caller, disk: &NewDisk<'_>) -> Result<(String, String), sqlx::Error> {
+pub async fn insert_disk(
+    transaction: &mut Transaction<'_, Any>,
+    caller: &Caller,
+    disk: &NewDisk<'_>,
+) -> Result<(String, String), sqlx::Error> {
     let id = uuid::Uuid::new_v4().to_string();
     let key = Storage::disk_key(&caller.region, &id);
     sqlx::query(
@@ -529,14 +571,15 @@ pub async fn insert_disk(transaction: &mut Transaction<'_, Any>, caller: &Caller
 
 /// Moves a disk from `from` to `to` with `reason`; false when it was not in `from`.
 pub async fn move_disk(db: &Db, id: &str, from: DiskStatus, to: DiskStatus, reason: &str) -> Result<bool, sqlx::Error> {
-    let moved = sqlx::query("UPDATE disks SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5")
-        .bind(to)
-        .bind(reason)
-        .bind(now_ms())
-        .bind(id)
-        .bind(from)
-        .execute(db)
-        .await?;
+    let moved =
+        sqlx::query("UPDATE disks SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5")
+            .bind(to)
+            .bind(reason)
+            .bind(now_ms())
+            .bind(id)
+            .bind(from)
+            .execute(db)
+            .await?;
     Ok(moved.rows_affected() == 1)
 }
 
@@ -554,7 +597,13 @@ pub async fn fail_creating_disks(db: &Db, server_id: &str, reason: &str) -> Resu
 
 /// Attaches an Available disk as `device`, only while the server is still there and settled
 /// and the device still free (a unique index on server and device guards the last point too).
-pub async fn attach_disk(db: &Db, caller: &Caller, server_id: &str, disk_id: &str, device: &str) -> Result<bool, sqlx::Error> {
+pub async fn attach_disk(
+    db: &Db,
+    caller: &Caller,
+    server_id: &str,
+    disk_id: &str,
+    device: &str,
+) -> Result<bool, sqlx::Error> {
     let attached = sqlx::query(
         "UPDATE disks SET status = $1, server_id = $2, device = $3, updated_at = $4 WHERE id = $5 AND status = $6 \
          AND EXISTS (SELECT 1 FROM servers s WHERE s.id = $2 AND s.project_id = $7 AND s.status IN ('running', 'stopped')) \
@@ -573,23 +622,26 @@ pub async fn attach_disk(db: &Db, caller: &Caller, server_id: &str, disk_id: &st
 }
 
 pub async fn detach_disk(transaction: &mut Transaction<'_, Any>, disk_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE disks SET status = $1, server_id = '', device = '', updated_at = $2 WHERE id = $3 AND status = $4")
-        .bind(DiskStatus::Available)
-        .bind(now_ms())
-        .bind(disk_id)
-        .bind(DiskStatus::InUse)
-        .execute(&mut **transaction)
-        .await?;
+    sqlx::query(
+        "UPDATE disks SET status = $1, server_id = '', device = '', updated_at = $2 WHERE id = $3 AND status = $4",
+    )
+    .bind(DiskStatus::Available)
+    .bind(now_ms())
+    .bind(disk_id)
+    .bind(DiskStatus::InUse)
+    .execute(&mut **transaction)
+    .await?;
     Ok(())
 }
 
 /// Deletes a disk of the caller's that is Available or in Error; false when it is not.
 pub async fn delete_disk(db: &Db, caller: &Caller, id: &str) -> Result<bool, sqlx::Error> {
-    let deleted = sqlx::query("DELETE FROM disks WHERE id = $1 AND project_id = $2 AND status IN ('available', 'error')")
-        .bind(id)
-        .bind(&caller.project_id)
-        .execute(db)
-        .await?;
+    let deleted =
+        sqlx::query("DELETE FROM disks WHERE id = $1 AND project_id = $2 AND status IN ('available', 'error')")
+            .bind(id)
+            .bind(&caller.project_id)
+            .execute(db)
+            .await?;
     Ok(deleted.rows_affected() == 1)
 }
 

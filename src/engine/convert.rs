@@ -114,15 +114,13 @@ pub struct QemuInfo {
 }
 
 pub fn qemu_info(path: &Path, format: ImageFormat, limits: ProcessLimits) -> Result<QemuInfo, ConvertError> {
-    let output = limited("qemu-img", limits)
-        .args(["info", "--output=json", "-f", qemu_format(format)])
-        .arg(path)
-        .output()?;
+    let output =
+        limited("qemu-img", limits).args(["info", "--output=json", "-f", qemu_format(format)]).arg(path).output()?;
     if !output.status.success() {
         return Err(ConvertError::Qemu(String::from_utf8_lossy(&output.stderr).trim().to_string()));
     }
-    let info: serde_json::Value =
-        serde_json::from_slice(&output.stdout).map_err(|error| ConvertError::Qemu(format!("unreadable info: {error}")))?;
+    let info: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|error| ConvertError::Qemu(format!("unreadable info: {error}")))?;
     Ok(QemuInfo {
         format: info["format"].as_str().unwrap_or_default().to_string(),
         virtual_size: info["virtual-size"].as_u64().unwrap_or_default(),
@@ -143,7 +141,10 @@ pub fn inspect_and_cross_check(
         return Err(ConvertError::Disagreement(format!("qemu-img sees a backing file '{backing}'")));
     }
     if info.format != qemu_format(report.format) {
-        return Err(ConvertError::Disagreement(format!("qemu-img reads format {} instead of {}", info.format, report.format)));
+        return Err(ConvertError::Disagreement(format!(
+            "qemu-img reads format {} instead of {}",
+            info.format, report.format
+        )));
     }
     if info.virtual_size != report.virtual_size {
         return Err(ConvertError::Disagreement(format!(

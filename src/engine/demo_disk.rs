@@ -56,7 +56,14 @@ fn mbr(first: u64, sectors: u64, kind: u8) -> Vec<u8> {
 }
 
 /// GPT header for `current` (1 or the last sector) pointing at its partition entries.
-fn gpt_header(current: u64, backup: u64, entries_at: u64, last_usable: u64, disk_guid: &[u8; 16], entries_crc: u32) -> Vec<u8> {
+fn gpt_header(
+    current: u64,
+    backup: u64,
+    entries_at: u64,
+    last_usable: u64,
+    disk_guid: &[u8; 16],
+    entries_crc: u32,
+) -> Vec<u8> {
     let mut header = vec![0u8; 512];
     header[0..8].copy_from_slice(b"EFI PART");
     header[8..12].copy_from_slice(&0x0001_0000u32.to_le_bytes());
@@ -76,7 +83,12 @@ fn gpt_header(current: u64, backup: u64, entries_at: u64, last_usable: u64, disk
 }
 
 /// Writes the partition table and returns the partition's (first, last) sector.
-fn write_partition_table(file: &mut std::fs::File, total_sectors: u64, uefi: bool, seed: &str) -> std::io::Result<(u64, u64)> {
+fn write_partition_table(
+    file: &mut std::fs::File,
+    total_sectors: u64,
+    uefi: bool,
+    seed: &str,
+) -> std::io::Result<(u64, u64)> {
     if !uefi {
         let last = total_sectors - 1;
         file.write_all(&mbr(PARTITION_START, last - PARTITION_START + 1, 0x83))?;
@@ -115,7 +127,11 @@ fn run(command: &mut Command, what: &str) -> std::io::Result<()> {
 }
 
 fn mke2fs() -> &'static str {
-    if Path::new("/usr/sbin/mke2fs").exists() { "/usr/sbin/mke2fs" } else { "mke2fs" }
+    if Path::new("/usr/sbin/mke2fs").exists() {
+        "/usr/sbin/mke2fs"
+    } else {
+        "mke2fs"
+    }
 }
 
 /// Builds the disk in `dir` and returns the path of its qcow2 file.
@@ -143,7 +159,13 @@ pub fn build(dir: &Path, disk: &DemoDisk) -> std::io::Result<PathBuf> {
         "mke2fs",
     )?;
     let qcow2 = dir.join(format!("{}.qcow2", disk.name));
-    run(Command::new("qemu-img").args(["convert", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"]).arg(&raw).arg(&qcow2), "qemu-img convert")?;
+    run(
+        Command::new("qemu-img")
+            .args(["convert", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"])
+            .arg(&raw)
+            .arg(&qcow2),
+        "qemu-img convert",
+    )?;
     std::fs::remove_file(&raw)?;
     std::fs::remove_dir_all(&root)?;
     Ok(qcow2)
@@ -175,7 +197,12 @@ mod tests {
             assert_eq!(report.virtual_size, 64 << 20);
             // Read the partition table and the file back through a raw copy.
             let raw = dir.join("check.raw");
-            let status = Command::new("qemu-img").args(["convert", "-f", "qcow2", "-O", "raw"]).arg(&qcow2).arg(&raw).status().unwrap();
+            let status = Command::new("qemu-img")
+                .args(["convert", "-f", "qcow2", "-O", "raw"])
+                .arg(&qcow2)
+                .arg(&raw)
+                .status()
+                .unwrap();
             assert!(status.success());
             let table = inspect_file(&raw, Some(ImageFormat::Raw), &Limits::default()).unwrap();
             assert_eq!(table.fact("partition_table"), Some(if uefi { "gpt" } else { "mbr" }));

@@ -29,7 +29,10 @@ pub(super) fn run(command: &mut Command) -> Result<Vec<u8>, ConvertError> {
 
 /// A new empty qcow2 disk of `size` bytes.
 pub fn create_blank(path: &Path, size: u64) -> Result<(), ConvertError> {
-    run(Command::new("qemu-img").args(["create", "-q", "-f", "qcow2", "-o", "compat=1.1"]).arg(path).arg(size.to_string()))?;
+    run(Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2", "-o", "compat=1.1"])
+        .arg(path)
+        .arg(size.to_string()))?;
     Ok(())
 }
 
@@ -91,10 +94,9 @@ pub fn read_bytes(path: &Path, format: ImageFormat, offset: u64, length: u64) ->
     let _ = std::fs::remove_file(&target);
     let bytes = bytes?;
     let start = (offset - first_block * BLOCK) as usize;
-    bytes
-        .get(start..start + length as usize)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| ConvertError::BadOutput(format!("bytes {offset}..{} lie past the end of the disk", offset + length)))
+    bytes.get(start..start + length as usize).map(<[u8]>::to_vec).ok_or_else(|| {
+        ConvertError::BadOutput(format!("bytes {offset}..{} lie past the end of the disk", offset + length))
+    })
 }
 
 #[cfg(test)]
@@ -127,7 +129,8 @@ mod tests {
         std::fs::write(&image, &bytes).unwrap();
         let never = AtomicBool::new(false);
         let disk = dir.join("disk.qcow2");
-        let report = create_from_image(&image, ImageFormat::Raw, &disk, 16 << 20, ProcessLimits::default(), &never).unwrap();
+        let report =
+            create_from_image(&image, ImageFormat::Raw, &disk, 16 << 20, ProcessLimits::default(), &never).unwrap();
         assert_eq!(report.virtual_size, 16 << 20);
         let info = super::super::convert::qemu_info(&disk, ImageFormat::Qcow2, ProcessLimits::default()).unwrap();
         assert_eq!(info.virtual_size, 16 << 20);

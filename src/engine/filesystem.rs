@@ -14,7 +14,11 @@ const SECTOR: u64 = 512;
 const EXT_MAGIC: [u8; 2] = [0x53, 0xef];
 
 fn debugfs() -> &'static str {
-    if Path::new("/usr/sbin/debugfs").exists() { "/usr/sbin/debugfs" } else { "debugfs" }
+    if Path::new("/usr/sbin/debugfs").exists() {
+        "/usr/sbin/debugfs"
+    } else {
+        "debugfs"
+    }
 }
 
 /// Byte offset of the ext filesystem on the qcow2 disk `disk`.
@@ -38,14 +42,19 @@ pub fn filesystem_offset(disk: &Path) -> Result<u64, ConvertError> {
             return Ok(offset);
         }
     }
-    Err(ConvertError::BadOutput("the disk has no ext2/3/4 filesystem in its first partition or on the whole disk".into()))
+    Err(ConvertError::BadOutput(
+        "the disk has no ext2/3/4 filesystem in its first partition or on the whole disk".into(),
+    ))
 }
 
 /// A path inside the filesystem: absolute, of plain names (letters, digits, '.', '_', '-').
 pub fn check_path(path: &str) -> Result<Vec<&str>, String> {
     let names: Vec<&str> = path.strip_prefix('/').ok_or("Give an absolute path, e.g. /etc/motd.")?.split('/').collect();
     let plain = |name: &&str| {
-        !name.is_empty() && *name != "." && *name != ".." && name.len() <= 255
+        !name.is_empty()
+            && *name != "."
+            && *name != ".."
+            && name.len() <= 255
             && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     };
     if path.len() > 1024 || names.is_empty() || !names.iter().all(plain) {
@@ -78,7 +87,8 @@ fn cat(raw: &Path, offset: u64, path: &str) -> Result<Vec<u8>, ConvertError> {
 
 /// Whether `folder` is a directory of the filesystem.
 fn is_directory(raw: &Path, offset: u64, folder: &str) -> Result<bool, ConvertError> {
-    let output = Command::new(debugfs()).arg("-R").arg(format!("stat {folder}")).arg(debugfs_on(raw, offset)).output()?;
+    let output =
+        Command::new(debugfs()).arg("-R").arg(format!("stat {folder}")).arg(debugfs_on(raw, offset)).output()?;
     Ok(String::from_utf8_lossy(&output.stdout).contains("Type: directory"))
 }
 
@@ -109,7 +119,8 @@ pub fn write_file(disk: &Path, path: &str, contents: &[u8]) -> Result<(), Conver
         let folder = if folder.is_empty() { "/".to_string() } else { folder };
         // mkdir fails harmlessly for folders that exist; then the folder must be a directory,
         // so that `cd` cannot fail and leave the write to happen in the root.
-        let mkdirs: String = (1..=folders.len()).map(|depth| format!("mkdir /{}\n", folders[..depth].join("/"))).collect();
+        let mkdirs: String =
+            (1..=folders.len()).map(|depth| format!("mkdir /{}\n", folders[..depth].join("/"))).collect();
         if !mkdirs.is_empty() {
             std::fs::write(&script, mkdirs)?;
             run(Command::new(debugfs()).arg("-w").arg("-f").arg(&script).arg(debugfs_on(&raw, offset)))?;
@@ -123,7 +134,10 @@ pub fn write_file(disk: &Path, path: &str, contents: &[u8]) -> Result<(), Conver
         if cat(&raw, offset, path)? != contents {
             return Err(ConvertError::BadOutput(format!("{path} could not be written (is the filesystem full?)")));
         }
-        run(Command::new("qemu-img").args(["convert", "-q", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"]).arg(&raw).arg(&rebuilt))?;
+        run(Command::new("qemu-img")
+            .args(["convert", "-q", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"])
+            .arg(&raw)
+            .arg(&rebuilt))?;
         std::fs::rename(&rebuilt, disk)?;
         Ok(())
     })();

@@ -75,9 +75,16 @@ fn FileFields(create: ServerAction<CreateImageFromFile>, bucket_names: Vec<Strin
     let bucket = RwSignal::new(query.with_untracked(|query| query.get("bucket").unwrap_or_default()));
     let key = RwSignal::new(query.with_untracked(|query| query.get("key").unwrap_or_default()));
     let format = RwSignal::new(guess_format(&key.get_untracked()).to_string());
-    let objects = Resource::new(move || bucket.get(), |bucket| async move {
-        if bucket.is_empty() { Ok(Vec::new()) } else { list_objects(bucket).await }
-    });
+    let objects = Resource::new(
+        move || bucket.get(),
+        |bucket| async move {
+            if bucket.is_empty() {
+                Ok(Vec::new())
+            } else {
+                list_objects(bucket).await
+            }
+        },
+    );
     let error = move |field| field_signal(create, field);
     view! {
         <h2>"Image File"</h2>

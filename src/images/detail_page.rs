@@ -43,7 +43,8 @@ fn detail_view(info: SessionInfo, image: Result<ImageDetail, AppError>) -> impl 
                 && image.imagetype == "private"
                 && image.status == ImageStatus::Active
                 && !matches!(image.kind.as_str(), "iso" | "full_ecs");
-            let export = exportable.then(|| view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() /> });
+            let export =
+                exportable.then(|| view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() /> });
             view! {
                 <Title text=format!("{} — Image Management Service", image.name) />
                 {image_view(image)}
@@ -67,15 +68,27 @@ fn detail_view(info: SessionInfo, image: Result<ImageDetail, AppError>) -> impl 
 }
 
 fn or_dash(text: &str) -> String {
-    if text.is_empty() { "—".to_string() } else { text.to_string() }
+    if text.is_empty() {
+        "—".to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 fn yes_no(flag: bool) -> String {
-    if flag { "Yes".to_string() } else { "No".to_string() }
+    if flag {
+        "Yes".to_string()
+    } else {
+        "No".to_string()
+    }
 }
 
 fn megabytes(value: i64) -> String {
-    if value == 0 { "Unrestricted".to_string() } else { format!("{value} MB") }
+    if value == 0 {
+        "Unrestricted".to_string()
+    } else {
+        format!("{value} MB")
+    }
 }
 
 /// The Basic Information rows: (label, value) in the order the page shows them.
@@ -104,7 +117,10 @@ fn attributes(image: &ImageDetail) -> Vec<(&'static str, String)> {
         ("Min. Disk", format!("{} GB", image.min_disk)),
         ("Min. Memory", megabytes(image.min_ram)),
         ("Max. Memory", megabytes(image.max_ram)),
-        ("Encrypted", if image.cmk_id.is_empty() { "No".to_string() } else { format!("Yes (KMS key {})", image.cmk_id) }),
+        (
+            "Encrypted",
+            if image.cmk_id.is_empty() { "No".to_string() } else { format!("Yes (KMS key {})", image.cmk_id) },
+        ),
         ("Protected", yes_no(image.protected)),
         ("Registered", yes_no(image.is_registered)),
         ("Source", or_dash(&image.root_origin)),
@@ -209,7 +225,8 @@ fn ExportPanel(image_id: String, image_name: String) -> impl IntoView {
     let buckets = Resource::new(|| (), |_| list_buckets());
     let format = RwSignal::new("qcow2".to_string());
     let default_name = move || format!("{image_name}.{}", format.get());
-    let error = move |field: &'static str| move || view! { <FieldError message=field_error(export.value().get(), field) /> };
+    let error =
+        move |field: &'static str| move || view! { <FieldError message=field_error(export.value().get(), field) /> };
     view! {
         <section class="panel">
             <h2>"Export Image"</h2>

@@ -42,7 +42,9 @@ fn refused(error: ConvertError) -> JobFailure {
     match error {
         ConvertError::Cancelled => JobFailure::cancelled(),
         ConvertError::Refused(refusal) => JobFailure::new("IMS.0101", format!("The image file is refused: {refusal}.")),
-        ConvertError::Disagreement(detail) => JobFailure::new("IMS.0102", format!("The image file is refused: {detail}.")),
+        ConvertError::Disagreement(detail) => {
+            JobFailure::new("IMS.0102", format!("The image file is refused: {detail}."))
+        }
         other => JobFailure::new("IMS.0103", format!("The conversion failed: {other}.")),
     }
 }
@@ -71,17 +73,20 @@ impl JobHandler for ImportJob {
         job.check_cancelled()?;
 
         let (limits, process_limits, checked_source) = (env.inspect_limits, env.process_limits, source.clone());
-        let report =
-            tokio::task::spawn_blocking(move || inspect_and_cross_check(&checked_source, declared, &limits, process_limits))
-                .await
-                .map_err(|e| JobFailure::internal("inspection", e))?
-                .map_err(refused)?;
+        let report = tokio::task::spawn_blocking(move || {
+            inspect_and_cross_check(&checked_source, declared, &limits, process_limits)
+        })
+        .await
+        .map_err(|e| JobFailure::internal("inspection", e))?
+        .map_err(refused)?;
         let virtual_gb = report.virtual_size.div_ceil(GIB) as i64;
         let min_disk = match params.min_disk {
             Some(min_disk) if min_disk < virtual_gb => {
                 return Err(JobFailure::new(
                     "IMS.0105",
-                    format!("The minimum disk ({min_disk} GB) is smaller than the image's virtual size ({virtual_gb} GB)."),
+                    format!(
+                        "The minimum disk ({min_disk} GB) is smaller than the image's virtual size ({virtual_gb} GB)."
+                    ),
                 ))
             }
             Some(min_disk) => min_disk,
@@ -138,7 +143,8 @@ impl JobHandler for ImportJob {
         let Ok(params) = job.params::<ImportParams>() else { return };
         let env = &job.env;
         for format in ["qcow2", "raw", "iso"] {
-            if let Err(error) = env.storage.delete(&Storage::image_key(&job.row.region, &params.image_id, format)).await {
+            if let Err(error) = env.storage.delete(&Storage::image_key(&job.row.region, &params.image_id, format)).await
+            {
                 tracing::warn!(%error, image = %params.image_id, "removing a failed import's file");
             }
         }
@@ -168,10 +174,12 @@ impl JobHandler for ExportJob {
         let env = &job.env;
         let target_format = TargetFormat::parse(&params.file_format)
             .ok_or_else(|| JobFailure::new("IMS.0200", "The export format is not supported."))?;
-        let (location, disk_format) =
-            store::file_of(&env.db, &params.image_id).await?.ok_or_else(|| JobFailure::new("IMS.0202", "The image was deleted."))?;
-        let source_format = ImageFormat::parse(&disk_format)
-            .ok_or_else(|| JobFailure::new("IMS.0203", format!("Images stored as {disk_format} cannot be exported.")))?;
+        let (location, disk_format) = store::file_of(&env.db, &params.image_id)
+            .await?
+            .ok_or_else(|| JobFailure::new("IMS.0202", "The image was deleted."))?;
+        let source_format = ImageFormat::parse(&disk_format).ok_or_else(|| {
+            JobFailure::new("IMS.0203", format!("Images stored as {disk_format} cannot be exported."))
+        })?;
 
         let scratch = job.fresh_work_folder().await?;
         if env.storage.local_path(&location).is_none() {
@@ -184,8 +192,9 @@ impl JobHandler for ExportJob {
             .map_err(|e| JobFailure::internal("image read", e))?;
         let target = scratch.join(format!("export.{}", target_format.image_format()));
         let (cancel, process_limits) = (job.cancel_flag(), env.process_limits);
-        let progress =
-            |percent: f64| job.set_progress(5.0 + percent * 0.8, &format!("Converting to {}", target_format.image_format()));
+        let progress = |percent: f64| {
+            job.set_progress(5.0 + percent * 0.8, &format!("Converting to {}", target_format.image_format()))
+        };
         tokio::task::block_in_place(|| {
             convert(&source, source_format, &target, target_format, process_limits, progress, &cancel)
         })
@@ -195,7 +204,8 @@ impl JobHandler for ExportJob {
         let key = Storage::bucket_key(&job.row.region, &params.bucket, &params.object_key);
         let digests =
             env.storage.upload_file(&target, &key).await.map_err(|e| JobFailure::internal("bucket write", e))?;
-        record_object(&env.db, &job.row.region, &params.bucket, &params.object_key, digests.size, &digests.sha256).await?;
+        record_object(&env.db, &job.row.region, &params.bucket, &params.object_key, digests.size, &digests.sha256)
+            .await?;
         job.remove_work_folder().await;
         Ok(JobEntities { sha256: digests.sha256, size: Some(digests.size), ..job.entities.clone() })
     }
@@ -204,4 +214,3 @@ impl JobHandler for ExportJob {
         job.remove_work_folder().await;
     }
 }
-

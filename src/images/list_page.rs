@@ -257,7 +257,8 @@ fn results_table(
 fn list_footer(query: &ImageQuery, page: &ImagePage) -> impl IntoView {
     let href_query = query.clone();
     let href = Callback::new(move |number: u32| href_query.with_page(number).href());
-    let kept: Vec<&'static str> = QUERY_KEYS.iter().copied().filter(|key| !matches!(*key, "page" | "page_size")).collect();
+    let kept: Vec<&'static str> =
+        QUERY_KEYS.iter().copied().filter(|key| !matches!(*key, "page" | "page_size")).collect();
     let page_size = page.page_size;
     view! {
         <div class="list-footer">

@@ -4,17 +4,17 @@
 
 pub mod create_page;
 pub mod detail_page;
+#[cfg(feature = "ssr")]
+pub mod jobs;
 pub mod list_page;
 pub mod model;
 pub mod query;
 pub mod requests;
-pub mod validate;
-#[cfg(feature = "ssr")]
-pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod validate;
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -50,7 +50,12 @@ pub async fn create_image_from_file(request: ImportRequest) -> Result<String, Ap
 
 /// Queues the export of `image_id` to `bucket`/`object_key`. Returns the job id.
 #[server(endpoint = "export_image")]
-pub async fn export_image(image_id: String, bucket: String, object_key: String, file_format: String) -> Result<String, AppError> {
+pub async fn export_image(
+    image_id: String,
+    bucket: String,
+    object_key: String,
+    file_format: String,
+) -> Result<String, AppError> {
     let request = ExportRequest { image_id, bucket, object_key, file_format };
     as_editor(|state, caller| async move { service::export_image(&state, &caller, &request).await }).await
 }

@@ -5,8 +5,18 @@ use serde::{Deserialize, Serialize};
 
 /// `__platform` values of the IMS API.
 pub const PLATFORMS: &[&str] = &[
-    "Windows", "Ubuntu", "RedHat", "SUSE", "CentOS", "Debian", "OpenSUSE", "Oracle Linux", "Fedora", "Other",
-    "CoreOS", "EulerOS",
+    "Windows",
+    "Ubuntu",
+    "RedHat",
+    "SUSE",
+    "CentOS",
+    "Debian",
+    "OpenSUSE",
+    "Oracle Linux",
+    "Fedora",
+    "Other",
+    "CoreOS",
+    "EulerOS",
 ];
 pub const OS_TYPES: &[&str] = &["Linux", "Windows", "Other"];
 /// Console image types (system disk, data disk, full-ECS, ISO) with their labels.
@@ -35,7 +45,8 @@ pub enum ImageStatus {
 
 impl ImageStatus {
     /// The statuses a user can filter the list by, in the order the filter offers them.
-    pub const FILTERS: [ImageStatus; 4] = [ImageStatus::Active, ImageStatus::Saving, ImageStatus::Queued, ImageStatus::Killed];
+    pub const FILTERS: [ImageStatus; 4] =
+        [ImageStatus::Active, ImageStatus::Saving, ImageStatus::Queued, ImageStatus::Killed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -181,7 +192,9 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_with_the_api_values() {
-        for status in [ImageStatus::Queued, ImageStatus::Saving, ImageStatus::Active, ImageStatus::Killed, ImageStatus::Deleted] {
+        for status in
+            [ImageStatus::Queued, ImageStatus::Saving, ImageStatus::Active, ImageStatus::Killed, ImageStatus::Deleted]
+        {
             assert_eq!(ImageStatus::parse(status.as_str()), Some(status));
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }

@@ -84,8 +84,19 @@ pub struct ImageQuery {
 
 /// The URL parameter names other than the tab, in the order links write them.
 pub const QUERY_KEYS: &[&str] = &[
-    "name", "os_type", "platform", "image_type", "status", "tag_key", "tag_value", "created_from", "created_to",
-    "sort", "order", "page", "page_size",
+    "name",
+    "os_type",
+    "platform",
+    "image_type",
+    "status",
+    "tag_key",
+    "tag_value",
+    "created_from",
+    "created_to",
+    "sort",
+    "order",
+    "page",
+    "page_size",
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -119,7 +130,9 @@ fn one_of(value: &str, allowed: &[&str], what: &str) -> Result<Option<String>, A
     match non_empty(value) {
         None => Ok(None),
         Some(value) if allowed.contains(&value.as_str()) => Ok(Some(value)),
-        Some(value) => Err(AppError::Invalid(format!("'{value}' is not a valid {what}. Choose one of: {}.", allowed.join(", ")))),
+        Some(value) => {
+            Err(AppError::Invalid(format!("'{value}' is not a valid {what}. Choose one of: {}.", allowed.join(", "))))
+        }
     }
 }
 
@@ -187,7 +200,11 @@ impl ImageQuery {
     /// names; the same column again flips the order. Sorting goes back to the first page.
     pub fn with_sort(&self, key: SortKey, current: &ValidQuery) -> ImageQuery {
         let order = if current.sort == key {
-            if current.descending { "asc" } else { "desc" }
+            if current.descending {
+                "asc"
+            } else {
+                "desc"
+            }
         } else if key == SortKey::Name {
             "asc"
         } else {
@@ -201,7 +218,9 @@ impl ImageQuery {
             .ok_or_else(|| AppError::NotFound(format!("There is no image list called '{}'.", self.tab)))?;
         let name = non_empty(&self.name);
         if name.as_ref().is_some_and(|name| name.chars().count() > MAX_NAME_FILTER) {
-            return Err(AppError::Invalid(format!("The name filter can be at most {MAX_NAME_FILTER} characters long.")));
+            return Err(AppError::Invalid(format!(
+                "The name filter can be at most {MAX_NAME_FILTER} characters long."
+            )));
         }
         let kind_values: Vec<&str> = IMAGE_KINDS.iter().map(|(value, _)| *value).collect();
         let status_values: Vec<&str> = ImageStatus::FILTERS.iter().map(|status| status.as_str()).collect();
@@ -221,7 +240,9 @@ impl ImageQuery {
             "" | "created" => SortKey::Created,
             "name" => SortKey::Name,
             "size" => SortKey::Size,
-            other => return Err(AppError::Invalid(format!("Cannot sort by '{other}'. Sort by name, created or size."))),
+            other => {
+                return Err(AppError::Invalid(format!("Cannot sort by '{other}'. Sort by name, created or size.")))
+            }
         };
         let descending = match self.order.trim() {
             "" => sort != SortKey::Name,

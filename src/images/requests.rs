@@ -51,11 +51,18 @@ impl ImportRequest {
         check("name", validate::image_name(&self.name));
         check("description", validate::description(&self.description));
         check("bucket", if self.bucket.trim().is_empty() { Err("Choose a bucket.".into()) } else { Ok(()) });
-        check("object_key", if self.object_key.trim().is_empty() { Err("Choose the image file.".into()) } else { Ok(()) });
+        check(
+            "object_key",
+            if self.object_key.trim().is_empty() { Err("Choose the image file.".into()) } else { Ok(()) },
+        );
         let format = self.file_format.as_str();
         check(
             "file_format",
-            if IMPORT_FORMATS.contains(&format) { Ok(()) } else { Err(format!("Choose the file format ({}).", IMPORT_FORMATS.join(", "))) },
+            if IMPORT_FORMATS.contains(&format) {
+                Ok(())
+            } else {
+                Err(format!("Choose the file format ({}).", IMPORT_FORMATS.join(", ")))
+            },
         );
         let kind = match (format, self.image_type.as_str()) {
             ("iso", _) => "iso",
@@ -77,7 +84,11 @@ impl ImportRequest {
             );
             check(
                 "os_version",
-                if (1..=255).contains(&self.os_version.trim().chars().count()) { Ok(()) } else { Err("Enter the OS version, e.g. Ubuntu 22.04 server 64bit.".into()) },
+                if (1..=255).contains(&self.os_version.trim().chars().count()) {
+                    Ok(())
+                } else {
+                    Err("Enter the OS version, e.g. Ubuntu 22.04 server 64bit.".into())
+                },
             );
         }
         check(
@@ -107,7 +118,8 @@ impl ImportRequest {
             errors.push(("max_ram".into(), "Max. memory cannot be below min. memory.".into()));
         }
         if self.quick_import && format != "raw" {
-            errors.push(("quick_import".into(), "Fast import takes RAW files only; other formats are converted.".into()));
+            errors
+                .push(("quick_import".into(), "Fast import takes RAW files only; other formats are converted.".into()));
         }
         let tags = match validate::tags(&self.tags) {
             Ok(tags) => tags,
@@ -163,7 +175,12 @@ mod tests {
 
     #[test]
     fn export_requests_point_at_their_fields() {
-        let good = ExportRequest { image_id: "i".into(), bucket: "b".into(), object_key: "x.qcow2".into(), file_format: "qcow2".into() };
+        let good = ExportRequest {
+            image_id: "i".into(),
+            bucket: "b".into(),
+            object_key: "x.qcow2".into(),
+            file_format: "qcow2".into(),
+        };
         assert_eq!(good.validate(), Ok(()));
         let bad = ExportRequest { object_key: "../x".into(), file_format: "zvhd".into(), ..Default::default() };
         let fields: Vec<String> = bad.validate().unwrap_err().into_iter().map(|(field, _)| field).collect();

@@ -54,7 +54,11 @@ pub async fn delete_image(state: &AppState, caller: &Caller, id: &str) -> Result
 
 /// Registers a private image (Queued) from a file in one of the caller's buckets and queues the
 /// job that inspects, converts and stores it. Returns the image id.
-pub async fn create_image_from_file(state: &AppState, caller: &Caller, request: &ImportRequest) -> Result<String, AppError> {
+pub async fn create_image_from_file(
+    state: &AppState,
+    caller: &Caller,
+    request: &ImportRequest,
+) -> Result<String, AppError> {
     let valid = request.validate().map_err(AppError::Fields)?;
     let object = find_object(state, caller, &request.bucket, &request.object_key).await?.ok_or_else(|| {
         AppError::Fields(vec![(
@@ -132,7 +136,8 @@ pub async fn export_image(state: &AppState, caller: &Caller, request: &ExportReq
         ..Default::default()
     };
     let mut transaction = state.db.begin().await?;
-    let job_id = enqueue(&mut transaction, NewJob::new(caller, EXPORT_JOB, &params, entities).for_image(image_id)).await?;
+    let job_id =
+        enqueue(&mut transaction, NewJob::new(caller, EXPORT_JOB, &params, entities).for_image(image_id)).await?;
     transaction.commit().await?;
     state.wake_jobs();
     Ok(job_id)

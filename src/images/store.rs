@@ -268,22 +268,19 @@ pub fn not_found(id: &str, user: &Caller) -> AppError {
 
 pub async fn get_image(db: &Db, user: &Caller, id: &str) -> Result<ImageDetail, AppError> {
     let sql = format!("SELECT i.* FROM images i WHERE i.id = $1 AND {VISIBLE_TO_CALLER}");
-    let row: Option<ImageRow> = sqlx::query_as(&sql)
-        .bind(id)
-        .bind(&user.region)
-        .bind(&user.project_id)
-        .fetch_optional(db)
-        .await?;
+    let row: Option<ImageRow> =
+        sqlx::query_as(&sql).bind(id).bind(&user.region).bind(&user.project_id).fetch_optional(db).await?;
     let row = row.ok_or_else(|| not_found(id, user))?;
     let tags: Vec<(String, String)> =
         sqlx::query_as("SELECT tag_key, tag_value FROM image_tags WHERE image_id = $1 ORDER BY tag_key")
             .bind(id)
             .fetch_all(db)
             .await?;
-    let data_disks_gb: Vec<i64> = sqlx::query_scalar("SELECT size_gb FROM image_disks WHERE image_id = $1 ORDER BY position")
-        .bind(id)
-        .fetch_all(db)
-        .await?;
+    let data_disks_gb: Vec<i64> =
+        sqlx::query_scalar("SELECT size_gb FROM image_disks WHERE image_id = $1 ORDER BY position")
+            .bind(id)
+            .fetch_all(db)
+            .await?;
     Ok(ImageDetail {
         owned: row.owner == user.project_id,
         id: row.id,
@@ -536,17 +533,22 @@ pub async fn insert_image(transaction: &mut Transaction<'_, Any>, image: &NewIma
 
 /// The image's status while it is not deleted.
 pub async fn status_of(db: &Db, id: &str) -> Result<Option<ImageStatus>, sqlx::Error> {
-    sqlx::query_scalar("SELECT status FROM images WHERE id = $1 AND deleted_at IS NULL").bind(id).fetch_optional(db).await
+    sqlx::query_scalar("SELECT status FROM images WHERE id = $1 AND deleted_at IS NULL")
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 /// A job has started making the image's file.
 pub async fn mark_saving(db: &Db, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE images SET status = $1, status_reason = '', updated_at = $2 WHERE id = $3 AND deleted_at IS NULL")
-        .bind(ImageStatus::Saving)
-        .bind(now_ms())
-        .bind(id)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE images SET status = $1, status_reason = '', updated_at = $2 WHERE id = $3 AND deleted_at IS NULL",
+    )
+    .bind(ImageStatus::Saving)
+    .bind(now_ms())
+    .bind(id)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -652,7 +654,11 @@ pub async fn replace_data_disks(
 }
 
 /// Counts a use of an image: `servers` servers made from it (0 for an OS change or a disk).
-pub async fn record_usage(transaction: &mut Transaction<'_, Any>, image_id: &str, servers: i64) -> Result<(), sqlx::Error> {
+pub async fn record_usage(
+    transaction: &mut Transaction<'_, Any>,
+    image_id: &str,
+    servers: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE images SET servers_created = servers_created + $1, last_used_at = $2 WHERE id = $3")
         .bind(servers)
         .bind(now_ms())

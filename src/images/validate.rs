@@ -13,9 +13,13 @@ pub fn image_name(name: &str) -> Result<(), String> {
     if name.starts_with(' ') || name.ends_with(' ') {
         return Err("The name cannot start or end with a space.".into());
     }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ' ') || ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ' ') || ('\u{4e00}'..='\u{9fff}').contains(&c)
+    };
     match name.chars().find(|c| !allowed(*c)) {
-        Some(c) => Err(format!("The name cannot contain '{c}': use letters, digits, spaces, '-', '.', '_' or Chinese characters.")),
+        Some(c) => Err(format!(
+            "The name cannot contain '{c}': use letters, digits, spaces, '-', '.', '_' or Chinese characters."
+        )),
         None => Ok(()),
     }
 }
@@ -86,7 +90,10 @@ mod tests {
         assert_eq!(optional_number(" 40 ", 1..=1024, "Min. disk"), Ok(Some(40)));
         assert_eq!(optional_number("", 1..=1024, "Min. disk"), Ok(None));
         assert!(optional_number("2048", 1..=1024, "Min. disk").unwrap_err().contains("1 to 1024"));
-        assert_eq!(tags("env=prod, team = web").unwrap(), vec![("env".into(), "prod".into()), ("team".into(), "web".into())]);
+        assert_eq!(
+            tags("env=prod, team = web").unwrap(),
+            vec![("env".into(), "prod".into()), ("team".into(), "web".into())]
+        );
         assert!(tags("env=a, env=b").unwrap_err().contains("twice"));
         assert!(tags("=x").is_err());
     }

@@ -12,11 +12,11 @@ pub mod runner;
 #[cfg(feature = "ssr")]
 pub mod service;
 
+#[cfg(feature = "ssr")]
+use crate::auth::{as_editor, as_viewer};
 use crate::error::AppError;
 use leptos::prelude::*;
 use model::JobView;
-#[cfg(feature = "ssr")]
-use crate::auth::{as_editor, as_viewer};
 
 /// The latest jobs of the caller's project in the selected region.
 #[server(endpoint = "list_jobs")]

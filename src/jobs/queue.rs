@@ -196,7 +196,8 @@ pub async fn heartbeat(
     if updated.rows_affected() == 0 {
         return Ok((false, true));
     }
-    let cancel: i64 = sqlx::query_scalar("SELECT cancel_requested FROM jobs WHERE id = $1").bind(id).fetch_one(db).await?;
+    let cancel: i64 =
+        sqlx::query_scalar("SELECT cancel_requested FROM jobs WHERE id = $1").bind(id).fetch_one(db).await?;
     Ok((true, cancel != 0))
 }
 
@@ -299,7 +300,9 @@ pub(crate) mod tests {
         let db = crate::db::connect_and_migrate(&format!("sqlite:{}?mode=rwc", path.display())).await.unwrap();
         for project in jobs {
             let mut transaction = db.begin().await.unwrap();
-            enqueue(&mut transaction, NewJob::new(&test_caller(project), "test", &(), JobEntities::default())).await.unwrap();
+            enqueue(&mut transaction, NewJob::new(&test_caller(project), "test", &(), JobEntities::default()))
+                .await
+                .unwrap();
             transaction.commit().await.unwrap();
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
@@ -320,12 +323,23 @@ pub(crate) mod tests {
         sqlx::query("UPDATE jobs SET lease_expires_at = 0 WHERE id = $1").bind(&first.id).execute(&db).await.unwrap();
         let taken = claim_next(&db, "w2", 60_000, 2).await.unwrap().unwrap();
         assert_eq!((taken.id.as_str(), taken.lease_owner.as_str(), taken.attempts), (first.id.as_str(), "w2", 2));
-        assert_eq!(heartbeat(&db, &first.id, "w1", 60_000, 50.0, "x").await.unwrap(), (false, true), "the old owner lost it");
+        assert_eq!(
+            heartbeat(&db, &first.id, "w1", 60_000, 50.0, "x").await.unwrap(),
+            (false, true),
+            "the old owner lost it"
+        );
         assert_eq!(heartbeat(&db, &first.id, "w2", 60_000, 50.0, "x").await.unwrap(), (true, false));
-        assert!(!succeed(&db, &first.id, "w1", &JobEntities::default()).await.unwrap(), "only the owner finishes a job");
+        assert!(
+            !succeed(&db, &first.id, "w1", &JobEntities::default()).await.unwrap(),
+            "only the owner finishes a job"
+        );
         assert!(succeed(&db, &first.id, "w2", &JobEntities::default()).await.unwrap());
 
-        assert_eq!(request_cancel(&db, "a", &first.id).await.unwrap(), Some(false), "finished jobs cannot be cancelled");
+        assert_eq!(
+            request_cancel(&db, "a", &first.id).await.unwrap(),
+            Some(false),
+            "finished jobs cannot be cancelled"
+        );
         assert_eq!(request_cancel(&db, "b", &first.id).await.unwrap(), None, "another project's job is not found");
         assert_eq!(request_cancel(&db, "a", &second.id).await.unwrap(), Some(true));
         db.close().await;

@@ -268,7 +268,10 @@ impl Runner {
         tracing::info!(job = job.id(), kind = %job.row.job_type, attempt = job.row.attempts, "job started");
 
         let outcome = if job.row.attempts > MAX_ATTEMPTS {
-            Err(JobFailure::new("IMS.INTERRUPTED", format!("The job was interrupted {MAX_ATTEMPTS} times and was stopped.")))
+            Err(JobFailure::new(
+                "IMS.INTERRUPTED",
+                format!("The job was interrupted {MAX_ATTEMPTS} times and was stopped."),
+            ))
         } else if job.cancel.load(Ordering::Relaxed) {
             Err(JobFailure::cancelled())
         } else {
@@ -292,7 +295,8 @@ impl Runner {
             }
             Err(failure) => {
                 handler.failed(&job, &failure).await;
-                if let Err(error) = queue::fail(self.db(), job.id(), &self.owner, &failure.code, &failure.reason).await {
+                if let Err(error) = queue::fail(self.db(), job.id(), &self.owner, &failure.code, &failure.reason).await
+                {
                     tracing::error!(%error, job = job.id(), "recording job failure failed");
                 }
                 tracing::info!(job = job.id(), reason = %failure.reason, "job failed");

@@ -52,7 +52,11 @@ pub fn StatusBadge(status: &'static str, label: &'static str, #[prop(optional)] 
 
 /// A plain table with fixed column headers; the rows are the children.
 #[component]
-pub fn Table(headers: &'static [&'static str], #[prop(optional)] class: &'static str, children: Children) -> impl IntoView {
+pub fn Table(
+    headers: &'static [&'static str],
+    #[prop(optional)] class: &'static str,
+    children: Children,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class=class>
@@ -152,7 +156,10 @@ pub fn ConfirmDialog(request: RwSignal<Option<Confirmation>>) -> impl IntoView {
 }
 
 /// The message of a failed action for `field`, when the server named that field.
-pub fn field_error<T: Clone + Send + Sync + 'static>(result: Option<Result<T, AppError>>, field: &str) -> Option<String> {
+pub fn field_error<T: Clone + Send + Sync + 'static>(
+    result: Option<Result<T, AppError>>,
+    field: &str,
+) -> Option<String> {
     match result {
         Some(Err(AppError::Fields(errors))) => {
             errors.into_iter().find(|(name, _)| name == field).map(|(_, message)| message)

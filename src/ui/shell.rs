@@ -22,7 +22,11 @@ pub fn Shell(info: SessionInfo, #[prop(into)] crumb: Signal<String>, children: C
         } else {
             let search = location.search.get();
             let search = search.trim_start_matches('?');
-            if search.is_empty() { path } else { format!("{path}?{search}") }
+            if search.is_empty() {
+                path
+            } else {
+                format!("{path}?{search}")
+            }
         }
     };
     let current_region = info.region.clone();

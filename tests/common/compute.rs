@@ -16,13 +16,21 @@ pub async fn public_image(server: &TestServer, client: &Client, architecture: &s
         .unwrap()
         .iter()
         .find(|image| {
-            image["category"] == "Public" && image["architecture"] == architecture && image["boot_mode"] == boot_mode && image["min_ram"] == 1024
+            image["category"] == "Public"
+                && image["architecture"] == architecture
+                && image["boot_mode"] == boot_mode
+                && image["min_ram"] == 1024
         })
         .cloned()
         .unwrap_or_else(|| panic!("a public {architecture} {boot_mode} image"))
 }
 
-pub fn server_form<'a>(name: &'a str, image_id: &'a str, flavor: &'a str, data_disks: &'a str) -> Vec<(String, String)> {
+pub fn server_form<'a>(
+    name: &'a str,
+    image_id: &'a str,
+    flavor: &'a str,
+    data_disks: &'a str,
+) -> Vec<(String, String)> {
     [("name", name), ("image_id", image_id), ("flavor", flavor), ("data_disks", data_disks)]
         .iter()
         .map(|(field, value)| (format!("request[{field}]"), value.to_string()))
@@ -66,12 +74,20 @@ pub async fn write(server: &TestServer, client: &Client, disk: &str, offset: u64
 
 pub async fn read(server: &TestServer, client: &Client, disk: &str, offset: u64, length: usize) -> String {
     let (offset, length) = (offset.to_string(), length.to_string());
-    let (status, body) = server.call(client, "read_disk", &[("disk_id", disk), ("offset", &offset), ("length", &length)]).await;
+    let (status, body) =
+        server.call(client, "read_disk", &[("disk_id", disk), ("offset", &offset), ("length", &length)]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["text"].as_str().unwrap().to_string()
 }
 
-pub async fn capture(server: &TestServer, client: &Client, server_id: &str, kind: &str, disk: &str, name: &str) -> (StatusCode, Value) {
+pub async fn capture(
+    server: &TestServer,
+    client: &Client,
+    server_id: &str,
+    kind: &str,
+    disk: &str,
+    name: &str,
+) -> (StatusCode, Value) {
     let form = [
         ("request[server_id]", server_id),
         ("request[image_type]", kind),
@@ -81,7 +97,14 @@ pub async fn capture(server: &TestServer, client: &Client, server_id: &str, kind
     server.call(client, "create_image_from_server", &form).await
 }
 
-pub async fn captured_image(server: &TestServer, client: &Client, server_id: &str, kind: &str, disk: &str, name: &str) -> Value {
+pub async fn captured_image(
+    server: &TestServer,
+    client: &Client,
+    server_id: &str,
+    kind: &str,
+    disk: &str,
+    name: &str,
+) -> Value {
     let (status, image_id) = capture(server, client, server_id, kind, disk, name).await;
     assert_eq!(status, StatusCode::OK, "{image_id}");
     let image = server.wait_for_image(client, image_id.as_str().unwrap()).await;
@@ -105,8 +128,13 @@ pub async fn action(server: &TestServer, client: &Client, id: &str, action: &str
     server.call(client, "server_action", &[("id", id), ("action", action)]).await
 }
 
-
-pub async fn write_file(server: &TestServer, client: &Client, disk: &str, path: &str, text: &str) -> (StatusCode, Value) {
+pub async fn write_file(
+    server: &TestServer,
+    client: &Client,
+    disk: &str,
+    path: &str,
+    text: &str,
+) -> (StatusCode, Value) {
     let form = [("request[disk_id]", disk), ("request[path]", path), ("request[text]", text)];
     server.call(client, "write_disk_file", &form).await
 }

@@ -40,9 +40,9 @@ impl TestDatabase {
             Backend::Sqlite => format!("sqlite:{}?mode=rwc", folder.join("ims.db").display()),
             Backend::Postgres => {
                 sqlx::any::install_default_drivers();
-                let mut admin = AnyConnection::connect(&postgres_admin_url()).await.expect(
-                    "PostgreSQL must run on 127.0.0.1:5432 with trust auth for the tests (.ci/run starts it)",
-                );
+                let mut admin = AnyConnection::connect(&postgres_admin_url())
+                    .await
+                    .expect("PostgreSQL must run on 127.0.0.1:5432 with trust auth for the tests (.ci/run starts it)");
                 admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
                 admin.close().await.unwrap();
                 let admin_url = postgres_admin_url();
@@ -153,7 +153,12 @@ impl TestServer {
     }
 
     /// Calls a server function the way the browser does (form-encoded arguments).
-    pub async fn call(&self, client: &Client, function: &str, form: &[(&str, &str)]) -> (StatusCode, serde_json::Value) {
+    pub async fn call(
+        &self,
+        client: &Client,
+        function: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, serde_json::Value) {
         let response = client.post(self.url(&format!("/api/{function}"))).form(form).send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
@@ -223,7 +228,8 @@ impl TestServer {
     /// SHA-256 the server computed.
     pub async fn upload(&self, client: &Client, bucket: &str, key: &str, bytes: &[u8]) -> String {
         let state = self.start_upload(client, bucket, key, bytes.len() as u64).await;
-        let (id, chunk_size) = (state["upload_id"].as_str().unwrap().to_string(), state["chunk_size"].as_u64().unwrap());
+        let (id, chunk_size) =
+            (state["upload_id"].as_str().unwrap().to_string(), state["chunk_size"].as_u64().unwrap());
         for (index, chunk) in bytes.chunks(chunk_size as usize).enumerate() {
             let response = client
                 .put(self.url(&format!("/storage/uploads/{id}/chunks/{index}")))
@@ -280,7 +286,12 @@ impl TestServer {
     /// Files left in the job work folder (there should be none once jobs are done).
     pub fn work_leftovers(&self) -> Vec<String> {
         std::fs::read_dir(self.state.work_dir())
-            .map(|entries| entries.filter_map(|entry| entry.ok()).map(|entry| entry.file_name().to_string_lossy().to_string()).collect())
+            .map(|entries| {
+                entries
+                    .filter_map(|entry| entry.ok())
+                    .map(|entry| entry.file_name().to_string_lossy().to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

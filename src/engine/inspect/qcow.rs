@@ -68,7 +68,10 @@ pub(super) fn qcow2(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fa
         if incompatible & !KNOWN_INCOMPATIBLE != 0 {
             return Err(Refusal::NotAccepted {
                 format: QCOW2,
-                reason: format!("it sets incompatible feature bits {:#x} that are not understood", incompatible & !KNOWN_INCOMPATIBLE),
+                reason: format!(
+                    "it sets incompatible feature bits {:#x} that are not understood",
+                    incompatible & !KNOWN_INCOMPATIBLE
+                ),
             });
         }
         if incompatible & INCOMPATIBLE_EXTERNAL_DATA != 0 {
@@ -80,14 +83,10 @@ pub(super) fn qcow2(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fa
         if refcount_order > 6 {
             return Err(inconsistent(QCOW2, format!("refcount order {refcount_order} is above 6")));
         }
-        if !(104..=cluster_size).contains(&header_length) || header_length % 8 != 0 {
+        if !(104..=cluster_size).contains(&header_length) || !header_length.is_multiple_of(8) {
             return Err(inconsistent(QCOW2, format!("header length {header_length} is invalid")));
         }
-        let compression = if header_length > 104 {
-            source.bytes(QCOW2, "the compression type", 104, 1)?[0]
-        } else {
-            0
-        };
+        let compression = if header_length > 104 { source.bytes(QCOW2, "the compression type", 104, 1)?[0] } else { 0 };
         facts.push(fact(
             "compression",
             match compression {
@@ -113,7 +112,7 @@ pub(super) fn qcow2(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fa
         return Err(inconsistent(QCOW2, format!("the L1 table has {l1_size} entries but the disk needs {needed_l1}")));
     }
     if l1_size > 0 {
-        if l1_table_offset % cluster_size != 0 {
+        if !l1_table_offset.is_multiple_of(cluster_size) {
             return Err(inconsistent(QCOW2, "the L1 table is not cluster-aligned"));
         }
         let l1 = source.bytes(QCOW2, "the L1 table", l1_table_offset, l1_size * 8)?;
@@ -122,18 +121,18 @@ pub(super) fn qcow2(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fa
             if l2_offset == 0 {
                 continue;
             }
-            if l2_offset % cluster_size != 0 || !within_file(source, l2_offset, cluster_size) {
+            if !l2_offset.is_multiple_of(cluster_size) || !within_file(source, l2_offset, cluster_size) {
                 return Err(inconsistent(QCOW2, format!("L1 entry {index} points to an L2 table outside the file")));
             }
         }
     }
-    if refcount_table_offset % cluster_size != 0
+    if !refcount_table_offset.is_multiple_of(cluster_size)
         || refcount_table_clusters == 0
         || !within_file(source, refcount_table_offset, refcount_table_clusters.saturating_mul(cluster_size))
     {
         return Err(inconsistent(QCOW2, "the refcount table lies outside the file"));
     }
-    if snapshot_count > 0 && (snapshots_offset % 8 != 0 || !within_file(source, snapshots_offset, 40)) {
+    if snapshot_count > 0 && (!snapshots_offset.is_multiple_of(8) || !within_file(source, snapshots_offset, 40)) {
         return Err(inconsistent(QCOW2, "the snapshot table lies outside the file"));
     }
     facts.push(fact("snapshots", snapshot_count));

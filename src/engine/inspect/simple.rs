@@ -6,7 +6,7 @@ use super::{check_virtual_size, fact, inconsistent, Fact, ImageFormat, Limits, R
 const RAW: ImageFormat = ImageFormat::Raw;
 
 pub(super) fn raw(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fact>), Refusal> {
-    if source.size % 512 != 0 {
+    if !source.size.is_multiple_of(512) {
         return Err(inconsistent(RAW, format!("{} bytes is not a whole number of 512-byte sectors", source.size)));
     }
     check_virtual_size(RAW, source.size, limits)?;
@@ -45,7 +45,9 @@ pub(super) fn vdi(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fact
     let variant = match image_type {
         1 => "dynamic",
         2 => "fixed",
-        3 | 4 => return Err(Refusal::External { format: VDI, what: "a parent disk (undo or differencing VDI)".into() }),
+        3 | 4 => {
+            return Err(Refusal::External { format: VDI, what: "a parent disk (undo or differencing VDI)".into() })
+        }
         other => return Err(inconsistent(VDI, format!("image type {other} is unknown"))),
     };
     check_virtual_size(VDI, disk_size, limits)?;
@@ -79,8 +81,13 @@ pub(super) fn iso(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fact
     let size = blocks.saturating_mul(block_size);
     check_virtual_size(ISO, size, limits)?;
     if size > source.size {
-        return Err(Refusal::Truncated { format: ISO, what: format!("the volume of {size} bytes"), file_size: source.size });
+        return Err(Refusal::Truncated {
+            format: ISO,
+            what: format!("the volume of {size} bytes"),
+            file_size: source.size,
+        });
     }
-    let label: String = descriptor[40..72].iter().map(|byte| *byte as char).filter(|c| c.is_ascii_graphic() || *c == ' ').collect();
+    let label: String =
+        descriptor[40..72].iter().map(|byte| *byte as char).filter(|c| c.is_ascii_graphic() || *c == ' ').collect();
     Ok((source.size, vec![fact("volume_id", label.trim())]))
 }

@@ -122,7 +122,8 @@ fn accepts_benign_images_of_each_format() {
     let report = check(&vdi_image(1), Some(ImageFormat::Vdi)).unwrap();
     assert_eq!((report.virtual_size, report.fact("subformat")), (MIB, Some("dynamic")));
 
-    let report = check(&vmdk_image("monolithicSparse", "RW 2048 SPARSE \"disk.vmdk\"", 0), Some(ImageFormat::Vmdk)).unwrap();
+    let report =
+        check(&vmdk_image("monolithicSparse", "RW 2048 SPARSE \"disk.vmdk\"", 0), Some(ImageFormat::Vmdk)).unwrap();
     assert_eq!((report.virtual_size, report.fact("subformat")), (MIB, Some("monolithicSparse")));
     let report = check(&vmdk_image("streamOptimized", "RW 2048 SPARSE \"disk.vmdk\"", 1), None).unwrap();
     assert_eq!(report.fact("compression"), Some("deflate"));
@@ -206,7 +207,10 @@ fn refuses_broken_or_unknown_qcow2_headers() {
     put_be32(&mut image, 32, 2);
     assert!(matches!(check(&image, None), Err(Refusal::Encrypted { .. })));
 
-    assert!(matches!(check(&qcow2_image()[..60], None), Err(Refusal::Inconsistent { .. }) | Err(Refusal::Truncated { .. })));
+    assert!(matches!(
+        check(&qcow2_image()[..60], None),
+        Err(Refusal::Inconsistent { .. }) | Err(Refusal::Truncated { .. })
+    ));
 }
 
 #[test]

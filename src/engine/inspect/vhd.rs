@@ -19,7 +19,8 @@ fn footer_checksum(footer: &[u8]) -> u32 {
 }
 
 pub(super) fn vhd(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fact>), Refusal> {
-    let footer_at = source.size.checked_sub(512).ok_or_else(|| inconsistent(VHD, "the file is smaller than a footer"))?;
+    let footer_at =
+        source.size.checked_sub(512).ok_or_else(|| inconsistent(VHD, "the file is smaller than a footer"))?;
     let footer = source.bytes(VHD, "the footer", footer_at, 512)?;
     if !footer.starts_with(b"conectix") {
         return Err(inconsistent(VHD, "the footer at the end of the file is missing"));
@@ -35,7 +36,13 @@ pub(super) fn vhd(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fact
         FIXED => {
             // A fixed VHD is the raw disk followed by the footer, so its size is exact.
             if footer_at != current_size {
-                return Err(inconsistent(VHD, format!("a fixed disk of {current_size} bytes needs {} bytes of data, the file has {footer_at}", current_size)));
+                return Err(inconsistent(
+                    VHD,
+                    format!(
+                        "a fixed disk of {current_size} bytes needs {} bytes of data, the file has {footer_at}",
+                        current_size
+                    ),
+                ));
             }
             Ok((current_size, vec![fact("subformat", "fixed")]))
         }
@@ -117,7 +124,8 @@ pub(super) fn vhdx(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
         let offset = le_u64(&table, at + 16);
         let length = le_u32(&table, at + 24) as u64;
         let required = le_u32(&table, at + 28) & 1 != 0;
-        if offset % MIB != 0 || offset < MIB || offset.checked_add(length).is_none_or(|end| end > source.size) {
+        if !offset.is_multiple_of(MIB) || offset < MIB || offset.checked_add(length).is_none_or(|end| end > source.size)
+        {
             return Err(inconsistent(VHDX, format!("region {index} lies outside the file")));
         }
         if id == guid(REGION_METADATA) {
@@ -125,10 +133,14 @@ pub(super) fn vhdx(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
         } else if id == guid(REGION_BAT) {
             bat = Some((offset, length));
         } else if required {
-            return Err(Refusal::NotAccepted { format: VHDX, reason: "it has a required region that is not understood".into() });
+            return Err(Refusal::NotAccepted {
+                format: VHDX,
+                reason: "it has a required region that is not understood".into(),
+            });
         }
     }
-    let (metadata_offset, metadata_length) = metadata.ok_or_else(|| inconsistent(VHDX, "the metadata region is missing"))?;
+    let (metadata_offset, metadata_length) =
+        metadata.ok_or_else(|| inconsistent(VHDX, "the metadata region is missing"))?;
     bat.ok_or_else(|| inconsistent(VHDX, "the block allocation table region is missing"))?;
     let metadata_table = source.bytes(VHDX, "the metadata table", metadata_offset, 64 * KIB)?;
     if !metadata_table.starts_with(b"metadata") {
@@ -138,7 +150,13 @@ pub(super) fn vhdx(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
     if items > 2047 {
         return Err(inconsistent(VHDX, format!("the metadata table claims {items} entries")));
     }
-    let known = [META_FILE_PARAMETERS, META_VIRTUAL_DISK_SIZE, META_LOGICAL_SECTOR_SIZE, META_PHYSICAL_SECTOR_SIZE, META_PAGE_83];
+    let known = [
+        META_FILE_PARAMETERS,
+        META_VIRTUAL_DISK_SIZE,
+        META_LOGICAL_SECTOR_SIZE,
+        META_PHYSICAL_SECTOR_SIZE,
+        META_PAGE_83,
+    ];
     let (mut block_size, mut virtual_size, mut has_parent) = (None, None, false);
     for index in 0..items {
         let at = 32 + index * 32;
@@ -149,7 +167,9 @@ pub(super) fn vhdx(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
         if offset.checked_add(length).is_none_or(|end| end > metadata_length) || (length > 0 && offset < 64 * KIB) {
             return Err(inconsistent(VHDX, format!("metadata item {index} lies outside the metadata region")));
         }
-        let read_item = |source: &mut Source, size: u64| source.bytes(VHDX, "a metadata item", metadata_offset + offset, size.min(length));
+        let read_item = |source: &mut Source, size: u64| {
+            source.bytes(VHDX, "a metadata item", metadata_offset + offset, size.min(length))
+        };
         if id == guid(META_FILE_PARAMETERS) {
             let item = read_item(source, 8)?;
             block_size = Some(le_u32(&item, 0) as u64);
@@ -159,7 +179,10 @@ pub(super) fn vhdx(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
         } else if id == guid(META_PARENT_LOCATOR) {
             has_parent = true;
         } else if required && !known.iter().any(|known| id == guid(known)) {
-            return Err(Refusal::NotAccepted { format: VHDX, reason: "it has a required metadata item that is not understood".into() });
+            return Err(Refusal::NotAccepted {
+                format: VHDX,
+                reason: "it has a required metadata item that is not understood".into(),
+            });
         }
     }
     if has_parent {

@@ -43,7 +43,11 @@ pub(super) fn vmdk(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
         let text = source.prefix(0, 64 * 1024)?;
         let create_type = String::from_utf8_lossy(&text)
             .lines()
-            .find_map(|line| line.trim().strip_prefix("createType").map(|rest| rest.trim_start_matches([' ', '=']).trim_matches('"').to_string()))
+            .find_map(|line| {
+                line.trim()
+                    .strip_prefix("createType")
+                    .map(|rest| rest.trim_start_matches([' ', '=']).trim_matches('"').to_string())
+            })
             .unwrap_or_default();
         return Err(Refusal::NotAccepted {
             format: VMDK,
@@ -54,15 +58,19 @@ pub(super) fn vmdk(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
     }
     let header = parse_header(&source.bytes(VMDK, "the header", 0, 79)?);
     if !(1..=3).contains(&header.version) {
-        return Err(Refusal::NotAccepted { format: VMDK, reason: format!("sparse header version {} is unknown", header.version) });
+        return Err(Refusal::NotAccepted {
+            format: VMDK,
+            reason: format!("sparse header version {} is unknown", header.version),
+        });
     }
-    let virtual_size = header
-        .capacity
-        .checked_mul(SECTOR)
-        .ok_or_else(|| inconsistent(VMDK, "the capacity overflows"))?;
+    let virtual_size =
+        header.capacity.checked_mul(SECTOR).ok_or_else(|| inconsistent(VMDK, "the capacity overflows"))?;
     check_virtual_size(VMDK, virtual_size, limits)?;
     if !header.grain_size.is_power_of_two() || header.grain_size > 2048 {
-        return Err(inconsistent(VMDK, format!("grain size {} sectors is not a power of two up to 2048", header.grain_size)));
+        return Err(inconsistent(
+            VMDK,
+            format!("grain size {} sectors is not a power of two up to 2048", header.grain_size),
+        ));
     }
     if header.gtes_per_gt == 0 || header.gtes_per_gt > 512 {
         return Err(inconsistent(VMDK, format!("{} entries per grain table is outside 1..512", header.gtes_per_gt)));
@@ -138,7 +146,10 @@ struct Descriptor {
 impl Descriptor {
     fn parse(bytes: &[u8]) -> Result<Descriptor, Refusal> {
         if !bytes.is_ascii() {
-            return Err(Refusal::NotAccepted { format: VMDK, reason: "the descriptor contains non-ASCII bytes".into() });
+            return Err(Refusal::NotAccepted {
+                format: VMDK,
+                reason: "the descriptor contains non-ASCII bytes".into(),
+            });
         }
         let text = String::from_utf8_lossy(bytes);
         let mut descriptor = Descriptor::default();
@@ -150,7 +161,10 @@ impl Descriptor {
                 match key {
                     "createType" => descriptor.create_type = value.to_string(),
                     "parentCID" if !value.eq_ignore_ascii_case("ffffffff") => {
-                        return Err(Refusal::External { format: VMDK, what: format!("parent disk (parentCID {value})") })
+                        return Err(Refusal::External {
+                            format: VMDK,
+                            what: format!("parent disk (parentCID {value})"),
+                        })
                     }
                     "parentFileNameHint" => {
                         return Err(Refusal::External { format: VMDK, what: format!("parent file '{value}'") })
@@ -175,12 +189,18 @@ impl Descriptor {
                 return Err(Refusal::External { format: VMDK, what: format!("extent path '{name}'") });
             }
             if kind != "SPARSE" {
-                return Err(Refusal::NotAccepted { format: VMDK, reason: format!("extent type '{kind}' is not accepted") });
+                return Err(Refusal::NotAccepted {
+                    format: VMDK,
+                    reason: format!("extent type '{kind}' is not accepted"),
+                });
             }
             descriptor.extent_sectors = sectors;
         }
         if extents != 1 {
-            return Err(Refusal::NotAccepted { format: VMDK, reason: format!("the descriptor names {extents} extents; exactly one is accepted") });
+            return Err(Refusal::NotAccepted {
+                format: VMDK,
+                reason: format!("the descriptor names {extents} extents; exactly one is accepted"),
+            });
         }
         Ok(descriptor)
     }
