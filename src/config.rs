@@ -54,19 +54,18 @@ impl Config {
 
     /// Reads settings through `lookup` so tests can supply their own environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let non_empty = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-
-        let site_addr_text = non_empty("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let env = Env(&lookup);
+        let site_addr_text = env.non_empty("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
         let site_addr = site_addr_text.trim().parse::<SocketAddr>().map_err(|_| {
             invalid("LEPTOS_SITE_ADDR", format!("'{site_addr_text}' is not an address like 127.0.0.1:3000"))
         })?;
 
-        let data_dir = PathBuf::from(non_empty("IMS_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let data_dir = PathBuf::from(env.non_empty("IMS_DATA_DIR").unwrap_or_else(|| "data".into()));
         if data_dir.exists() && !data_dir.is_dir() {
             return Err(invalid("IMS_DATA_DIR", format!("'{}' exists and is not a directory", data_dir.display())));
         }
 
-        let database_url = match non_empty("DATABASE_URL") {
+        let database_url = match env.non_empty("DATABASE_URL") {
             Some(url) => {
                 let url = url.trim().to_string();
                 if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -87,7 +86,7 @@ impl Config {
             }
         }
 
-        let session_idle_minutes = match non_empty("IMS_SESSION_IDLE_MINUTES") {
+        let session_idle_minutes = match env.non_empty("IMS_SESSION_IDLE_MINUTES") {
             Some(text) => {
                 text.trim().parse::<i64>().ok().filter(|minutes| (1..=24 * 60).contains(minutes)).ok_or_else(|| {
                     invalid("IMS_SESSION_IDLE_MINUTES", format!("'{text}' is not a number of minutes from 1 to 1440"))
@@ -96,51 +95,16 @@ impl Config {
             None => 60,
         };
 
-        let number = |name: &'static str,
-                      default: i64,
-                      range: std::ops::RangeInclusive<i64>|
-         -> Result<i64, ConfigError> {
-            match non_empty(name) {
-                None => Ok(default),
-                Some(text) => text.trim().parse::<i64>().ok().filter(|value| range.contains(value)).ok_or_else(|| {
-                    invalid(name, format!("'{text}' is not a whole number from {} to {}", range.start(), range.end()))
-                }),
-            }
-        };
-
-        let storage = match non_empty("IMS_OBJECT_STORE").as_deref().map(str::trim) {
-            None | Some("local") => StorageConfig::Local { root: data_dir.join("objects") },
-            Some("s3") => {
-                let required = |name: &'static str| {
-                    non_empty(name).ok_or_else(|| invalid(name, "must be set when IMS_OBJECT_STORE=s3"))
-                };
-                let endpoint = required("IMS_S3_ENDPOINT")?;
-                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                    return Err(invalid(
-                        "IMS_S3_ENDPOINT",
-                        format!("'{endpoint}' must start with http:// or https://"),
-                    ));
-                }
-                StorageConfig::S3 {
-                    endpoint,
-                    region: non_empty("IMS_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
-                    bucket: required("IMS_S3_BUCKET")?,
-                    access_key_id: required("IMS_S3_ACCESS_KEY_ID")?,
-                    secret_access_key: required("IMS_S3_SECRET_ACCESS_KEY")?,
-                }
-            }
-            Some(other) => return Err(invalid("IMS_OBJECT_STORE", format!("'{other}' is not local or s3"))),
-        };
-
+        let storage = storage_config(&env, &data_dir)?;
         let jobs = JobSettings {
-            workers: number("IMS_JOB_WORKERS", 2, 1..=64)? as usize,
-            lease_seconds: number("IMS_JOB_LEASE_SECONDS", 60, 2..=3600)?,
-            per_project: number("IMS_JOBS_PER_PROJECT", 2, 1..=100)?,
+            workers: env.number("IMS_JOB_WORKERS", 2, 1..=64)? as usize,
+            lease_seconds: env.number("IMS_JOB_LEASE_SECONDS", 60, 2..=3600)?,
+            per_project: env.number("IMS_JOBS_PER_PROJECT", 2, 1..=100)?,
         };
         let engine = EngineSettings {
-            max_virtual_size: number("IMS_MAX_VIRTUAL_SIZE_GB", 1024, 1..=65536)? as u64 * (1 << 30),
-            qemu_cpu_seconds: number("IMS_QEMU_CPU_SECONDS", 3600, 10..=86_400)? as u64,
-            qemu_memory_bytes: number("IMS_QEMU_MEMORY_MB", 2048, 256..=65536)? as u64 * (1 << 20),
+            max_virtual_size: env.number("IMS_MAX_VIRTUAL_SIZE_GB", 1024, 1..=65536)? as u64 * (1 << 30),
+            qemu_cpu_seconds: env.number("IMS_QEMU_CPU_SECONDS", 3600, 10..=86_400)? as u64,
+            qemu_memory_bytes: env.number("IMS_QEMU_MEMORY_MB", 2048, 256..=65536)? as u64 * (1 << 20),
         };
 
         Ok(Config { site_addr, database_url, data_dir, demo_password, session_idle_minutes, storage, jobs, engine })
@@ -151,6 +115,55 @@ impl Config {
         let map: std::collections::HashMap<String, String> =
             pairs.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
         Self::from_lookup(|name| map.get(name).cloned())
+    }
+}
+
+/// The environment, as `from_lookup` reads it.
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    /// The variable's value, when it is set to something other than blanks.
+    fn non_empty(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    /// A whole number in `range`, or `default` when the variable is not set.
+    fn number(
+        &self,
+        name: &'static str,
+        default: i64,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<i64, ConfigError> {
+        match self.non_empty(name) {
+            None => Ok(default),
+            Some(text) => text.trim().parse::<i64>().ok().filter(|value| range.contains(value)).ok_or_else(|| {
+                invalid(name, format!("'{text}' is not a whole number from {} to {}", range.start(), range.end()))
+            }),
+        }
+    }
+}
+
+/// The object store: a folder under the data directory, or an S3-compatible service.
+fn storage_config(env: &Env, data_dir: &std::path::Path) -> Result<StorageConfig, ConfigError> {
+    match env.non_empty("IMS_OBJECT_STORE").as_deref().map(str::trim) {
+        None | Some("local") => Ok(StorageConfig::Local { root: data_dir.join("objects") }),
+        Some("s3") => {
+            let required = |name: &'static str| {
+                env.non_empty(name).ok_or_else(|| invalid(name, "must be set when IMS_OBJECT_STORE=s3"))
+            };
+            let endpoint = required("IMS_S3_ENDPOINT")?;
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return Err(invalid("IMS_S3_ENDPOINT", format!("'{endpoint}' must start with http:// or https://")));
+            }
+            Ok(StorageConfig::S3 {
+                endpoint,
+                region: env.non_empty("IMS_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                bucket: required("IMS_S3_BUCKET")?,
+                access_key_id: required("IMS_S3_ACCESS_KEY_ID")?,
+                secret_access_key: required("IMS_S3_SECRET_ACCESS_KEY")?,
+            })
+        }
+        Some(other) => Err(invalid("IMS_OBJECT_STORE", format!("'{other}' is not local or s3"))),
     }
 }
 

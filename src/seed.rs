@@ -296,6 +296,20 @@ const FAILURE_REASONS: &[&str] = &[
     "The virtual size 2.00 TB exceeds the maximum of 1 TB.",
 ];
 
+/// The environment a demo image is for, and its tags (env, usually team, sometimes cost center).
+fn demo_tags(random: &mut Lcg, index: usize) -> (&'static str, Vec<(String, String)>) {
+    let env = *random.pick(&["prod", "dev", "test"]);
+    let team = *random.pick(&["web", "data", "ml", "infra"]);
+    let mut tags = vec![("env".to_string(), env.to_string())];
+    if index % 3 != 2 {
+        tags.push(("team".to_string(), team.to_string()));
+    }
+    if index.is_multiple_of(5) {
+        tags.push(("cost-center".to_string(), format!("cc-{}", 100 + random.below(5))));
+    }
+    (env, tags)
+}
+
 fn private_image(
     random: &mut Lcg,
     index: usize,
@@ -330,15 +344,7 @@ fn private_image(
         _ => GB / 4 + random.below(30 * GB as u64) as i64,
     };
     let min_disk = ((image_size / GB) + 1).clamp(40, 1024);
-    let env = *random.pick(&["prod", "dev", "test"]);
-    let team = *random.pick(&["web", "data", "ml", "infra"]);
-    let mut tags = vec![("env".to_string(), env.to_string())];
-    if index % 3 != 2 {
-        tags.push(("team".to_string(), team.to_string()));
-    }
-    if index.is_multiple_of(5) {
-        tags.push(("cost-center".to_string(), format!("cc-{}", 100 + random.below(5))));
-    }
+    let (env, tags) = demo_tags(random, index);
     let from_file = kind == "iso" || index % 4 == 1;
     NewImage {
         id: uuid::Uuid::new_v4().to_string(),

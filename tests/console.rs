@@ -4,6 +4,9 @@
 mod common;
 
 use common::{location, TestServer, PASSWORD};
+use ims_console::auth::accounts::project_id;
+use ims_console::caller::{Caller, Role};
+use ims_console::error::AppError;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -20,6 +23,7 @@ on_both_backends!(
     filters_sort_and_pages_are_consistent,
     bad_list_parameters_get_specific_errors,
     unknown_pages_are_404,
+    services_keep_tenant_walls_without_a_session,
 );
 
 fn names(body: &Value) -> Vec<String> {
@@ -361,5 +365,49 @@ async fn unknown_pages_are_404(server: TestServer) -> TestServer {
     assert!(page.contains("Page not found"));
     let (status, _) = server.page(&alice, "/image/00000000-0000-0000-0000-000000000000").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    server
+}
+
+/// A caller of `account` in cn-north-4, as an API credential would make one (no session).
+async fn caller(server: &TestServer, account: &str, user: &str) -> Caller {
+    let project_id = project_id(&server.state.db, account, "cn-north-4").await.unwrap();
+    let role = if user == "bob" { Role::Viewer } else { Role::Admin };
+    Caller {
+        user_id: format!("{account}-{user}"),
+        user_name: user.into(),
+        role,
+        account_id: account.into(),
+        account_name: account.into(),
+        region: "cn-north-4".into(),
+        project_id,
+    }
+}
+
+/// The services below the server functions apply the same tenant walls: another tenant's
+/// images, servers and buckets do not exist for a caller, whatever adapter built it.
+async fn services_keep_tenant_walls_without_a_session(server: TestServer) -> TestServer {
+    use ims_console::images::query::ImageQuery;
+    use ims_console::{buckets, compute, images};
+    let state = &server.state;
+    let (alice, carol) = (caller(&server, "acme", "alice").await, caller(&server, "globex", "carol").await);
+    let private = ImageQuery::from_params("private", |_| None);
+    let acme_images = images::service::list_images(state, &alice, &private).await.unwrap();
+    let image = &acme_images.images[0];
+    assert!(acme_images.total > 0 && image.owned);
+    assert_eq!(images::service::get_image(state, &alice, &image.id).await.unwrap().id, image.id);
+    let carols = images::service::list_images(state, &carol, &private).await.unwrap();
+    assert!(carols.images.iter().all(|theirs| theirs.id != image.id));
+    assert!(matches!(images::service::get_image(state, &carol, &image.id).await, Err(AppError::NotFound(_))));
+    assert!(matches!(images::service::delete_image(state, &carol, &image.id).await, Err(AppError::NotFound(_))));
+
+    let acme_servers = compute::service::list_servers(state, &alice, "", "").await.unwrap();
+    let acme_server = &acme_servers[0].id;
+    assert!(matches!(compute::service::get_server(state, &carol, acme_server).await, Err(AppError::NotFound(_))));
+    assert!(compute::service::list_servers(state, &carol, "", "").await.unwrap().is_empty());
+
+    buckets::service::create_bucket(state, &alice, "acme-only").await.unwrap();
+    assert!(matches!(buckets::service::list_objects(state, &carol, "acme-only").await, Err(AppError::NotFound(_))));
+    assert!(matches!(buckets::service::delete_bucket(state, &carol, "acme-only").await, Err(AppError::NotFound(_))));
+    assert_eq!(buckets::service::list_buckets(state, &alice).await.unwrap().len(), 1);
     server
 }

@@ -1,6 +1,6 @@
 //! Accounts, their projects (one per region) and their users: the only writer of those tables.
 
-use super::password::hash_password;
+use super::password::{burn_verification_time, hash_password, verify_password as password_matches};
 use crate::caller::Role;
 use crate::db::{new_hex_id, now_ms, Db};
 use crate::regions::REGIONS;
@@ -83,6 +83,37 @@ pub async fn create_user(db: &Db, account: &str, user: &str, role: Role, passwor
     })?;
     transaction.commit().await?;
     Ok(())
+}
+
+/// The id of the user whose account name, user name and password these are. An unknown user
+/// takes as long to refuse as a wrong password, so timing tells nothing.
+pub async fn verify_password(
+    db: &Db,
+    account: &str,
+    user: &str,
+    password: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let found: Option<(String, String)> = sqlx::query_as(
+        "SELECT u.id, u.password_hash FROM users u JOIN accounts a ON a.id = u.account_id \
+         WHERE a.name = $1 AND u.name = $2",
+    )
+    .bind(account)
+    .bind(user)
+    .fetch_optional(db)
+    .await?;
+    let password = password.to_string();
+    // argon2 takes tens of milliseconds of CPU: off the async threads.
+    let verified = tokio::task::spawn_blocking(move || match found {
+        Some((user_id, hash)) if password_matches(&password, &hash) => Some(user_id),
+        Some(_) => None,
+        None => {
+            burn_verification_time(&password);
+            None
+        }
+    })
+    .await
+    .unwrap_or(None);
+    Ok(verified)
 }
 
 /// The project of `account` in `region`.

@@ -1,7 +1,7 @@
 //! Plain HTML-form endpoints for login, logout and the region switcher (they work with
 //! JavaScript off), and the middleware that guards pages and rejects cross-site requests.
 
-use super::{password, throttle, REGION_KEY, USER_ID_KEY};
+use super::{throttle, REGION_KEY, USER_ID_KEY};
 use crate::format::url_encode;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
@@ -73,30 +73,10 @@ pub async fn login(
         }
     }
 
-    let row: Result<Option<(String, String)>, sqlx::Error> = sqlx::query_as(
-        "SELECT u.id, u.password_hash FROM users u JOIN accounts a ON a.id = u.account_id \
-         WHERE a.name = $1 AND u.name = $2",
-    )
-    .bind(account)
-    .bind(user)
-    .fetch_optional(&state.db)
-    .await;
-    let found = match row {
-        Ok(found) => found,
+    let verified = match super::accounts::verify_password(&state.db, account, user, &form.password).await {
+        Ok(verified) => verified,
         Err(error) => return internal_error("login lookup failed", error),
     };
-    let password_text = form.password.clone();
-    let verified = tokio::task::spawn_blocking(move || match &found {
-        Some((user_id, hash)) if password::verify_password(&password_text, hash) => Some(user_id.clone()),
-        Some(_) => None,
-        None => {
-            password::burn_verification_time(&password_text);
-            None
-        }
-    })
-    .await
-    .unwrap_or(None);
-
     let Some(user_id) = verified else {
         for (key, rule) in [(&user_key, throttle::PER_USER), (&address_key, throttle::PER_ADDRESS)] {
             if let Err(error) = throttle::record_failure(&state.db, key, rule).await {

@@ -57,6 +57,22 @@ pub fn check_server_image(
     system_disk_gb: i64,
     usage: ImageUse,
 ) -> Result<(), FieldErrors> {
+    // An image that cannot be used at all is refused before its fit is looked at.
+    let errors = usable_errors(image, usage);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let errors: FieldErrors =
+        flavor_errors(image, flavor).into_iter().chain(disk_error(image, system_disk_gb)).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Why the image cannot be used for `usage` at all: its state, its file, its kind.
+fn usable_errors(image: &ImageFacts, usage: ImageUse) -> FieldErrors {
     let name = &image.name;
     let mut errors = Vec::new();
     if image.status != ImageStatus::Active {
@@ -71,73 +87,63 @@ pub fn check_server_image(
             format!("Image '{name}' has no stored image file, so no server can be made from it."),
         ));
     }
-    match (image.kind.as_str(), usage) {
-        ("data", _) => errors.push(error(
-            "image_id",
-            format!("Image '{name}' is a data disk image: it creates EVS disks, not servers."),
+    let kind_refusal = match (image.kind.as_str(), usage) {
+        ("data", _) => Some(format!("Image '{name}' is a data disk image: it creates EVS disks, not servers.")),
+        ("iso", ImageUse::ChangeOs) => Some(format!(
+            "Image '{name}' is an ISO image: it only creates temporary servers for installing an OS, it cannot change an OS."
         )),
-        ("iso", ImageUse::ChangeOs) => errors.push(error(
-            "image_id",
-            format!("Image '{name}' is an ISO image: it only creates temporary servers for installing an OS, it cannot change an OS."),
-        )),
-        ("full_ecs", ImageUse::ChangeOs) => errors.push(error(
-            "image_id",
-            format!("Image '{name}' is a full-ECS image: changing an OS takes a system disk image."),
-        )),
-        _ => {}
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+        ("full_ecs", ImageUse::ChangeOs) => {
+            Some(format!("Image '{name}' is a full-ECS image: changing an OS takes a system disk image."))
+        }
+        _ => None,
+    };
+    errors.extend(kind_refusal.map(|message| error("image_id", message)));
+    errors
+}
+
+/// Why `flavor` does not fit the image: architecture, memory, GPU with a UEFI private image.
+fn flavor_errors(image: &ImageFacts, flavor: &Flavor) -> FieldErrors {
+    let name = &image.name;
+    let mut messages = Vec::new();
     if flavor.architecture != image.architecture {
-        errors.push(error(
-            "flavor",
-            format!(
-                "Flavor {} is {}, but image '{name}' is built for {}; choose a flavor of the same architecture.",
-                flavor.id,
-                architecture_label(flavor.architecture),
-                architecture_label(&image.architecture)
-            ),
+        messages.push(format!(
+            "Flavor {} is {}, but image '{name}' is built for {}; choose a flavor of the same architecture.",
+            flavor.id,
+            architecture_label(flavor.architecture),
+            architecture_label(&image.architecture)
         ));
     }
     if image.min_ram > 0 && flavor.memory_mb < image.min_ram {
-        errors.push(error(
-            "flavor",
-            format!(
-                "Image '{name}' needs at least {} MB of memory; flavor {} has {} MB.",
-                image.min_ram, flavor.id, flavor.memory_mb
-            ),
+        messages.push(format!(
+            "Image '{name}' needs at least {} MB of memory; flavor {} has {} MB.",
+            image.min_ram, flavor.id, flavor.memory_mb
         ));
     }
     if image.max_ram > 0 && flavor.memory_mb > image.max_ram {
-        errors.push(error(
-            "flavor",
-            format!(
-                "Image '{name}' supports at most {} MB of memory; flavor {} has {} MB.",
-                image.max_ram, flavor.id, flavor.memory_mb
-            ),
+        messages.push(format!(
+            "Image '{name}' supports at most {} MB of memory; flavor {} has {} MB.",
+            image.max_ram, flavor.id, flavor.memory_mb
         ));
     }
     if flavor.gpu && image.boot_mode == "uefi" && image.imagetype != "gold" {
-        errors.push(error(
-            "flavor",
-            format!(
-                "Flavor {} is a heterogeneous (GPU) flavor, which cannot use private images in UEFI boot mode like '{name}'. \
-                 Choose a BIOS image or a flavor without GPUs.",
-                flavor.id
-            ),
+        messages.push(format!(
+            "Flavor {} is a heterogeneous (GPU) flavor, which cannot use private images in UEFI boot mode like '{name}'. \
+             Choose a BIOS image or a flavor without GPUs.",
+            flavor.id
         ));
     }
+    messages.into_iter().map(|message| error("flavor", message)).collect()
+}
+
+/// Why a system disk of `system_disk_gb` cannot hold the image, if it cannot.
+fn disk_error(image: &ImageFacts, system_disk_gb: i64) -> Option<(String, String)> {
     let smallest = image.smallest_disk_gb();
     if system_disk_gb < smallest {
-        errors.push(error("system_disk_gb", format!("Image '{name}' needs a system disk of at least {smallest} GB.")));
+        Some(error("system_disk_gb", format!("Image '{}' needs a system disk of at least {smallest} GB.", image.name)))
     } else if system_disk_gb > SYSTEM_DISK_MAX_GB {
-        errors.push(error("system_disk_gb", format!("A system disk holds at most {SYSTEM_DISK_MAX_GB} GB.")));
-    }
-    if errors.is_empty() {
-        Ok(())
+        Some(error("system_disk_gb", format!("A system disk holds at most {SYSTEM_DISK_MAX_GB} GB.")))
     } else {
-        Err(errors)
+        None
     }
 }
 

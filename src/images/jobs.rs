@@ -8,9 +8,10 @@ use crate::engine::convert::{convert, inspect_and_cross_check, ConvertError, Tar
 use crate::engine::inspect::ImageFormat;
 use crate::jobs::model::JobEntities;
 use crate::jobs::runner::{JobContext, JobFailure, JobHandler};
-use crate::storage::Storage;
+use crate::storage::{Digests, Storage};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 pub const IMPORT_JOB: &str = "imsImportImageJob";
 pub const EXPORT_JOB: &str = "imsNativeExportImageJob";
@@ -37,6 +38,41 @@ pub struct ExportParams {
 }
 
 pub struct ImportJob;
+
+/// Stores the image's file: ISO images and fast imports as they are (copied, checksummed on the
+/// way), anything else converted to qcow2 first. Returns its key, its format and its digests.
+async fn store_image_file(
+    job: &JobContext,
+    params: &ImportParams,
+    declared: ImageFormat,
+    source: &Path,
+) -> Result<(String, &'static str, Digests), JobFailure> {
+    let env = &job.env;
+    if declared == ImageFormat::Iso || params.quick_import {
+        let format = if declared == ImageFormat::Iso { "iso" } else { "raw" };
+        let key = Storage::image_key(&job.row.region, &params.image_id, format);
+        job.set_progress(50.0, "Storing the image");
+        let digests = env
+            .storage
+            .compose(std::slice::from_ref(&params.source_key), &key)
+            .await
+            .map_err(|e| JobFailure::internal("image copy", e))?;
+        return Ok((key, format, digests));
+    }
+    let target = job.work_folder().join("disk.qcow2");
+    let (cancel, process_limits) = (job.cancel_flag(), env.process_limits);
+    let progress = |percent: f64| job.set_progress(5.0 + percent * 0.85, "Converting to qcow2");
+    // The closure borrows `job`; run qemu-img on a blocking thread and wait for it here.
+    tokio::task::block_in_place(|| {
+        convert(source, declared, &target, TargetFormat::Qcow2, process_limits, progress, &cancel)
+    })
+    .map_err(refused)?;
+    job.check_cancelled()?;
+    job.set_progress(90.0, "Storing the image");
+    let key = Storage::image_key(&job.row.region, &params.image_id, "qcow2");
+    let digests = env.storage.upload_file(&target, &key).await.map_err(|e| JobFailure::internal("image upload", e))?;
+    Ok((key, "qcow2", digests))
+}
 
 fn refused(error: ConvertError) -> JobFailure {
     match error {
@@ -94,33 +130,7 @@ impl JobHandler for ImportJob {
         };
         job.set_progress(5.0, "Converting");
 
-        let (image_key, disk_format, digests) = if declared == ImageFormat::Iso || params.quick_import {
-            // ISO images and fast imports keep the file as it is (copied, checksummed on the way).
-            let format = if declared == ImageFormat::Iso { "iso" } else { "raw" };
-            let key = Storage::image_key(&job.row.region, &params.image_id, format);
-            job.set_progress(50.0, "Storing the image");
-            let digests = env
-                .storage
-                .compose(std::slice::from_ref(&params.source_key), &key)
-                .await
-                .map_err(|e| JobFailure::internal("image copy", e))?;
-            (key, format, digests)
-        } else {
-            let target = scratch.join("disk.qcow2");
-            let (cancel, target_path, process_limits) = (job.cancel_flag(), target.clone(), env.process_limits);
-            let progress = |percent: f64| job.set_progress(5.0 + percent * 0.85, "Converting to qcow2");
-            // The closure borrows `job`; run qemu-img on a blocking thread and wait for it here.
-            let result = tokio::task::block_in_place(|| {
-                convert(&source, declared, &target_path, TargetFormat::Qcow2, process_limits, progress, &cancel)
-            });
-            result.map_err(refused)?;
-            job.check_cancelled()?;
-            job.set_progress(90.0, "Storing the image");
-            let key = Storage::image_key(&job.row.region, &params.image_id, "qcow2");
-            let digests =
-                env.storage.upload_file(&target, &key).await.map_err(|e| JobFailure::internal("image upload", e))?;
-            (key, "qcow2", digests)
-        };
+        let (image_key, disk_format, digests) = store_image_file(job, &params, declared, &source).await?;
         let file = StoredFile { location: image_key.clone(), md5: digests.md5, sha256: digests.sha256 };
         let finished = FinishedFile {
             disk_format,

@@ -39,100 +39,104 @@ pub struct ValidImport {
     pub tags: Vec<(String, String)>,
 }
 
+/// Field errors in form order.
+#[derive(Default)]
+struct Errors(FieldErrors);
+
+impl Errors {
+    fn check(&mut self, field: &str, result: Result<(), String>) {
+        if let Err(message) = result {
+            self.0.push((field.to_string(), message));
+        }
+    }
+
+    /// A whole number in `range`, or `None` when the field is empty or wrong (then noted).
+    fn number(&mut self, field: &str, text: &str, range: std::ops::RangeInclusive<i64>, what: &str) -> Option<i64> {
+        validate::optional_number(text, range, what).unwrap_or_else(|message| {
+            self.0.push((field.to_string(), message));
+            None
+        })
+    }
+}
+
+fn required(text: &str, message: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        Err(message.to_string())
+    } else {
+        Ok(())
+    }
+}
+
 impl ImportRequest {
     /// Checks every field; the errors name their fields.
     pub fn validate(&self) -> Result<ValidImport, FieldErrors> {
-        let mut errors: FieldErrors = Vec::new();
-        let mut check = |field: &str, result: Result<(), String>| {
-            if let Err(message) = result {
-                errors.push((field.to_string(), message));
-            }
-        };
-        check("name", validate::image_name(&self.name));
-        check("description", validate::description(&self.description));
-        check("bucket", if self.bucket.trim().is_empty() { Err("Choose a bucket.".into()) } else { Ok(()) });
-        check(
-            "object_key",
-            if self.object_key.trim().is_empty() { Err("Choose the image file.".into()) } else { Ok(()) },
-        );
+        let mut errors = Errors::default();
+        errors.check("name", validate::image_name(&self.name));
+        errors.check("description", validate::description(&self.description));
+        let kind = self.check_file(&mut errors);
+        self.check_os(kind, &mut errors);
+        let min_ram = errors.number("min_ram", &self.min_ram, 0..=524_288, "Min. memory (MB)").unwrap_or(0);
+        let max_ram = errors.number("max_ram", &self.max_ram, 0..=524_288, "Max. memory (MB)").unwrap_or(0);
+        let disk_limit = if kind == "data" { 2048 } else { 1024 };
+        let min_disk = errors.number("min_disk", &self.min_disk, 1..=disk_limit, "Min. disk (GB)");
+        if max_ram != 0 && max_ram < min_ram {
+            errors.check("max_ram", Err("Max. memory cannot be below min. memory.".into()));
+        }
+        if self.quick_import && self.file_format != "raw" {
+            errors.check("quick_import", Err("Fast import takes RAW files only; other formats are converted.".into()));
+        }
+        let tags = validate::tags(&self.tags).unwrap_or_else(|message| {
+            errors.check("tags", Err(message));
+            Vec::new()
+        });
+        if errors.0.is_empty() {
+            Ok(ValidImport { kind, min_ram, max_ram, min_disk, tags })
+        } else {
+            Err(errors.0)
+        }
+    }
+
+    /// Bucket, object and format; returns the image kind they make (ISO files make ISO images).
+    fn check_file(&self, errors: &mut Errors) -> &'static str {
+        errors.check("bucket", required(&self.bucket, "Choose a bucket."));
+        errors.check("object_key", required(&self.object_key, "Choose the image file."));
         let format = self.file_format.as_str();
-        check(
-            "file_format",
-            if IMPORT_FORMATS.contains(&format) {
-                Ok(())
-            } else {
-                Err(format!("Choose the file format ({}).", IMPORT_FORMATS.join(", ")))
-            },
-        );
-        let kind = match (format, self.image_type.as_str()) {
+        if !IMPORT_FORMATS.contains(&format) {
+            errors.check("file_format", Err(format!("Choose the file format ({}).", IMPORT_FORMATS.join(", "))));
+        }
+        match (format, self.image_type.as_str()) {
             ("iso", _) => "iso",
             (_, "data") => "data",
             (_, "system" | "") => "system",
             (_, other) => {
-                check("image_type", Err(format!("'{other}' is not an image type; choose system or data disk.")));
+                errors.check("image_type", Err(format!("'{other}' is not an image type; choose system or data disk.")));
                 "system"
             }
-        };
-        check(
-            "os_type",
-            if OS_TYPES.contains(&self.os_type.as_str()) { Ok(()) } else { Err("Choose the OS type.".into()) },
-        );
+        }
+    }
+
+    /// OS type, OS and version (not for data disks), architecture and boot mode.
+    fn check_os(&self, kind: &str, errors: &mut Errors) {
+        if !OS_TYPES.contains(&self.os_type.as_str()) {
+            errors.check("os_type", Err("Choose the OS type.".into()));
+        }
         if kind != "data" {
-            check(
-                "platform",
-                if PLATFORMS.contains(&self.platform.as_str()) { Ok(()) } else { Err("Choose the OS.".into()) },
-            );
-            check(
-                "os_version",
-                if (1..=255).contains(&self.os_version.trim().chars().count()) {
-                    Ok(())
-                } else {
-                    Err("Enter the OS version, e.g. Ubuntu 22.04 server 64bit.".into())
-                },
-            );
-        }
-        check(
-            "architecture",
-            if matches!(self.architecture.as_str(), "x86" | "arm") { Ok(()) } else { Err("Choose x86 or arm.".into()) },
-        );
-        check(
-            "boot_mode",
-            match (self.architecture.as_str(), self.boot_mode.as_str()) {
-                ("arm", "bios") => Err("Arm images boot in UEFI mode.".into()),
-                (_, "bios" | "uefi") => Ok(()),
-                _ => Err("Choose BIOS or UEFI.".into()),
-            },
-        );
-        let mut number = |field: &str, text: &str, range, what| match validate::optional_number(text, range, what) {
-            Ok(value) => value,
-            Err(message) => {
-                errors.push((field.to_string(), message));
-                None
+            if !PLATFORMS.contains(&self.platform.as_str()) {
+                errors.check("platform", Err("Choose the OS.".into()));
             }
-        };
-        let min_ram = number("min_ram", &self.min_ram, 0..=524_288, "Min. memory (MB)").unwrap_or(0);
-        let max_ram = number("max_ram", &self.max_ram, 0..=524_288, "Max. memory (MB)").unwrap_or(0);
-        let disk_limit = if kind == "data" { 2048 } else { 1024 };
-        let min_disk = number("min_disk", &self.min_disk, 1..=disk_limit, "Min. disk (GB)");
-        if max_ram != 0 && max_ram < min_ram {
-            errors.push(("max_ram".into(), "Max. memory cannot be below min. memory.".into()));
-        }
-        if self.quick_import && format != "raw" {
-            errors
-                .push(("quick_import".into(), "Fast import takes RAW files only; other formats are converted.".into()));
-        }
-        let tags = match validate::tags(&self.tags) {
-            Ok(tags) => tags,
-            Err(message) => {
-                errors.push(("tags".into(), message));
-                Vec::new()
+            if !(1..=255).contains(&self.os_version.trim().chars().count()) {
+                errors.check("os_version", Err("Enter the OS version, e.g. Ubuntu 22.04 server 64bit.".into()));
             }
-        };
-        if errors.is_empty() {
-            Ok(ValidImport { kind, min_ram, max_ram, min_disk, tags })
-        } else {
-            Err(errors)
         }
+        if !matches!(self.architecture.as_str(), "x86" | "arm") {
+            errors.check("architecture", Err("Choose x86 or arm.".into()));
+        }
+        let boot_mode = match (self.architecture.as_str(), self.boot_mode.as_str()) {
+            ("arm", "bios") => Err("Arm images boot in UEFI mode.".into()),
+            (_, "bios" | "uefi") => Ok(()),
+            _ => Err("Choose BIOS or UEFI.".into()),
+        };
+        errors.check("boot_mode", boot_mode);
     }
 }
 
@@ -172,6 +176,56 @@ impl ExportRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn import_requests_point_at_their_fields_in_form_order() {
+        let good = ImportRequest {
+            name: "web".into(),
+            bucket: "b".into(),
+            object_key: "web.qcow2".into(),
+            file_format: "qcow2".into(),
+            os_type: "Linux".into(),
+            platform: "Ubuntu".into(),
+            os_version: "Ubuntu 22.04".into(),
+            architecture: "x86".into(),
+            boot_mode: "bios".into(),
+            tags: "env=prod".into(),
+            ..Default::default()
+        };
+        let valid = good.validate().unwrap();
+        assert_eq!((valid.kind, valid.min_disk, valid.tags.len()), ("system", None, 1));
+        let iso = ImportRequest { file_format: "iso".into(), image_type: "data".into(), ..good.clone() };
+        assert_eq!(iso.validate().unwrap().kind, "iso");
+        let bad = ImportRequest {
+            name: " x".into(),
+            file_format: "zvhd".into(),
+            image_type: "full".into(),
+            architecture: "arm".into(),
+            min_ram: "4096".into(),
+            max_ram: "1024".into(),
+            quick_import: true,
+            tags: "=x".into(),
+            ..Default::default()
+        };
+        let fields: Vec<String> = bad.validate().unwrap_err().into_iter().map(|(field, _)| field).collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "bucket",
+                "object_key",
+                "file_format",
+                "image_type",
+                "os_type",
+                "platform",
+                "os_version",
+                "boot_mode",
+                "max_ram",
+                "quick_import",
+                "tags"
+            ]
+        );
+    }
 
     #[test]
     fn export_requests_point_at_their_fields() {

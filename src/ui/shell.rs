@@ -12,6 +12,29 @@ pub struct SessionResource(pub Resource<Result<Option<SessionInfo>, AppError>>);
 
 #[component]
 pub fn Shell(info: SessionInfo, #[prop(into)] crumb: Signal<String>, children: Children) -> impl IntoView {
+    let region = info.region.clone();
+    view! {
+        <TopBar info />
+        <div class="layout">
+            <SideNav />
+            <main class="content">
+                <nav class="breadcrumb" aria-label="Breadcrumb">
+                    <span>"Computing"</span>
+                    <span class="sep">">"</span>
+                    <a href="/images/public">"Image Management Service"</a>
+                    <span class="sep">">"</span>
+                    <span>{move || crumb.get()}</span>
+                    <span class="region-note">{region_name(&region).to_string()}</span>
+                </nav>
+                {children()}
+            </main>
+        </div>
+    }
+}
+
+/// Product name, region switcher (a plain form, so it works without JavaScript) and user menu.
+#[component]
+fn TopBar(info: SessionInfo) -> impl IntoView {
     let location = use_location();
     // After a region switch, a detail page of another region's image would be empty: go to
     // the list of the same kind instead.
@@ -30,14 +53,6 @@ pub fn Shell(info: SessionInfo, #[prop(into)] crumb: Signal<String>, children: C
         }
     };
     let current_region = info.region.clone();
-    let nav_link = move |href: &'static str, label: &'static str| {
-        let active = move || location.pathname.get() == href;
-        view! {
-            <a href=href class:active=active aria-current=move || active().then_some("page")>
-                {label}
-            </a>
-        }
-    };
     view! {
         <header class="topbar">
             <a class="brand" href="/images/public">
@@ -71,30 +86,33 @@ pub fn Shell(info: SessionInfo, #[prop(into)] crumb: Signal<String>, children: C
                 </form>
             </div>
         </header>
-        <div class="layout">
-            <nav class="sidenav" aria-label="Image Management Service">
-                <p class="sidenav-title">"Image Management Service"</p>
-                {nav_link("/images/public", "Public Images")}
-                {nav_link("/images/private", "Private Images")}
-                {nav_link("/images/shared", "Images Shared with Me")}
-                <p class="sidenav-title">"Elastic Cloud Server"</p>
-                {nav_link("/ecs", "ECSs")}
-                {nav_link("/disks", "EVS Disks")}
-                <p class="sidenav-title">"Storage and Tasks"</p>
-                {nav_link("/buckets", "Buckets")}
-                {nav_link("/jobs", "Jobs")}
-            </nav>
-            <main class="content">
-                <nav class="breadcrumb" aria-label="Breadcrumb">
-                    <span>"Computing"</span>
-                    <span class="sep">">"</span>
-                    <a href="/images/public">"Image Management Service"</a>
-                    <span class="sep">">"</span>
-                    <span>{move || crumb.get()}</span>
-                    <span class="region-note">{region_name(&info.region).to_string()}</span>
-                </nav>
-                {children()}
-            </main>
-        </div>
+    }
+}
+
+/// The console's sections; the current page's link is marked.
+#[component]
+fn SideNav() -> impl IntoView {
+    let location = use_location();
+    let nav_link = move |href: &'static str, label: &'static str| {
+        let active = move || location.pathname.get() == href;
+        view! {
+            <a href=href class:active=active aria-current=move || active().then_some("page")>
+                {label}
+            </a>
+        }
+    };
+    view! {
+        <nav class="sidenav" aria-label="Image Management Service">
+            <p class="sidenav-title">"Image Management Service"</p>
+            {nav_link("/images/public", "Public Images")}
+            {nav_link("/images/private", "Private Images")}
+            {nav_link("/images/shared", "Images Shared with Me")}
+            <p class="sidenav-title">"Elastic Cloud Server"</p>
+            {nav_link("/ecs", "ECSs")}
+            {nav_link("/disks", "EVS Disks")}
+            <p class="sidenav-title">"Storage and Tasks"</p>
+            {nav_link("/buckets", "Buckets")}
+            {nav_link("/jobs", "Jobs")}
+        </nav>
     }
 }

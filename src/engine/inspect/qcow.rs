@@ -18,40 +18,54 @@ fn within_file(source: &Source, offset: u64, length: u64) -> bool {
     offset.checked_add(length).is_some_and(|end| end <= source.size)
 }
 
+/// The qcow2 header fields the checks read (offsets from the qcow2 specification).
+struct Header {
+    version: u32,
+    backing_file_offset: u64,
+    backing_file_size: u32,
+    cluster_bits: u32,
+    virtual_size: u64,
+    crypt_method: u32,
+    l1_size: u64,
+    l1_table_offset: u64,
+    refcount_table_offset: u64,
+    refcount_table_clusters: u64,
+    snapshot_count: u32,
+    snapshots_offset: u64,
+}
+
+impl Header {
+    fn read(header: &[u8]) -> Header {
+        Header {
+            version: be_u32(header, 4),
+            backing_file_offset: be_u64(header, 8),
+            backing_file_size: be_u32(header, 16),
+            cluster_bits: be_u32(header, 20),
+            virtual_size: be_u64(header, 24),
+            crypt_method: be_u32(header, 32),
+            l1_size: be_u32(header, 36) as u64,
+            l1_table_offset: be_u64(header, 40),
+            refcount_table_offset: be_u64(header, 48),
+            refcount_table_clusters: be_u32(header, 56) as u64,
+            snapshot_count: be_u32(header, 60),
+            snapshots_offset: be_u64(header, 64),
+        }
+    }
+}
+
 pub(super) fn qcow2(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fact>), Refusal> {
-    let header = source.bytes(QCOW2, "the header", 0, 72)?;
-    let version = be_u32(&header, 4);
+    let header = Header::read(&source.bytes(QCOW2, "the header", 0, 72)?);
+    let version = header.version;
     if version != 2 && version != 3 {
         return Err(Refusal::NotAccepted { format: QCOW2, reason: format!("version {version} is unknown") });
     }
-    let backing_file_offset = be_u64(&header, 8);
-    let backing_file_size = be_u32(&header, 16);
-    let cluster_bits = be_u32(&header, 20);
-    let virtual_size = be_u64(&header, 24);
-    let crypt_method = be_u32(&header, 32);
-    let l1_size = be_u32(&header, 36) as u64;
-    let l1_table_offset = be_u64(&header, 40);
-    let refcount_table_offset = be_u64(&header, 48);
-    let refcount_table_clusters = be_u32(&header, 56) as u64;
-    let snapshot_count = be_u32(&header, 60);
-    let snapshots_offset = be_u64(&header, 64);
-
-    if backing_file_offset != 0 || backing_file_size != 0 {
-        let name = if backing_file_size > 0 && backing_file_size <= 1023 {
-            source
-                .bytes(QCOW2, "the backing file name", backing_file_offset, backing_file_size as u64)
-                .map(|bytes| String::from_utf8_lossy(&bytes).chars().filter(|c| !c.is_control()).collect::<String>())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
-        return Err(Refusal::External { format: QCOW2, what: format!("backing file '{name}'") });
-    }
+    refuse_backing_file(source, &header)?;
+    let cluster_bits = header.cluster_bits;
     if !(9..=21).contains(&cluster_bits) {
         return Err(inconsistent(QCOW2, format!("cluster bits {cluster_bits} are outside 9..21")));
     }
     let cluster_size = 1u64 << cluster_bits;
-    match crypt_method {
+    match header.crypt_method {
         0 => {}
         1 => return Err(Refusal::Encrypted { format: QCOW2, what: "AES".into() }),
         2 => return Err(Refusal::Encrypted { format: QCOW2, what: "LUKS".into() }),
@@ -59,63 +73,92 @@ pub(super) fn qcow2(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fa
     }
 
     let mut facts = vec![fact("version", version), fact("cluster_size", cluster_size)];
-    let mut header_length = 72u64;
-    if version == 3 {
-        let v3 = source.bytes(QCOW2, "the version 3 header", 0, 104)?;
-        let incompatible = be_u64(&v3, 72);
-        let refcount_order = be_u32(&v3, 96);
-        header_length = be_u32(&v3, 100) as u64;
-        if incompatible & !KNOWN_INCOMPATIBLE != 0 {
-            return Err(Refusal::NotAccepted {
-                format: QCOW2,
-                reason: format!(
-                    "it sets incompatible feature bits {:#x} that are not understood",
-                    incompatible & !KNOWN_INCOMPATIBLE
-                ),
-            });
-        }
-        if incompatible & INCOMPATIBLE_EXTERNAL_DATA != 0 {
-            return Err(Refusal::External { format: QCOW2, what: "an external data file".into() });
-        }
-        if incompatible & INCOMPATIBLE_CORRUPT != 0 {
-            return Err(inconsistent(QCOW2, "the image is marked corrupt"));
-        }
-        if refcount_order > 6 {
-            return Err(inconsistent(QCOW2, format!("refcount order {refcount_order} is above 6")));
-        }
-        if !(104..=cluster_size).contains(&header_length) || !header_length.is_multiple_of(8) {
-            return Err(inconsistent(QCOW2, format!("header length {header_length} is invalid")));
-        }
-        let compression = if header_length > 104 { source.bytes(QCOW2, "the compression type", 104, 1)?[0] } else { 0 };
-        facts.push(fact(
-            "compression",
-            match compression {
-                0 => "zlib",
-                1 => "zstd",
-                other => return Err(inconsistent(QCOW2, format!("unknown compression type {other}"))),
-            },
-        ));
-        facts.push(fact("refcount_bits", 1u32 << refcount_order));
-        facts.push(fact("dirty", incompatible & 1 != 0));
+    let header_length = if version == 3 {
+        check_version_3(source, cluster_size, &mut facts)?
     } else {
         facts.push(fact("compression", "zlib"));
-    }
-    check_virtual_size(QCOW2, virtual_size, limits)?;
-
+        72
+    };
+    check_virtual_size(QCOW2, header.virtual_size, limits)?;
     walk_header_extensions(source, header_length, cluster_size)?;
+    check_tables(source, &header, cluster_size)?;
+    facts.push(fact("snapshots", header.snapshot_count));
+    Ok((header.virtual_size, facts))
+}
 
-    // The L1 table must cover the whole disk, lie inside the file, and point inside it.
+/// A backing file means the data lives (partly) in another file: refused, naming it.
+fn refuse_backing_file(source: &mut Source, header: &Header) -> Result<(), Refusal> {
+    if header.backing_file_offset == 0 && header.backing_file_size == 0 {
+        return Ok(());
+    }
+    let name = if header.backing_file_size > 0 && header.backing_file_size <= 1023 {
+        source
+            .bytes(QCOW2, "the backing file name", header.backing_file_offset, header.backing_file_size as u64)
+            .map(|bytes| String::from_utf8_lossy(&bytes).chars().filter(|c| !c.is_control()).collect::<String>())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Err(Refusal::External { format: QCOW2, what: format!("backing file '{name}'") })
+}
+
+/// The version 3 header: feature bits, refcount order, header length, compression type.
+/// Returns the header length.
+fn check_version_3(source: &mut Source, cluster_size: u64, facts: &mut Vec<Fact>) -> Result<u64, Refusal> {
+    let v3 = source.bytes(QCOW2, "the version 3 header", 0, 104)?;
+    let incompatible = be_u64(&v3, 72);
+    let refcount_order = be_u32(&v3, 96);
+    let header_length = be_u32(&v3, 100) as u64;
+    if incompatible & !KNOWN_INCOMPATIBLE != 0 {
+        return Err(Refusal::NotAccepted {
+            format: QCOW2,
+            reason: format!(
+                "it sets incompatible feature bits {:#x} that are not understood",
+                incompatible & !KNOWN_INCOMPATIBLE
+            ),
+        });
+    }
+    if incompatible & INCOMPATIBLE_EXTERNAL_DATA != 0 {
+        return Err(Refusal::External { format: QCOW2, what: "an external data file".into() });
+    }
+    if incompatible & INCOMPATIBLE_CORRUPT != 0 {
+        return Err(inconsistent(QCOW2, "the image is marked corrupt"));
+    }
+    if refcount_order > 6 {
+        return Err(inconsistent(QCOW2, format!("refcount order {refcount_order} is above 6")));
+    }
+    if !(104..=cluster_size).contains(&header_length) || !header_length.is_multiple_of(8) {
+        return Err(inconsistent(QCOW2, format!("header length {header_length} is invalid")));
+    }
+    let compression = if header_length > 104 { source.bytes(QCOW2, "the compression type", 104, 1)?[0] } else { 0 };
+    facts.push(fact(
+        "compression",
+        match compression {
+            0 => "zlib",
+            1 => "zstd",
+            other => return Err(inconsistent(QCOW2, format!("unknown compression type {other}"))),
+        },
+    ));
+    facts.push(fact("refcount_bits", 1u32 << refcount_order));
+    facts.push(fact("dirty", incompatible & 1 != 0));
+    Ok(header_length)
+}
+
+/// The L1 table must cover the whole disk, lie inside the file and point inside it; the
+/// refcount and snapshot tables must lie inside the file too.
+fn check_tables(source: &mut Source, header: &Header, cluster_size: u64) -> Result<(), Refusal> {
     let entries_per_l2 = cluster_size / 8;
     let bytes_per_l1_entry = cluster_size * entries_per_l2;
-    let needed_l1 = virtual_size.div_ceil(bytes_per_l1_entry);
+    let needed_l1 = header.virtual_size.div_ceil(bytes_per_l1_entry);
+    let l1_size = header.l1_size;
     if l1_size < needed_l1 {
         return Err(inconsistent(QCOW2, format!("the L1 table has {l1_size} entries but the disk needs {needed_l1}")));
     }
     if l1_size > 0 {
-        if !l1_table_offset.is_multiple_of(cluster_size) {
+        if !header.l1_table_offset.is_multiple_of(cluster_size) {
             return Err(inconsistent(QCOW2, "the L1 table is not cluster-aligned"));
         }
-        let l1 = source.bytes(QCOW2, "the L1 table", l1_table_offset, l1_size * 8)?;
+        let l1 = source.bytes(QCOW2, "the L1 table", header.l1_table_offset, l1_size * 8)?;
         for (index, entry) in l1.chunks_exact(8).enumerate() {
             let l2_offset = u64::from_be_bytes(entry.try_into().unwrap_or_default()) & L1_OFFSET_MASK;
             if l2_offset == 0 {
@@ -126,17 +169,19 @@ pub(super) fn qcow2(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fa
             }
         }
     }
-    if !refcount_table_offset.is_multiple_of(cluster_size)
-        || refcount_table_clusters == 0
-        || !within_file(source, refcount_table_offset, refcount_table_clusters.saturating_mul(cluster_size))
+    let refcount_bytes = header.refcount_table_clusters.saturating_mul(cluster_size);
+    if !header.refcount_table_offset.is_multiple_of(cluster_size)
+        || header.refcount_table_clusters == 0
+        || !within_file(source, header.refcount_table_offset, refcount_bytes)
     {
         return Err(inconsistent(QCOW2, "the refcount table lies outside the file"));
     }
-    if snapshot_count > 0 && (!snapshots_offset.is_multiple_of(8) || !within_file(source, snapshots_offset, 40)) {
+    let snapshots_offset = header.snapshots_offset;
+    if header.snapshot_count > 0 && (!snapshots_offset.is_multiple_of(8) || !within_file(source, snapshots_offset, 40))
+    {
         return Err(inconsistent(QCOW2, "the snapshot table lies outside the file"));
     }
-    facts.push(fact("snapshots", snapshot_count));
-    Ok((virtual_size, facts))
+    Ok(())
 }
 
 /// Header extensions follow the header inside the first cluster; an external data file name

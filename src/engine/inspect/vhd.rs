@@ -102,6 +102,22 @@ const META_PAGE_83: &str = "BECA12AB-B2E6-4523-93EF-C309E000C746";
 const META_PARENT_LOCATOR: &str = "A8D35F2D-B30B-454D-ABF7-D3D84834AB0C";
 
 pub(super) fn vhdx(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fact>), Refusal> {
+    let (metadata_offset, metadata_length) = metadata_region(source)?;
+    let (block_size, virtual_size, has_parent) = read_metadata(source, metadata_offset, metadata_length)?;
+    if has_parent {
+        return Err(Refusal::External { format: VHDX, what: "a parent disk (differencing VHDX)".into() });
+    }
+    let block_size = block_size.ok_or_else(|| inconsistent(VHDX, "the file parameters are missing"))?;
+    if !block_size.is_power_of_two() || !(MIB..=256 * MIB).contains(&block_size) {
+        return Err(inconsistent(VHDX, format!("block size {block_size} is invalid")));
+    }
+    let virtual_size = virtual_size.ok_or_else(|| inconsistent(VHDX, "the virtual disk size is missing"))?;
+    check_virtual_size(VHDX, virtual_size, limits)?;
+    Ok((virtual_size, vec![fact("block_size", block_size)]))
+}
+
+/// Checks the headers and the region table; returns the metadata region (offset, length).
+fn metadata_region(source: &mut Source) -> Result<(u64, u64), Refusal> {
     let mut header_found = false;
     for at in [64 * KIB, 128 * KIB] {
         header_found |= source.bytes(VHDX, "a header", at, 4)? == b"head";
@@ -142,6 +158,15 @@ pub(super) fn vhdx(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
     let (metadata_offset, metadata_length) =
         metadata.ok_or_else(|| inconsistent(VHDX, "the metadata region is missing"))?;
     bat.ok_or_else(|| inconsistent(VHDX, "the block allocation table region is missing"))?;
+    Ok((metadata_offset, metadata_length))
+}
+
+/// Reads the metadata table: (block size, virtual size, whether the disk has a parent).
+fn read_metadata(
+    source: &mut Source,
+    metadata_offset: u64,
+    metadata_length: u64,
+) -> Result<(Option<u64>, Option<u64>, bool), Refusal> {
     let metadata_table = source.bytes(VHDX, "the metadata table", metadata_offset, 64 * KIB)?;
     if !metadata_table.starts_with(b"metadata") {
         return Err(inconsistent(VHDX, "the metadata table signature is missing"));
@@ -185,14 +210,5 @@ pub(super) fn vhdx(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
             });
         }
     }
-    if has_parent {
-        return Err(Refusal::External { format: VHDX, what: "a parent disk (differencing VHDX)".into() });
-    }
-    let block_size = block_size.ok_or_else(|| inconsistent(VHDX, "the file parameters are missing"))?;
-    if !block_size.is_power_of_two() || !(MIB..=256 * MIB).contains(&block_size) {
-        return Err(inconsistent(VHDX, format!("block size {block_size} is invalid")));
-    }
-    let virtual_size = virtual_size.ok_or_else(|| inconsistent(VHDX, "the virtual disk size is missing"))?;
-    check_virtual_size(VHDX, virtual_size, limits)?;
-    Ok((virtual_size, vec![fact("block_size", block_size)]))
+    Ok((block_size, virtual_size, has_parent))
 }

@@ -39,22 +39,7 @@ pub(super) fn vmdk(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
         return Err(Refusal::NotAccepted { format: VMDK, reason: "ESX sparse (COWD) extents are not accepted".into() });
     }
     if !head.starts_with(b"KDMV") {
-        // A descriptor-only file: its data lives in the extent files it names.
-        let text = source.prefix(0, 64 * 1024)?;
-        let create_type = String::from_utf8_lossy(&text)
-            .lines()
-            .find_map(|line| {
-                line.trim()
-                    .strip_prefix("createType")
-                    .map(|rest| rest.trim_start_matches([' ', '=']).trim_matches('"').to_string())
-            })
-            .unwrap_or_default();
-        return Err(Refusal::NotAccepted {
-            format: VMDK,
-            reason: format!(
-                "'{create_type}' is a descriptor file whose data lives in other files; only monolithicSparse and streamOptimized are accepted"
-            ),
-        });
+        return Err(descriptor_file_refusal(source));
     }
     let header = parse_header(&source.bytes(VMDK, "the header", 0, 79)?);
     if !(1..=3).contains(&header.version) {
@@ -66,29 +51,8 @@ pub(super) fn vmdk(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
     let virtual_size =
         header.capacity.checked_mul(SECTOR).ok_or_else(|| inconsistent(VMDK, "the capacity overflows"))?;
     check_virtual_size(VMDK, virtual_size, limits)?;
-    if !header.grain_size.is_power_of_two() || header.grain_size > 2048 {
-        return Err(inconsistent(
-            VMDK,
-            format!("grain size {} sectors is not a power of two up to 2048", header.grain_size),
-        ));
-    }
-    if header.gtes_per_gt == 0 || header.gtes_per_gt > 512 {
-        return Err(inconsistent(VMDK, format!("{} entries per grain table is outside 1..512", header.gtes_per_gt)));
-    }
-    if header.descriptor_offset == 0 || header.descriptor_size == 0 {
-        return Err(Refusal::NotAccepted { format: VMDK, reason: "the file has no embedded descriptor".into() });
-    }
-    if header.descriptor_size > MAX_DESCRIPTOR_SECTORS {
-        return Err(inconsistent(VMDK, format!("the descriptor is {} sectors long", header.descriptor_size)));
-    }
-    let descriptor_bytes = source.bytes(
-        VMDK,
-        "the descriptor",
-        header.descriptor_offset.saturating_mul(SECTOR),
-        header.descriptor_size * SECTOR,
-    )?;
-    let text_end = descriptor_bytes.iter().position(|byte| *byte == 0).unwrap_or(descriptor_bytes.len());
-    let descriptor = Descriptor::parse(&descriptor_bytes[..text_end])?;
+    check_layout(&header)?;
+    let descriptor = embedded_descriptor(source, &header)?;
     let stream_optimized = match descriptor.create_type.as_str() {
         "monolithicSparse" => false,
         "streamOptimized" => true,
@@ -106,7 +70,73 @@ pub(super) fn vmdk(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
         (true, 1) | (false, 0) => {}
         (_, other) => return Err(inconsistent(VMDK, format!("compression algorithm {other} does not fit the type"))),
     }
+    check_grain_directory(source, &header)?;
+    Ok((
+        virtual_size,
+        vec![
+            fact("subformat", descriptor.create_type),
+            fact("grain_size", header.grain_size * SECTOR),
+            fact("compression", if stream_optimized { "deflate" } else { "none" }),
+        ],
+    ))
+}
 
+/// Why a descriptor-only file is refused (its data lives in the extent files it names),
+/// naming its type.
+fn descriptor_file_refusal(source: &mut Source) -> Refusal {
+    let text = match source.prefix(0, 64 * 1024) {
+        Ok(text) => text,
+        Err(refusal) => return refusal,
+    };
+    let create_type = String::from_utf8_lossy(&text)
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("createType")
+                .map(|rest| rest.trim_start_matches([' ', '=']).trim_matches('"').to_string())
+        })
+        .unwrap_or_default();
+    Refusal::NotAccepted {
+        format: VMDK,
+        reason: format!(
+            "'{create_type}' is a descriptor file whose data lives in other files; only monolithicSparse and streamOptimized are accepted"
+        ),
+    }
+}
+
+/// Grain size, grain table size and an embedded descriptor of a sane size.
+fn check_layout(header: &SparseHeader) -> Result<(), Refusal> {
+    if !header.grain_size.is_power_of_two() || header.grain_size > 2048 {
+        return Err(inconsistent(
+            VMDK,
+            format!("grain size {} sectors is not a power of two up to 2048", header.grain_size),
+        ));
+    }
+    if header.gtes_per_gt == 0 || header.gtes_per_gt > 512 {
+        return Err(inconsistent(VMDK, format!("{} entries per grain table is outside 1..512", header.gtes_per_gt)));
+    }
+    if header.descriptor_offset == 0 || header.descriptor_size == 0 {
+        return Err(Refusal::NotAccepted { format: VMDK, reason: "the file has no embedded descriptor".into() });
+    }
+    if header.descriptor_size > MAX_DESCRIPTOR_SECTORS {
+        return Err(inconsistent(VMDK, format!("the descriptor is {} sectors long", header.descriptor_size)));
+    }
+    Ok(())
+}
+
+fn embedded_descriptor(source: &mut Source, header: &SparseHeader) -> Result<Descriptor, Refusal> {
+    let descriptor_bytes = source.bytes(
+        VMDK,
+        "the descriptor",
+        header.descriptor_offset.saturating_mul(SECTOR),
+        header.descriptor_size * SECTOR,
+    )?;
+    let text_end = descriptor_bytes.iter().position(|byte| *byte == 0).unwrap_or(descriptor_bytes.len());
+    Descriptor::parse(&descriptor_bytes[..text_end])
+}
+
+/// The grain directory, wherever the header or the footer puts it, lies inside the file.
+fn check_grain_directory(source: &mut Source, header: &SparseHeader) -> Result<(), Refusal> {
     let gd_offset = if header.gd_offset == GD_AT_END {
         // streamOptimized writers may put the real header in a footer, one sector before the end marker.
         let footer_at = source.size.checked_sub(1024).ok_or_else(|| inconsistent(VMDK, "the footer is missing"))?;
@@ -127,14 +157,7 @@ pub(super) fn vmdk(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fac
     if directory_end.is_none() {
         return Err(inconsistent(VMDK, "the grain directory lies outside the file"));
     }
-    Ok((
-        virtual_size,
-        vec![
-            fact("subformat", descriptor.create_type),
-            fact("grain_size", header.grain_size * SECTOR),
-            fact("compression", if stream_optimized { "deflate" } else { "none" }),
-        ],
-    ))
+    Ok(())
 }
 
 #[derive(Default)]
