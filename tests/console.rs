@@ -24,6 +24,7 @@ on_both_backends!(
     bad_list_parameters_get_specific_errors,
     unknown_pages_are_404,
     services_keep_tenant_walls_without_a_session,
+    pages_number_their_resources_alike_on_every_render,
 );
 
 fn names(body: &Value) -> Vec<String> {
@@ -409,5 +410,43 @@ async fn services_keep_tenant_walls_without_a_session(server: TestServer) -> Tes
     assert!(matches!(buckets::service::list_objects(state, &carol, "acme-only").await, Err(AppError::NotFound(_))));
     assert!(matches!(buckets::service::delete_bucket(state, &carol, "acme-only").await, Err(AppError::NotFound(_))));
     assert_eq!(buckets::service::list_buckets(state, &alice).await.unwrap().len(), 1);
+    server
+}
+
+/// The ids under which a rendered page hands its resources to the browser.
+fn resource_ids(html: &str) -> String {
+    let start = html.find("__PENDING_RESOURCES=").expect("a page with resources");
+    html[start..].split(';').next().unwrap().to_string()
+}
+
+/// Hydration finds each resource by the number the server gave it, so every render of a page
+/// must number its resources alike, however fast its data loads (a resource made inside a
+/// Suspense that the server builds twice would not be).
+async fn pages_number_their_resources_alike_on_every_render(server: TestServer) -> TestServer {
+    let alice = server.login_as("acme", "alice").await;
+    let (_, body) = server.list(&alice, "private", &[("status", "active"), ("image_type", "system")]).await;
+    let image = body["images"][0]["id"].as_str().unwrap().to_string();
+    let (_, servers) = server.call(&alice, "list_servers", &[]).await;
+    let ecs = servers[0]["id"].as_str().unwrap().to_string();
+    let pages = [
+        format!("/image/{image}"),
+        "/images/private".to_string(),
+        "/images/create".to_string(),
+        format!("/ecs/{ecs}"),
+        "/ecs/create".to_string(),
+        "/disks".to_string(),
+        "/buckets".to_string(),
+        "/jobs".to_string(),
+    ];
+    for page in pages {
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            let (status, html) = server.page(&alice, &page).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            seen.push(resource_ids(&html));
+        }
+        seen.dedup();
+        assert_eq!(seen.len(), 1, "{page} numbered its resources differently: {seen:?}");
+    }
     server
 }

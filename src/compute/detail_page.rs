@@ -19,8 +19,7 @@ pub fn ServerDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
     let operations = ServerOperations::default();
-    let forms = ServerForms::default();
-    let disks = forms.disks(id);
+    let forms = ServerForms::new(id);
     let tick = use_polling(2);
     let server =
         Resource::new(move || (id.get(), operations.version(), forms.version(), tick.get()), |(id, ..)| get_server(id));
@@ -48,11 +47,11 @@ pub fn ServerDetailPage() -> impl IntoView {
             </Transition>
             {info.role.can_modify_images().then(|| view! {
                 <div class="panel-grid">
-                    <CapturePanel server_id=id forms disks />
+                    <CapturePanel server_id=id forms />
                     <AttachPanel server_id=id forms />
                     <ChangeOsPanel server_id=id forms />
-                    <DiskContentPanel forms disks />
-                    <FilePanel forms disks />
+                    <DiskContentPanel forms />
+                    <FilePanel forms />
                 </div>
             })}
         </SignedInPage>

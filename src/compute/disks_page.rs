@@ -1,8 +1,9 @@
 //! EVS disks: the region's disks (system and data), creating one blank or from a data disk
 //! image, and deleting one that is not attached.
 
-use super::model::{DiskStatus, DiskView};
+use super::model::{DiskStatus, DiskView, ImageChoice};
 use super::{list_disks, list_image_choices, CreateDisk, DeleteDisk};
+use crate::error::AppError;
 use crate::format::format_time;
 use crate::ui::{
     error_toast, field_error, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, FormRow,
@@ -19,6 +20,7 @@ pub fn DisksPage() -> impl IntoView {
     let delete = ServerAction::<DeleteDisk>::new();
     let tick = use_polling(3);
     let disks = Resource::new(move || (create.version().get(), delete.version().get(), tick.get()), |_| list_disks());
+    let images = Resource::new(|| (), |_| list_image_choices(true));
     let confirm = RwSignal::new(None::<Confirmation>);
     view! {
         <Title text="EVS Disks — Elastic Cloud Server" />
@@ -26,7 +28,7 @@ pub fn DisksPage() -> impl IntoView {
             <div class="page-header">
                 <h1>"EVS Disks"</h1>
             </div>
-            {info.role.can_modify_images().then(|| view! { <CreateDiskForm create /> })}
+            {info.role.can_modify_images().then(|| view! { <CreateDiskForm create images /> })}
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match disks.await {
@@ -42,10 +44,12 @@ pub fn DisksPage() -> impl IntoView {
 }
 
 #[component]
-fn CreateDiskForm(create: ServerAction<CreateDisk>) -> impl IntoView {
+fn CreateDiskForm(
+    create: ServerAction<CreateDisk>,
+    images: Resource<Result<Vec<ImageChoice>, AppError>>,
+) -> impl IntoView {
     let query = use_query_map();
     let preselected = query.with_untracked(|query| query.get("image").unwrap_or_default());
-    let images = Resource::new(|| (), |_| list_image_choices(true));
     let error = move |field: &'static str| Signal::derive(move || field_error(create.value().get(), field));
     view! {
         <section class="panel">

@@ -1,17 +1,19 @@
 //! The panels of the ECS detail page. They sit outside the live-refreshed overview, so what
 //! a user types survives the refresh.
 
-use super::model::{DiskStatus, DiskView};
+use super::model::{DiskStatus, DiskView, ImageChoice};
 use super::rules::CAPTURE_KINDS;
 use super::{
     get_server, list_disks, list_image_choices, AttachDisk, ChangeOs, CreateImageFromServer, DetachDisk, ReadDisk,
     ReadDiskFile, WriteDisk, WriteDiskFile,
 };
+use crate::error::AppError;
 use crate::ui::{any_error, field_error, general_error, FieldError};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-/// The actions of the panels, shared with the overview (which reloads when one finishes).
+/// The actions and data of the panels, shared with the overview (which reloads when an action
+/// finishes).
 #[derive(Clone, Copy)]
 pub struct ServerForms {
     pub detach: ServerAction<DetachDisk>,
@@ -22,24 +24,61 @@ pub struct ServerForms {
     pub read: ServerAction<ReadDisk>,
     pub write_file: ServerAction<WriteDiskFile>,
     pub read_file: ServerAction<ReadDiskFile>,
-}
-
-impl Default for ServerForms {
-    fn default() -> Self {
-        ServerForms {
-            detach: ServerAction::new(),
-            attach: ServerAction::new(),
-            capture: ServerAction::new(),
-            change_os: ServerAction::new(),
-            write: ServerAction::new(),
-            read: ServerAction::new(),
-            write_file: ServerAction::new(),
-            read_file: ServerAction::new(),
-        }
-    }
+    /// The server's disks, for the panels' choosers.
+    pub disks: Resource<Vec<DiskView>>,
+    /// The region's Available disks, for Attach Disk.
+    pub available: Resource<Vec<DiskView>>,
+    /// Images an OS can be changed to.
+    pub os_images: Resource<Result<Vec<ImageChoice>, AppError>>,
 }
 
 impl ServerForms {
+    /// The actions and the data of the panels of server `server_id`. Made once, in the page
+    /// component: the resources must exist before any Suspense so that the server and the
+    /// browser number them alike.
+    pub fn new(server_id: Memo<String>) -> Self {
+        let detach = ServerAction::new();
+        let attach = ServerAction::new();
+        let capture = ServerAction::new();
+        let change_os = ServerAction::new();
+        let write = ServerAction::new();
+        let write_file = ServerAction::new();
+        let version = move || {
+            (
+                detach.version().get(),
+                attach.version().get(),
+                capture.version().get(),
+                change_os.version().get(),
+                write.version().get(),
+                write_file.version().get(),
+            )
+        };
+        // Reloaded when a panel's action finishes.
+        let disks = Resource::new(
+            move || (server_id.get(), version()),
+            |(id, ..)| async move { get_server(id).await.map(|detail| detail.disks).unwrap_or_default() },
+        );
+        let available = Resource::new(version, |_| async move {
+            let disks = list_disks().await.unwrap_or_default();
+            disks.into_iter().filter(|disk| disk.status == DiskStatus::Available).collect::<Vec<_>>()
+        });
+        let os_images = Resource::new(|| (), |_| list_image_choices(false));
+        ServerForms {
+            detach,
+            attach,
+            capture,
+            change_os,
+            write,
+            read: ServerAction::new(),
+            write_file,
+            read_file: ServerAction::new(),
+            disks,
+            available,
+            os_images,
+        }
+    }
+
+    /// Goes up whenever a panel's action finishes, to reload what shows the server.
     pub fn version(&self) -> (usize, usize, usize, usize, usize, usize) {
         (
             self.detach.version().get(),
@@ -48,15 +87,6 @@ impl ServerForms {
             self.change_os.version().get(),
             self.write.version().get(),
             self.write_file.version().get(),
-        )
-    }
-
-    /// The server's disks for the panels' choosers (one resource for all of them), reloaded
-    /// when a panel's action finishes.
-    pub fn disks(self, server_id: Memo<String>) -> Resource<Vec<DiskView>> {
-        Resource::new(
-            move || (server_id.get(), self.version()),
-            |(id, ..)| async move { get_server(id).await.map(|detail| detail.disks).unwrap_or_default() },
         )
     }
 }
@@ -84,7 +114,8 @@ fn disk_options(disks: Vec<DiskView>, only_data: bool, chosen: RwSignal<String>)
 }
 
 #[component]
-pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms, disks: Resource<Vec<DiskView>>) -> impl IntoView {
+pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
+    let disks = forms.disks;
     let kind = RwSignal::new("system".to_string());
     let chosen = RwSignal::new(String::new());
     let capture = forms.capture;
@@ -142,18 +173,7 @@ pub fn CapturePanel(server_id: Memo<String>, forms: ServerForms, disks: Resource
 
 #[component]
 pub fn AttachPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
-    let attach = forms.attach;
-    let available = Resource::new(
-        move || forms.version(),
-        |_| async move {
-            list_disks()
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|disk| disk.status == DiskStatus::Available)
-                .collect::<Vec<_>>()
-        },
-    );
+    let (attach, available) = (forms.attach, forms.available);
     view! {
         <section class="panel">
             <h2>"Attach Disk"</h2>
@@ -187,8 +207,7 @@ pub fn AttachPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView
 
 #[component]
 pub fn ChangeOsPanel(server_id: Memo<String>, forms: ServerForms) -> impl IntoView {
-    let change = forms.change_os;
-    let images = Resource::new(|| (), |_| list_image_choices(false));
+    let (change, images) = (forms.change_os, forms.os_images);
     view! {
         <section class="panel">
             <h2>"Change OS"</h2>
@@ -228,7 +247,8 @@ fn disk_select(disks: Resource<Vec<DiskView>>, id: &'static str, name: &'static 
 }
 
 #[component]
-pub fn DiskContentPanel(forms: ServerForms, disks: Resource<Vec<DiskView>>) -> impl IntoView {
+pub fn DiskContentPanel(forms: ServerForms) -> impl IntoView {
+    let disks = forms.disks;
     let (write, read) = (forms.write, forms.read);
     let disk_select =
         move |id: &'static str| disk_select(disks, id, if id == "write-disk" { "request[disk_id]" } else { "disk_id" });
@@ -270,7 +290,8 @@ pub fn DiskContentPanel(forms: ServerForms, disks: Resource<Vec<DiskView>>) -> i
 }
 
 #[component]
-pub fn FilePanel(forms: ServerForms, disks: Resource<Vec<DiskView>>) -> impl IntoView {
+pub fn FilePanel(forms: ServerForms) -> impl IntoView {
+    let disks = forms.disks;
     let (write, read) = (forms.write_file, forms.read_file);
     view! {
         <section class="panel">

@@ -3,7 +3,9 @@
 use super::model::{OS_TYPES, PLATFORMS};
 use super::requests::IMPORT_FORMATS;
 use super::CreateImageFromFile;
+use crate::buckets::model::ObjectView;
 use crate::buckets::{list_buckets, list_objects};
+use crate::error::AppError;
 use crate::ui::{field_error, general_error, ErrorBanner, FieldError, FormRow, SignedInPage};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -22,7 +24,21 @@ fn guess_format(key: &str) -> &'static str {
 #[component]
 pub fn CreateImagePage() -> impl IntoView {
     let create = ServerAction::<CreateImageFromFile>::new();
+    // Resources are made here, before any Suspense (see SignedInPage). Opened from a bucket's
+    // Create Image link, the bucket and object come filled in.
+    let query = use_query_map();
+    let bucket = RwSignal::new(query.with_untracked(|query| query.get("bucket").unwrap_or_default()));
     let buckets = Resource::new(|| (), |_| list_buckets());
+    let objects = Resource::new(
+        move || bucket.get(),
+        |bucket| async move {
+            if bucket.is_empty() {
+                Ok(Vec::new())
+            } else {
+                list_objects(bucket).await
+            }
+        },
+    );
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
@@ -46,7 +62,7 @@ pub fn CreateImagePage() -> impl IntoView {
                     let bucket_names: Vec<String> = buckets.await.unwrap_or_default().into_iter().map(|bucket| bucket.name).collect();
                     view! {
                         <ActionForm action=create attr:class="panel form-grid" attr:novalidate=true>
-                            <FileFields create bucket_names />
+                            <FileFields create bucket_names bucket objects />
                             <ImageFields create />
                             <div class="form-actions">
                                 <button type="submit" class="button button-primary" disabled=move || create.pending().get()>
@@ -67,24 +83,18 @@ fn field_signal(create: ServerAction<CreateImageFromFile>, field: &'static str) 
     Signal::derive(move || field_error(create.value().get(), field))
 }
 
-/// Which file to import: bucket, object (suggested from the bucket), format, fast import.
-/// Opened from a bucket's Create Image link, the bucket and object come filled in.
+/// Which file to import: bucket, object (suggested from the bucket's objects), format, fast
+/// import.
 #[component]
-fn FileFields(create: ServerAction<CreateImageFromFile>, bucket_names: Vec<String>) -> impl IntoView {
+fn FileFields(
+    create: ServerAction<CreateImageFromFile>,
+    bucket_names: Vec<String>,
+    bucket: RwSignal<String>,
+    objects: Resource<Result<Vec<ObjectView>, AppError>>,
+) -> impl IntoView {
     let query = use_query_map();
-    let bucket = RwSignal::new(query.with_untracked(|query| query.get("bucket").unwrap_or_default()));
     let key = RwSignal::new(query.with_untracked(|query| query.get("key").unwrap_or_default()));
     let format = RwSignal::new(guess_format(&key.get_untracked()).to_string());
-    let objects = Resource::new(
-        move || bucket.get(),
-        |bucket| async move {
-            if bucket.is_empty() {
-                Ok(Vec::new())
-            } else {
-                list_objects(bucket).await
-            }
-        },
-    );
     let error = move |field| field_signal(create, field);
     view! {
         <h2>"Image File"</h2>

@@ -4,6 +4,7 @@ use super::model::{kind_label, ImageDetail, ImageStatus, ImageTag};
 use super::requests::EXPORT_FORMATS;
 use super::{get_image, ExportImage};
 use crate::buckets::list_buckets;
+use crate::buckets::model::BucketView;
 use crate::caller::SessionInfo;
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time};
@@ -19,6 +20,8 @@ pub fn ImageDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|params| params.get("id").unwrap_or_default());
     let image = Resource::new(id, get_image);
+    // For the export panel; made here, before any Suspense (see SignedInPage).
+    let buckets = Resource::new(|| (), |_| list_buckets());
     let crumb = Signal::derive(move || match image.get() {
         Some(Ok(image)) => image.name,
         _ => "Image".to_string(),
@@ -28,14 +31,18 @@ pub fn ImageDetailPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || {
                     let info = info.clone();
-                    Suspend::new(async move { detail_view(info, image.await) })
+                    Suspend::new(async move { detail_view(info, image.await, buckets) })
                 }}
             </Transition>
         </SignedInPage>
     }
 }
 
-fn detail_view(info: SessionInfo, image: Result<ImageDetail, AppError>) -> impl IntoView {
+fn detail_view(
+    info: SessionInfo,
+    image: Result<ImageDetail, AppError>,
+    buckets: Resource<Result<Vec<BucketView>, AppError>>,
+) -> impl IntoView {
     match image {
         Ok(image) => {
             let exportable = info.role.can_modify_images()
@@ -43,8 +50,8 @@ fn detail_view(info: SessionInfo, image: Result<ImageDetail, AppError>) -> impl 
                 && image.imagetype == "private"
                 && image.status == ImageStatus::Active
                 && !matches!(image.kind.as_str(), "iso" | "full_ecs");
-            let export =
-                exportable.then(|| view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() /> });
+            let export = exportable
+                .then(|| view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() buckets /> });
             view! {
                 <Title text=format!("{} — Image Management Service", image.name) />
                 {image_view(image)}
@@ -220,9 +227,12 @@ fn tags_panel(tags: Vec<ImageTag>) -> impl IntoView {
 
 /// Export the image to a bucket: choose the bucket, the object name and the format.
 #[component]
-fn ExportPanel(image_id: String, image_name: String) -> impl IntoView {
+fn ExportPanel(
+    image_id: String,
+    image_name: String,
+    buckets: Resource<Result<Vec<BucketView>, AppError>>,
+) -> impl IntoView {
     let export = ServerAction::<ExportImage>::new();
-    let buckets = Resource::new(|| (), |_| list_buckets());
     let format = RwSignal::new("qcow2".to_string());
     let default_name = move || format!("{image_name}.{}", format.get());
     let error =

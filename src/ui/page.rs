@@ -10,6 +10,10 @@ use std::sync::Arc;
 /// A console page for a logged-in user: waits for the session, then shows `children` (given
 /// the user) in the console shell, whose breadcrumb ends in `crumb`. Without a session it
 /// says the session has ended and links to the login page.
+///
+/// Make a page's resources in the page component, before this: while data loads, the server
+/// may build `children` more than once, and a resource made inside them would then get
+/// another number on the server than in the browser, which breaks hydration.
 #[component]
 pub fn SignedInPage<F, V>(#[prop(into)] crumb: Signal<String>, children: F) -> impl IntoView
 where
