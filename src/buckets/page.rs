@@ -5,7 +5,7 @@ use super::model::{validate_bucket_name, validate_object_key, BucketView, Object
 use super::{list_buckets, list_objects, list_uploads, CreateBucket, DeleteBucket, DeleteObject};
 use crate::format::{format_bytes, format_time, url_encode};
 use crate::ui::{
-    any_error, error_toast, general_error, ConfirmDialog, Confirmation, ErrorBanner, FieldError, ProgressBar,
+    any_error, error_toast, general_error, ConfirmDialog, Confirmation, ErrorBanner, FieldError, Loaded, ProgressBar,
     SignedInPage, Table,
 };
 use leptos::form::ActionForm;
@@ -27,14 +27,9 @@ pub fn BucketsPage() -> impl IntoView {
             </div>
             <p class="page-intro">"Buckets hold the image files you import from and export to, in this region."</p>
             {info.role.can_modify_images().then(|| view! { <CreateBucketForm create /> })}
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match buckets.await {
-                        Ok(buckets) => bucket_table(info.role.can_modify_images(), buckets, delete, confirm).into_any(),
-                        Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=buckets let:buckets>
+                {bucket_table(info.role.can_modify_images(), buckets, delete, confirm)}
+            </Loaded>
         </SignedInPage>
         {move || error_toast(general_error(delete.value().get()))}
         <ConfirmDialog request=confirm />

@@ -6,8 +6,8 @@ use super::{list_disks, list_image_choices, CreateDisk, DeleteDisk};
 use crate::error::AppError;
 use crate::format::format_time;
 use crate::ui::{
-    error_toast, field_error, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, FormRow,
-    SignedInPage, StatusBadge, Table,
+    error_toast, field_error, general_error, use_polling, ConfirmDialog, Confirmation, FormRow, Loaded, SignedInPage,
+    StatusBadge, Table,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -29,14 +29,9 @@ pub fn DisksPage() -> impl IntoView {
                 <h1>"EVS Disks"</h1>
             </div>
             {info.role.can_modify_images().then(|| view! { <CreateDiskForm create images /> })}
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match disks.await {
-                        Ok(disks) => disk_table(disks, info.role.can_modify_images(), delete, confirm).into_any(),
-                        Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=disks let:disks>
+                {disk_table(disks, info.role.can_modify_images(), delete, confirm)}
+            </Loaded>
         </SignedInPage>
         {move || error_toast(general_error(delete.value().get()))}
         <ConfirmDialog request=confirm />

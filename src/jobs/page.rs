@@ -3,7 +3,7 @@
 use super::model::{job_type_label, JobView};
 use super::{list_jobs, CancelJob};
 use crate::format::format_time;
-use crate::ui::{error_toast, general_error, use_polling, ErrorBanner, ProgressBar, SignedInPage, Table};
+use crate::ui::{error_toast, general_error, use_polling, Loaded, ProgressBar, SignedInPage, Table};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -18,14 +18,9 @@ pub fn JobsPage() -> impl IntoView {
             <div class="page-header">
                 <h1>"Jobs"</h1>
             </div>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match jobs.await {
-                        Ok(jobs) => job_table(jobs, info.role.can_modify_images(), cancel).into_any(),
-                        Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=jobs let:jobs>
+                {job_table(jobs, info.role.can_modify_images(), cancel)}
+            </Loaded>
         </SignedInPage>
         {move || error_toast(general_error(cancel.value().get()))}
     }

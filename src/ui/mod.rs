@@ -5,7 +5,7 @@ mod page;
 mod pager;
 mod shell;
 
-pub use page::{NotFound, PageFailed, SessionEnded, SignedInPage};
+pub use page::{Loaded, NotFound, PageFailed, SessionEnded, SignedInPage};
 pub use pager::Pager;
 pub use shell::{SessionResource, Shell};
 

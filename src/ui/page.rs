@@ -2,9 +2,13 @@
 //! no session, no such page, or a failure the page does not handle itself.
 
 use super::shell::{SessionResource, Shell};
+use super::ErrorBanner;
 use crate::caller::SessionInfo;
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::sync::Arc;
 
 /// A console page for a logged-in user: waits for the session, then shows `children` (given
@@ -30,6 +34,30 @@ where
                     match session.await {
                         Ok(Some(info)) => view! { <Shell info=info.clone() crumb>{children(info)}</Shell> }.into_any(),
                         Ok(None) | Err(_) => view! { <SessionEnded /> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// A page's data: `children` shows it once loaded, or its error shows in a banner. While it
+/// reloads (a live refresh, say) the previous content stays.
+#[component]
+pub fn Loaded<T, F, V>(resource: Resource<Result<T, AppError>>, children: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(data) => children(data).into_any(),
+                        Err(error) => view! { <ErrorBanner message=error.to_string() /> }.into_any(),
                     }
                 })
             }}
