@@ -7,7 +7,7 @@ use super::files::build_disk;
 use super::model::{DiskStatus, ServerStatus};
 use super::store::{self, InstalledImage};
 use crate::images::model::ImageStatus;
-use crate::images::store::{self as image_store, FinishedFile, ImageDisk, StoredFile};
+use crate::images::store::{self as image_store, FinishedFile, ImageDisk, StoredDisk, StoredFile};
 use crate::jobs::model::JobEntities;
 use crate::jobs::runner::{JobContext, JobFailure, JobHandler};
 use crate::storage::Storage;
@@ -320,7 +320,7 @@ impl JobHandler for Capture {
         }
         image_store::mark_saving(db, &params.image_id).await?;
         let keys = capture_keys(&job.row.region, &params.image_id, params.disk_ids.len());
-        // (size in GB, stored file, bytes) of each copied disk.
+        // (size in GB, digests) of each copied disk, in the order of `keys`.
         let mut copies = Vec::new();
         for (index, (disk_id, key)) in params.disk_ids.iter().zip(&keys).enumerate() {
             job.check_cancelled()?;
@@ -336,26 +336,27 @@ impl JobHandler for Capture {
                 .compose(std::slice::from_ref(&disk_key), key)
                 .await
                 .map_err(|e| JobFailure::internal("disk copy", e))?;
-            let file = StoredFile { location: key.clone(), md5: digests.md5, sha256: digests.sha256 };
-            copies.push((size_gb, file, digests.size));
+            copies.push((size_gb, digests));
         }
-        let (system_gb, first, _) =
+        let (system_gb, first) =
             copies.first().ok_or_else(|| JobFailure::new("IMS.0302", "The ECS has no disks to capture."))?;
-        let data_disks: Vec<(ImageDisk, StoredFile, u64)> = copies
+        let file = StoredFile { location: keys[0].clone(), md5: first.md5.clone(), sha256: first.sha256.clone() };
+        let data_disks: Vec<StoredDisk> = copies
             .iter()
+            .zip(&keys)
             .enumerate()
             .skip(1)
-            .map(|(position, (size_gb, file, size))| {
-                let disk =
-                    ImageDisk { position: position as i64, size_gb: *size_gb, object_key: file.location.clone() };
-                (disk, file.clone(), *size)
+            .map(|(position, ((size_gb, digests), key))| StoredDisk {
+                disk: ImageDisk { position: position as i64, size_gb: *size_gb, object_key: key.clone() },
+                image_size: digests.size,
+                sha256: digests.sha256.clone(),
             })
             .collect();
         let finished = FinishedFile {
             disk_format: "qcow2",
-            image_size: copies.iter().map(|(_, _, size)| *size as i64).sum(),
+            image_size: copies.iter().map(|(_, digests)| digests.size as i64).sum(),
             virtual_size: system_gb * (1 << 30),
-            file: first,
+            file: &file,
             min_disk: None,
         };
         let mut transaction = db.begin().await?;

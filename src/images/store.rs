@@ -630,14 +630,22 @@ pub async fn data_disks(db: &Db, image_id: &str) -> Result<Vec<ImageDisk>, sqlx:
         .await
 }
 
+/// A stored data disk file of a full-ECS image.
+pub struct StoredDisk {
+    pub disk: ImageDisk,
+    /// Bytes of the stored file.
+    pub image_size: u64,
+    pub sha256: String,
+}
+
 /// Records a full-ECS image's data disk files (replacing any from an earlier run of its job).
 pub async fn replace_data_disks(
     transaction: &mut Transaction<'_, Any>,
     image_id: &str,
-    disks: &[(ImageDisk, StoredFile, u64)],
+    disks: &[StoredDisk],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM image_disks WHERE image_id = $1").bind(image_id).execute(&mut **transaction).await?;
-    for (disk, file, size) in disks {
+    for StoredDisk { disk, image_size, sha256 } in disks {
         sqlx::query(
             "INSERT INTO image_disks (image_id, position, size_gb, object_key, image_size, sha256) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -645,8 +653,8 @@ pub async fn replace_data_disks(
         .bind(disk.position)
         .bind(disk.size_gb)
         .bind(&disk.object_key)
-        .bind(*size as i64)
-        .bind(&file.sha256)
+        .bind(*image_size as i64)
+        .bind(sha256)
         .execute(&mut **transaction)
         .await?;
     }
