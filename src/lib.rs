@@ -1,6 +1,10 @@
 //! Image Management Service console: one crate, built twice — `ssr` (the server binary) and
 //! `hydrate` (the WASM front end). Server-only modules sit behind `#[cfg(feature = "ssr")]`.
 
+// Leptos views are deeply nested types; builds without `--cfg erase_components` (release,
+// benchmarks) need more room than the default 128 to lay them out.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod auth;
 pub mod buckets;
