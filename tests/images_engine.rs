@@ -182,14 +182,7 @@ async fn an_image_file_becomes_an_image_and_exports_back(server: TestServer) -> 
     assert_eq!(status, StatusCode::OK, "{job_id}");
     let job = server.wait_for_job(&alice, job_id.as_str().unwrap()).await;
     assert_eq!(job["status"], "SUCCESS", "{}", job["fail_reason"]);
-    let vhd = alice
-        .get(server.url("/storage/download?bucket=files&key=exports/ubuntu.vhd"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let vhd = server.download(&alice, "files", "exports/ubuntu.vhd").await;
     assert_eq!(vhd.len(), raw.len() + 512, "a fixed VHD keeps the exact size");
     std::fs::write(folder.join("exported.vhd"), &vhd).unwrap();
     let status = std::process::Command::new("qemu-img")

@@ -104,14 +104,7 @@ async fn import_and_export_work_with_an_s3_object_store() {
         .await;
     let job = server.wait_for_job(&alice, job_id.as_str().unwrap()).await;
     assert_eq!(job["status"], "SUCCESS", "{}", job["fail_reason"]);
-    let exported = alice
-        .get(server.url("/storage/download?bucket=s3-files&key=out.raw"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let exported = server.download(&alice, "s3-files", "out.raw").await;
     assert!(exported == raw.as_slice(), "the raw export from S3 holds the imported disk");
     assert!(server.work_leftovers().is_empty());
     server.stop().await;

@@ -256,6 +256,14 @@ impl TestServer {
         response.json().await.unwrap()
     }
 
+    /// The bytes of `bucket`/`key`, through the download endpoint.
+    pub async fn download(&self, client: &Client, bucket: &str, key: &str) -> Vec<u8> {
+        let response =
+            client.get(self.url(&format!("/storage/download?bucket={bucket}&key={key}"))).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "download of {bucket}/{key}");
+        response.bytes().await.unwrap().to_vec()
+    }
+
     /// Polls the image until its job has finished (active or killed).
     pub async fn wait_for_image(&self, client: &Client, image_id: &str) -> serde_json::Value {
         for _ in 0..600 {
