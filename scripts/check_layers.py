@@ -85,10 +85,10 @@ def strip_tests_and_comments(text):
 
 def expand_use(tree):
     """'a::{b, c::{d, e}}' -> ['a::b', 'a::c::d', 'a::c::e']."""
-    tree = re.sub(r"\s+", "", tree)
+    tree = re.sub(r"\s+", "", re.sub(r"\s+as\s+\w+", "", tree))
     match = re.match(r"^(.*?)\{(.*)\}$", tree)
     if not match:
-        return [re.sub(r"(::\*|::self)$", "", tree.split(" as ")[0])]
+        return [re.sub(r"(::\*|::self)$", "", tree)]
     prefix, inner = match.groups()
     items, depth, current = [], 0, ""
     for char in inner:

@@ -27,6 +27,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Bad input in one named form field.
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        AppError::Fields(vec![(name.to_string(), message.into())])
+    }
+
     /// Logs the real cause and returns the opaque error the user sees.
     #[cfg(feature = "ssr")]
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {

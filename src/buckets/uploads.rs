@@ -17,10 +17,6 @@ fn chunk_count(size: u64, chunk_size: u64) -> u64 {
     size.div_ceil(chunk_size)
 }
 
-fn storage_error(context: &str, error: impl std::fmt::Display) -> AppError {
-    AppError::internal(context, error)
-}
-
 async fn upload_state(state: &AppState, row: &UploadRow) -> Result<UploadState, AppError> {
     Ok(UploadState {
         upload_id: row.id.clone(),
@@ -85,7 +81,7 @@ pub async fn put_chunk(state: &AppState, caller: &Caller, id: &str, index: u64, 
         .storage
         .put_bytes(&Storage::chunk_key(id, index), body)
         .await
-        .map_err(|error| storage_error("chunk write", error))?;
+        .map_err(|error| AppError::internal("chunk write", error))?;
     store::record_chunk(&state.db, id, index, expected).await?;
     Ok(())
 }
@@ -103,8 +99,11 @@ pub async fn complete_upload(state: &AppState, caller: &Caller, id: &str) -> Res
     }
     let parts: Vec<String> = (0..upload.chunk_count).map(|index| Storage::chunk_key(id, index)).collect();
     let object_key = Storage::bucket_key(&caller.region, &row.bucket, &row.object_key);
-    let digests =
-        state.storage.compose(&parts, &object_key).await.map_err(|error| storage_error("upload completion", error))?;
+    let digests = state
+        .storage
+        .compose(&parts, &object_key)
+        .await
+        .map_err(|error| AppError::internal("upload completion", error))?;
     if digests.size != upload.size {
         return Err(AppError::internal(
             "upload completion",
@@ -127,7 +126,7 @@ async fn forget_upload(state: &AppState, id: &str) -> Result<(), AppError> {
         .storage
         .delete_prefix(&format!("uploads/{id}"))
         .await
-        .map_err(|error| storage_error("chunk cleanup", error))?;
+        .map_err(|error| AppError::internal("chunk cleanup", error))?;
     store::forget_upload(&state.db, id).await?;
     Ok(())
 }
@@ -146,7 +145,7 @@ pub async fn open_download(state: &AppState, caller: &Caller, bucket: &str, key:
         .storage
         .stream(&Storage::bucket_key(&caller.region, bucket, &object.key))
         .await
-        .map_err(|error| storage_error("object read", error))?;
+        .map_err(|error| AppError::internal("object read", error))?;
     let file_name: String =
         object.key.rsplit('/').next().unwrap_or("download").chars().filter(|c| *c != '"' && !c.is_control()).collect();
     Ok(Download { size, stream, file_name: file_name.replace(|c: char| !c.is_ascii(), "_") })

@@ -123,14 +123,14 @@ async fn quiet_disk(state: &AppState, caller: &Caller, disk_id: &str) -> Result<
 fn check_range(disk: &DiskRow, offset: u64, length: u64) -> Result<(), AppError> {
     let size = disk.size_gb as u64 * GIB;
     if offset.checked_add(length).is_none_or(|end| end > size) {
-        return Err(AppError::Fields(vec![(
-            "offset".into(),
+        return Err(AppError::field(
+            "offset",
             format!(
                 "Disk '{}' has {size} bytes; bytes {offset}..{} lie past its end.",
                 disk.name,
                 offset.saturating_add(length)
             ),
-        )]));
+        ));
     }
     Ok(())
 }
@@ -179,7 +179,7 @@ async fn with_disk_file<T: Send + 'static>(
             let worked = path.clone();
             let value = blocking(move || work(&worked)).await.map_err(|error| match error {
                 // What the user asked for does not fit the disk (no filesystem, no such file, ...).
-                ConvertError::BadOutput(message) => AppError::Fields(vec![("path".into(), message)]),
+                ConvertError::BadOutput(message) => AppError::field("path", message),
                 other => AppError::internal("disk access", other),
             })?;
             if writes && path.starts_with(&scratch) {

@@ -16,8 +16,7 @@ use super::requests::{
 };
 use super::rules::{self, ImageUse, ServerFacts};
 use super::store::{
-    self, field, find_disk, find_server, server_disks, source_image, DiskRow, NewDisk, NewServer, ServerRow,
-    SourceImage,
+    self, find_disk, find_server, server_disks, source_image, DiskRow, NewDisk, NewServer, ServerRow, SourceImage,
 };
 use crate::caller::Caller;
 use crate::error::AppError;
@@ -133,7 +132,7 @@ pub async fn create_servers(
         }
     };
     let flavor = find_flavor(&caller.region, request.flavor.trim()).ok_or_else(|| {
-        field(
+        AppError::field(
             "flavor",
             format!("Flavor '{}' is not offered in region {}.", request.flavor, region_name(&caller.region)),
         )
@@ -142,15 +141,15 @@ pub async fn create_servers(
     let system_disk_gb = valid.system_disk_gb.unwrap_or_else(|| image.facts.smallest_disk_gb());
     rules::check_server_image(&image.facts, flavor, system_disk_gb, ImageUse::NewServer).map_err(AppError::Fields)?;
     if image.facts.kind == "iso" && valid.count > 1 {
-        return Err(field(
+        return Err(AppError::field(
             "count",
-            "An ISO image creates one temporary server at a time, for installing an OS.".into(),
+            "An ISO image creates one temporary server at a time, for installing an OS.",
         ));
     }
     // A full-ECS image brings its data disks; requested blank ones come after them.
     let image_disks = image_store::data_disks(&state.db, &image.id).await?;
     if image_disks.len() + valid.data_disk_sizes.len() > rules::MAX_DATA_DISKS {
-        return Err(field(
+        return Err(AppError::field(
             "data_disks",
             format!(
                 "The image brings {} data disks; a server can have at most {} in all.",
@@ -394,7 +393,7 @@ pub async fn attach_disk(state: &AppState, caller: &Caller, server_id: &str, dis
         } else {
             disk.status.label().to_lowercase()
         };
-        return Err(field(
+        return Err(AppError::field(
             "disk_id",
             format!("Disk '{}' is {reason}; only an Available disk can be attached.", disk.name),
         ));
@@ -402,7 +401,7 @@ pub async fn attach_disk(state: &AppState, caller: &Caller, server_id: &str, dis
     let used: Vec<String> = server_disks(&state.db, server_id).await?.into_iter().map(|disk| disk.device).collect();
     let device =
         (0..rules::MAX_DATA_DISKS).map(data_device).find(|device| !used.contains(device)).ok_or_else(|| {
-            field(
+            AppError::field(
                 "disk_id",
                 format!(
                     "ECS '{}' already has {} data disks, the most it can have.",
@@ -561,7 +560,7 @@ async fn disks_to_capture(
         "data" => Some(
             find_disk(&state.db, caller, &request.disk_id)
                 .await
-                .map_err(|error| field("disk_id", error.to_string()))?,
+                .map_err(|error| AppError::field("disk_id", error.to_string()))?,
         ),
         _ => None,
     };
@@ -627,7 +626,7 @@ pub async fn create_image_from_server(
     // a change of OS or a delete that starts meanwhile.
     lock_server(&mut transaction, &server).await?;
     if capture_running(&mut *transaction, &server.id).await? {
-        return Err(field(
+        return Err(AppError::field(
             "server",
             format!("An image of ECS '{}' is already being created; wait until it finishes.", server.name),
         ));

@@ -121,11 +121,6 @@ impl DiskRow {
     }
 }
 
-/// An error that belongs to one form field.
-pub fn field(name: &str, message: String) -> AppError {
-    AppError::Fields(vec![(name.to_string(), message)])
-}
-
 // ---- Reads -------------------------------------------------------------------------------
 
 pub async fn list_servers(
@@ -267,7 +262,7 @@ pub async fn source_image(db: &Db, caller: &Caller, id: &str) -> Result<SourceIm
     let row: Option<SourceImageRow> =
         sqlx::query_as(&sql).bind(id).bind(&caller.region).bind(&caller.project_id).fetch_optional(db).await?;
     let row = row.ok_or_else(|| {
-        field(
+        AppError::field(
             "image_id",
             format!("Image '{id}' does not exist in region {} or you cannot use it.", region_name(&caller.region)),
         )

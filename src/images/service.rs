@@ -42,8 +42,8 @@ pub async fn delete_image(state: &AppState, caller: &Caller, id: &str) -> Result
             image.name
         )));
     }
-    let files = store::mark_deleted(&state.db, caller, id).await?;
-    for key in files {
+    let part_keys = store::mark_deleted(&state.db, caller, id).await?;
+    for key in std::iter::once(image.file_location).chain(part_keys).filter(|key| !key.is_empty()) {
         if let Err(error) = state.storage.delete(&key).await {
             tracing::warn!(%error, image = id, "removing a deleted image's file");
         }
@@ -61,13 +61,13 @@ pub async fn create_image_from_file(
 ) -> Result<String, AppError> {
     let valid = request.validate().map_err(AppError::Fields)?;
     let object = find_object(state, caller, &request.bucket, &request.object_key).await?.ok_or_else(|| {
-        AppError::Fields(vec![(
-            "object_key".into(),
+        AppError::field(
+            "object_key",
             format!("Object '{}' does not exist in bucket '{}'.", request.object_key, request.bucket),
-        )])
+        )
     })?;
     if request.quick_import && object.size as u64 > 1 << 40 {
-        return Err(AppError::Fields(vec![("quick_import".into(), "Fast import takes files up to 1 TB.".into())]));
+        return Err(AppError::field("quick_import", "Fast import takes files up to 1 TB."));
     }
     let name = request.name.trim();
     let data = valid.kind == "data";

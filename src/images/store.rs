@@ -354,16 +354,10 @@ pub async fn find_owned(db: &Db, caller: &Caller, id: &str) -> Result<Option<Own
 }
 
 /// Marks a private image of the caller's project deleted and forgets its tags, data disks and
-/// members. Returns the object keys of its files, for the caller to remove.
+/// members. Returns the object keys of its data disk files (a full-ECS image has one per data
+/// disk, beside its own file), for the caller to remove.
 pub async fn mark_deleted(db: &Db, caller: &Caller, id: &str) -> Result<Vec<String>, sqlx::Error> {
     let mut transaction = db.begin().await?;
-    let file: Option<String> =
-        sqlx::query_scalar("SELECT file_location FROM images WHERE id = $1 AND owner = $2 AND deleted_at IS NULL")
-            .bind(id)
-            .bind(&caller.project_id)
-            .fetch_optional(&mut *transaction)
-            .await?;
-    // A full-ECS image also has a file per data disk.
     let part_keys: Vec<String> = sqlx::query_scalar("SELECT object_key FROM image_disks WHERE image_id = $1")
         .bind(id)
         .fetch_all(&mut *transaction)
@@ -379,7 +373,7 @@ pub async fn mark_deleted(db: &Db, caller: &Caller, id: &str) -> Result<Vec<Stri
         .execute(&mut *transaction)
         .await?;
     transaction.commit().await?;
-    Ok(file.into_iter().chain(part_keys).filter(|key| !key.is_empty()).collect())
+    Ok(part_keys)
 }
 
 /// The stored image file: object key and checksums.

@@ -102,6 +102,11 @@ impl JobRow {
     }
 }
 
+/// The stored form of a job's entities (a struct of strings, which always serialises).
+fn entities_json(entities: &JobEntities) -> String {
+    serde_json::to_string(entities).unwrap_or_else(|_| "{}".to_string())
+}
+
 /// Adds a job inside the caller's transaction, so the job and what it works on (an image
 /// row, say) appear together or not at all.
 pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Result<String, sqlx::Error> {
@@ -118,7 +123,7 @@ pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Res
     .bind(&job.image_id)
     .bind(&job.resource_id)
     .bind(&job.params)
-    .bind(serde_json::to_string(&job.entities).unwrap_or_else(|_| "{}".to_string()))
+    .bind(entities_json(&job.entities))
     .bind(now)
     .execute(&mut **transaction)
     .await?;
@@ -207,7 +212,7 @@ pub async fn succeed(db: &Db, id: &str, owner: &str, entities: &JobEntities) -> 
         "UPDATE jobs SET status = 'SUCCESS', percent = 100, current_task = '', entities = $1, finished_at = $2, \
          updated_at = $2, lease_owner = '' WHERE id = $3 AND lease_owner = $4 AND status = 'RUNNING'",
     )
-    .bind(serde_json::to_string(entities).unwrap_or_else(|_| "{}".to_string()))
+    .bind(entities_json(entities))
     .bind(now)
     .bind(id)
     .bind(owner)

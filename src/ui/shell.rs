@@ -23,11 +23,7 @@ pub fn Shell(info: SessionInfo, #[prop(into)] crumb: Signal<String>, children: C
                     <span class="sep">">"</span>
                     <a href="/images/public">"Image Management Service"</a>
                     <span class="sep">">"</span>
-                    // A crumb may come from the page's data (an image's name): its own Suspense
-                    // waits for that data, so the rest of the page never renders twice for it.
-                    <span>
-                        <Suspense>{move || crumb.get()}</Suspense>
-                    </span>
+                    <span>{move || crumb.get()}</span>
                     <span class="region-note">{region_name(&region).to_string()}</span>
                 </nav>
                 {children()}
