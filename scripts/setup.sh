@@ -9,6 +9,7 @@ source scripts/env.sh
 missing_packages=()
 command -v chromium >/dev/null || missing_packages+=(chromium)
 command -v qemu-img >/dev/null || missing_packages+=(qemu-utils)
+command -v bwrap >/dev/null || missing_packages+=(bubblewrap)  # the disk tools' sandbox
 command -v psql >/dev/null || missing_packages+=(postgresql-client)
 # mke2fs builds the demo catalog's disk images; debugfs reads them back in the tests.
 [ -x /usr/sbin/mke2fs ] && [ -x /usr/sbin/debugfs ] || missing_packages+=(e2fsprogs)

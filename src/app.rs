@@ -27,7 +27,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 // Marks the page as scripted before it paints, so no-JS fallbacks hide at once.
-                <script>"document.documentElement.classList.add('js')"</script>
+                <script nonce=use_nonce()>"document.documentElement.classList.add('js')"</script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

@@ -2,7 +2,7 @@
 //! A bad value stops start-up with a message that names the variable.
 
 use crate::storage::StorageConfig;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 #[derive(Clone, Debug)]
@@ -16,6 +16,24 @@ pub struct Config {
     pub storage: StorageConfig,
     pub jobs: JobSettings,
     pub engine: EngineSettings,
+    pub web: WebSettings,
+}
+
+/// How the console is reached from browsers.
+#[derive(Clone, Debug, Default)]
+pub struct WebSettings {
+    /// `scheme://host[:port]` as browsers see the console (`IMS_PUBLIC_URL`); state-changing
+    /// requests must come from it. Unset: the request's own Host is the origin.
+    pub public_origin: Option<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed (`IMS_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl WebSettings {
+    /// Served over https: the session cookie is `Secure` and `__Host-`, and HSTS is sent.
+    pub fn https(&self) -> bool {
+        self.public_origin.as_deref().is_some_and(|origin| origin.starts_with("https://"))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -34,6 +52,8 @@ pub struct EngineSettings {
     pub max_virtual_size: u64,
     pub qemu_cpu_seconds: u64,
     pub qemu_memory_bytes: u64,
+    /// Wall-clock limit of one conversion.
+    pub qemu_wall_seconds: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,9 +125,22 @@ impl Config {
             max_virtual_size: env.number("IMS_MAX_VIRTUAL_SIZE_GB", 1024, 1..=65536)? as u64 * (1 << 30),
             qemu_cpu_seconds: env.number("IMS_QEMU_CPU_SECONDS", 3600, 10..=86_400)? as u64,
             qemu_memory_bytes: env.number("IMS_QEMU_MEMORY_MB", 2048, 256..=65536)? as u64 * (1 << 20),
+            qemu_wall_seconds: env.number("IMS_QEMU_WALL_SECONDS", 4 * 3600, 10..=7 * 86_400)? as u64,
         };
 
-        Ok(Config { site_addr, database_url, data_dir, demo_password, session_idle_minutes, storage, jobs, engine })
+        let web = WebSettings { public_origin: public_origin(&env)?, trusted_proxies: trusted_proxies(&env)? };
+
+        Ok(Config {
+            site_addr,
+            database_url,
+            data_dir,
+            demo_password,
+            session_idle_minutes,
+            storage,
+            jobs,
+            engine,
+            web,
+        })
     }
 
     /// Settings from `pairs` alone (tests and benchmarks).
@@ -141,6 +174,26 @@ impl Env<'_> {
             }),
         }
     }
+}
+
+fn public_origin(env: &Env) -> Result<Option<String>, ConfigError> {
+    let Some(url) = env.non_empty("IMS_PUBLIC_URL") else { return Ok(None) };
+    let url = url.trim().trim_end_matches('/').to_ascii_lowercase();
+    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or_default();
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    if host.is_empty() || !host.chars().all(plain) {
+        return Err(invalid("IMS_PUBLIC_URL", format!("'{url}' is not a URL like https://console.example.com")));
+    }
+    Ok(Some(url))
+}
+
+fn trusted_proxies(env: &Env) -> Result<Vec<IpAddr>, ConfigError> {
+    let Some(list) = env.non_empty("IMS_TRUSTED_PROXIES") else { return Ok(Vec::new()) };
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| item.parse().map_err(|_| invalid("IMS_TRUSTED_PROXIES", format!("'{item}' is not an IP address"))))
+        .collect()
 }
 
 /// The object store: a folder under the data directory, or an S3-compatible service.

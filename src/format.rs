@@ -88,9 +88,42 @@ pub fn url_encode(text: &str) -> String {
     encoded
 }
 
+/// Decodes `%XX` escapes (others are left as they are); bytes that are not UTF-8 become U+FFFD.
+pub fn url_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escape = (bytes[index] == b'%')
+            .then(|| bytes.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escape {
+            Some(byte) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            None => {
+                decoded.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
 #[cfg(test)]
 mod url_tests {
-    use super::url_encode;
+    use super::{url_decode, url_encode};
+
+    #[test]
+    fn decodes_what_it_encodes() {
+        for text in ["my image/1 & 2", "ünï", "%", "100%"] {
+            assert_eq!(url_decode(&url_encode(text)), text);
+        }
+        assert_eq!(url_decode("%2f%2F%zz%4"), "//%zz%4");
+    }
 
     #[test]
     fn encodes_query_components() {

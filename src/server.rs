@@ -3,14 +3,14 @@
 //! integration tests, which start real servers on loopback.
 
 use crate::app::{shell, App};
-use crate::auth::handlers::{self, reject_cross_site, require_login_for_pages, HOME};
+use crate::auth::handlers::{self, page_policy, reject_cross_site, require_login_for_pages, security_headers, HOME};
 use crate::auth::session_store::DbSessionStore;
 use crate::config::Config;
 use crate::db::{connect_and_migrate, DbSetupError};
 use crate::jobs::runner::{JobHandler, Runner, RunningJobs};
 use crate::state::AppState;
 use crate::storage::Storage;
-use axum::middleware::from_fn;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
@@ -60,6 +60,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         storage,
         job_waker: Arc::new(Notify::new()),
         running_jobs: RunningJobs::default(),
+        job_hooks: Default::default(),
     };
     if let Some(password) = &state.config.demo_password {
         crate::seed::seed_demo_if_empty(&state, password).await?;
@@ -86,14 +87,27 @@ async fn remove_stale_work(state: &AppState) -> std::io::Result<()> {
 }
 
 pub fn router(state: AppState) -> Router {
+    // Over https the cookie is Secure and `__Host-`: only this exact origin can set or see it.
+    let https = state.config.web.https();
     let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name("ims_session")
+        .with_name(if https { "__Host-ims_session" } else { "ims_session" })
         .with_same_site(SameSite::Lax)
         .with_http_only(true)
-        .with_secure(false)
+        .with_secure(https)
+        .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(state.config.session_idle_minutes)));
     let context_state = state.clone();
-    let provide_state = move || context_state.provide();
+    let provide_state = move || {
+        context_state.provide();
+        // The page's own policy, naming the nonce its inline scripts carry.
+        if let (Some(nonce), Some(response)) =
+            (leptos::nonce::use_nonce(), leptos::prelude::use_context::<leptos_axum::ResponseOptions>())
+        {
+            if let Ok(policy) = axum::http::HeaderValue::from_str(&page_policy(&nonce.to_string())) {
+                response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
+            }
+        }
+    };
     let options = state.leptos_options.clone();
     Router::new()
         .route("/", get(|| async { Redirect::to(HOME) }))
@@ -108,7 +122,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide_state, shell))
         .layer(from_fn(require_login_for_pages))
         .layer(session_layer)
-        .layer(from_fn(reject_cross_site))
+        .layer(from_fn_with_state(state.clone(), reject_cross_site))
+        .layer(from_fn_with_state(state.clone(), security_headers))
         .with_state(state)
 }
 

@@ -6,7 +6,7 @@ use crate::db::Db;
 use crate::engine::convert::ProcessLimits;
 use crate::engine::inspect::Limits;
 use crate::error::AppError;
-use crate::jobs::runner::{JobEnv, RunningJobs};
+use crate::jobs::runner::{JobEnv, JobHooks, RunningJobs};
 use crate::storage::Storage;
 use axum::extract::FromRef;
 use leptos::prelude::{provide_context, use_context, LeptosOptions};
@@ -25,6 +25,8 @@ pub struct AppState {
     /// Wakes this instance's job workers when a job is queued or cancelled.
     pub job_waker: Arc<Notify>,
     pub running_jobs: RunningJobs,
+    /// Test seams inside jobs; empty in production.
+    pub job_hooks: Arc<JobHooks>,
 }
 
 impl AppState {
@@ -43,8 +45,10 @@ impl AppState {
             process_limits: ProcessLimits {
                 cpu_seconds: engine.qemu_cpu_seconds,
                 memory_bytes: engine.qemu_memory_bytes,
+                wall_seconds: engine.qemu_wall_seconds,
             },
             inspect_limits: Limits { max_virtual_size: engine.max_virtual_size },
+            hooks: self.job_hooks.clone(),
         }
     }
 

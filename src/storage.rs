@@ -181,6 +181,27 @@ impl Storage {
         Ok(copy.to_path_buf())
     }
 
+    /// A private, unchanging copy of object `key` at `path` (its folder must exist): a hard
+    /// link with a folder store (objects are only ever replaced by renaming a new file over
+    /// the key, so the linked file never changes), a copy across file systems, a download
+    /// from S3. Whatever later happens to the key, the copy stays what it was.
+    pub async fn snapshot(&self, key: &str, path: &Path) -> Result<(), StorageError> {
+        if let Some(object) = self.local_path(key) {
+            let _ = tokio::fs::remove_file(path).await;
+            return match tokio::fs::hard_link(&object, path).await {
+                Ok(()) => Ok(()),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    Err(object_store::Error::NotFound { path: key.to_string(), source: Box::new(error) }.into())
+                }
+                Err(_) => {
+                    tokio::fs::copy(&object, path).await?;
+                    Ok(())
+                }
+            };
+        }
+        self.download_to(key, path).await.map(|_| ())
+    }
+
     pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
         self.store.put(&ObjectPath::from(key), PutPayload::from_bytes(bytes)).await?;
         Ok(())

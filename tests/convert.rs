@@ -78,7 +78,7 @@ fn qemu_img_runs_under_the_memory_limit() {
     let raw = dir.join("disk.raw");
     std::fs::write(&raw, patterned_disk()).unwrap();
     let target = dir.join("out.qcow2");
-    let starved = ProcessLimits { cpu_seconds: 60, memory_bytes: 4 << 20 };
+    let starved = ProcessLimits { memory_bytes: 4 << 20, ..ProcessLimits::QUICK };
     let result =
         convert(&raw, ImageFormat::Raw, &target, TargetFormat::Qcow2, starved, |_| {}, &AtomicBool::new(false));
     assert!(result.is_err(), "qemu-img cannot run in 4 MiB of address space");
@@ -94,4 +94,68 @@ fn a_declared_format_that_is_wrong_is_refused_before_qemu_runs() {
     let result = inspect_and_cross_check(&raw, ImageFormat::Qcow2, &Limits::default(), ProcessLimits::default());
     assert!(matches!(result, Err(ConvertError::Refused(_))));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A host file a hostile image tries to pull in: outside every folder the tool is given.
+fn host_secret(name: &str) -> (PathBuf, &'static [u8]) {
+    const MARKER: &[u8] = b"HOST-SECRET-MARKER-7f3a";
+    let dir = folder(&format!("secret-{name}"));
+    let secret = dir.join("secret.raw");
+    let mut bytes = vec![0u8; 1 << 20];
+    for chunk in bytes.chunks_mut(4096) {
+        chunk[..MARKER.len()].copy_from_slice(MARKER);
+    }
+    std::fs::write(&secret, bytes).unwrap();
+    (secret, MARKER)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+/// The conversion itself, called directly (no inspection first), cannot follow a qcow2
+/// backing file or a VMDK extent to a host file: the output never holds the host's bytes.
+#[test]
+fn conversion_never_reads_a_backing_file_or_an_extent() {
+    let (secret, marker) = host_secret("convert");
+    let dir = folder("hostile");
+    let never = AtomicBool::new(false);
+
+    let qcow2 = dir.join("evil.qcow2");
+    let made = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2", "-F", "raw", "-b"])
+        .arg(&secret)
+        .arg(&qcow2)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let vmdk = dir.join("evil.vmdk");
+    std::fs::write(
+        &vmdk,
+        format!(
+            "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\
+             RW 2048 FLAT \"{}\" 0\nddb.adapterType = \"ide\"\n",
+            secret.display()
+        ),
+    )
+    .unwrap();
+
+    for (source, format) in [(&qcow2, ImageFormat::Qcow2), (&vmdk, ImageFormat::Vmdk)] {
+        for target_format in [TargetFormat::Raw, TargetFormat::Qcow2] {
+            let target = dir.join(format!("out-{format}.{}", target_format.image_format()));
+            let result = convert(source, format, &target, target_format, ProcessLimits::QUICK, |_| {}, &never);
+            if target.exists() {
+                let written = std::fs::read(&target).unwrap();
+                assert!(!contains(&written, marker), "{format} -> {target_format:?} copied the host file");
+            } else {
+                assert!(result.is_err(), "{format}: no output, yet no error");
+            }
+            // What a tenant would read of the failure names no host path.
+            if let Err(error) = result {
+                assert!(!error.to_string().contains(&*secret.to_string_lossy()), "{error}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(secret.parent().unwrap()).unwrap();
 }

@@ -13,6 +13,7 @@ on_both_backends!(
     uploads_resume_and_verify_their_checksum,
     an_image_file_becomes_an_image_and_exports_back,
     hostile_and_mismatched_files_are_killed_with_the_reason,
+    an_object_swapped_after_inspection_is_never_read,
     bad_import_requests_name_their_fields,
     a_running_import_can_be_cancelled,
     public_images_are_real_disks_of_their_os,
@@ -282,6 +283,67 @@ async fn hostile_and_mismatched_files_are_killed_with_the_reason(server: TestSer
         assert!(!file.exists(), "a failed import stores nothing");
     }
     assert!(server.work_leftovers().is_empty());
+    std::fs::remove_dir_all(folder).unwrap();
+    server
+}
+
+fn qemu(args: &[&str], files: &[&std::path::Path]) {
+    let status = std::process::Command::new("qemu-img").args(args).args(files).status().unwrap();
+    assert!(status.success(), "qemu-img {args:?}");
+}
+
+/// A project member replaces the bucket object between the import's inspection and its
+/// conversion, with a file that names a host file (a qcow2 backing file, a VMDK FLAT extent).
+/// The import goes on with the file it inspected, and the host file's bytes never appear.
+async fn an_object_swapped_after_inspection_is_never_read(server: TestServer) -> TestServer {
+    const HOST_MARKER: &[u8] = b"HOST-FILE-MARKER-51c9";
+    let folder = scratch("swap");
+    let (raw, qcow2) = disk_files(&folder, 4);
+    let secret = folder.join("host-secret.raw");
+    std::fs::write(&secret, HOST_MARKER.repeat(4 << 20 >> 5)).unwrap();
+    let vmdk = folder.join("disk.vmdk");
+    qemu(&["convert", "-f", "raw", "-O", "vmdk"], &[&folder.join("disk.raw"), &vmdk]);
+    let evil_qcow2 = folder.join("evil.qcow2");
+    qemu(&["create", "-q", "-f", "qcow2", "-F", "raw", "-b"], &[&secret, &evil_qcow2]);
+    let evil_vmdk = format!(
+        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\
+         RW 8192 FLAT \"{}\" 0\nddb.adapterType = \"ide\"\n",
+        secret.display()
+    );
+
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "swapped")]).await;
+    for (format, benign, evil) in [
+        ("qcow2", qcow2.clone(), std::fs::read(&evil_qcow2).unwrap()),
+        ("vmdk", std::fs::read(&vmdk).unwrap(), evil_vmdk.into_bytes()),
+    ] {
+        let key = format!("disk.{format}");
+        server.upload(&alice, "swapped", &key, &benign).await;
+        let storage = server.state.storage.clone();
+        // Like another upload completing to the same key: a new file renamed over the object.
+        server.state.job_hooks.set_after_inspection(move |object_key| {
+            let path = storage.local_path(object_key).unwrap();
+            let staged = path.with_extension("swap");
+            std::fs::write(&staged, &evil).unwrap();
+            std::fs::rename(&staged, &path).unwrap();
+        });
+        let form = import_form(&format!("swapped-{format}"), "swapped", &key, format);
+        let (status, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
+        assert_eq!(status, StatusCode::OK, "{image_id}");
+        let image = server.wait_for_image(&alice, image_id.as_str().unwrap()).await;
+        assert_eq!(image["status"], "active", "{format}: {}", image["status_reason"]);
+        let location: String = sqlx::query_scalar("SELECT file_location FROM images WHERE id = $1")
+            .bind(image_id.as_str().unwrap())
+            .fetch_one(&server.state.db)
+            .await
+            .unwrap();
+        let back = folder.join(format!("back-{format}.raw"));
+        qemu(&["convert", "-f", "qcow2", "-O", "raw"], &[&server.state.storage.local_path(&location).unwrap(), &back]);
+        let stored = std::fs::read(&back).unwrap();
+        assert!(!stored.windows(HOST_MARKER.len()).any(|window| window == HOST_MARKER), "{format}: host bytes");
+        assert!(stored == raw, "{format}: the image holds the file that was inspected");
+    }
+    server.state.job_hooks.set_after_inspection(|_| {});
     std::fs::remove_dir_all(folder).unwrap();
     server
 }

@@ -131,7 +131,9 @@ fn hostile_files_are_refused_with_their_reason() {
     let base = corpus.create("base.raw", "16M", &["-f", "raw"]);
     let child = corpus.create("child.qcow2", "16M", &["-f", "qcow2", "-b", base.to_str().unwrap(), "-F", "raw"]);
     let refusal = refusal_of(&child, None);
-    assert!(matches!(refusal, Refusal::External { .. }) && refusal.to_string().contains("base.raw"), "{refusal}");
+    // Refused for its backing file, whose name (a path, perhaps of the host) is not repeated.
+    assert!(matches!(refusal, Refusal::External { .. }) && !refusal.to_string().contains("base.raw"), "{refusal}");
+    assert!(refusal.to_string().contains("backing file"), "{refusal}");
 
     let data_file = corpus.create("external.qcow2", "16M", &["-f", "qcow2", "-o", "data_file=external-data.raw"]);
     assert!(matches!(refusal_of(&data_file, None), Refusal::External { .. }));

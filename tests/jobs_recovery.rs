@@ -48,8 +48,12 @@ async fn recovers_an_import_killed_midway(backend: Backend) {
     sqlx::any::install_default_drivers();
     let db = AnyPoolOptions::new().max_connections(2).connect(&database.url).await.unwrap();
 
-    let client =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers([(reqwest::header::ORIGIN, base.parse().unwrap())].into_iter().collect())
+        .build()
+        .unwrap();
     let call = |function: &'static str, form: Vec<(String, String)>| {
         let client = client.clone();
         let url = format!("{base}/api/{function}");

@@ -87,12 +87,26 @@ pub async fn create_user(db: &Db, account: &str, user: &str, role: Role, passwor
 
 /// The id of the user whose account name, user name and password these are. An unknown user
 /// takes as long to refuse as a wrong password, so timing tells nothing.
-pub async fn verify_password(
-    db: &Db,
-    account: &str,
-    user: &str,
-    password: &str,
-) -> Result<Option<String>, sqlx::Error> {
+/// The outcome of one password check.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verification {
+    /// The user's id.
+    Verified(String),
+    Wrong,
+    /// Every verification slot stayed taken for `VERIFICATION_WAIT`: try again shortly.
+    Busy,
+}
+
+/// Argon2 checks running at once in this process; each takes tens of milliseconds of CPU and
+/// 19 MiB of memory, so a flood of logins must not take the server down with it.
+const CONCURRENT_VERIFICATIONS: usize = 4;
+const VERIFICATION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+static VERIFICATIONS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_VERIFICATIONS);
+
+pub async fn verify_password(db: &Db, account: &str, user: &str, password: &str) -> Result<Verification, sqlx::Error> {
+    let Ok(Ok(_permit)) = tokio::time::timeout(VERIFICATION_WAIT, VERIFICATIONS.acquire()).await else {
+        return Ok(Verification::Busy);
+    };
     let found: Option<(String, String)> = sqlx::query_as(
         "SELECT u.id, u.password_hash FROM users u JOIN accounts a ON a.id = u.account_id \
          WHERE a.name = $1 AND u.name = $2",
@@ -113,7 +127,7 @@ pub async fn verify_password(
     })
     .await
     .unwrap_or(None);
-    Ok(verified)
+    Ok(verified.map_or(Verification::Wrong, Verification::Verified))
 }
 
 /// The project of `account` in `region`.
@@ -125,4 +139,20 @@ pub async fn project_id(db: &Db, account: &str, region: &str) -> Result<String, 
     .bind(region)
     .fetch_one(db)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With every verification slot taken, a login fails fast instead of queueing without end.
+    #[tokio::test]
+    async fn verifications_beyond_the_bound_fail_fast() {
+        let db = crate::db::connect_and_migrate("sqlite::memory:").await.unwrap();
+        let _all = VERIFICATIONS.acquire_many(CONCURRENT_VERIFICATIONS as u32).await.unwrap();
+        let started = std::time::Instant::now();
+        let outcome = verify_password(&db, "acme", "alice", "whatever").await.unwrap();
+        assert_eq!(outcome, Verification::Busy);
+        assert!(started.elapsed() < VERIFICATION_WAIT * 2);
+    }
 }

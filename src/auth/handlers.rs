@@ -1,16 +1,18 @@
 //! Plain HTML-form endpoints for login, logout and the region switcher (they work with
 //! JavaScript off), and the middleware that guards pages and rejects cross-site requests.
 
-use super::{throttle, REGION_KEY, USER_ID_KEY};
+use super::accounts::Verification;
+use super::throttle::{self, Admission};
+use super::{REGION_KEY, USER_ID_KEY};
 use crate::format::url_encode;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 
 pub const HOME: &str = "/images/public";
@@ -27,21 +29,47 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only same-site paths may be redirect targets.
+/// Only paths of this site may be redirect targets: one leading `/`, no backslash, no
+/// whitespace or control character, and the same once percent-decoded (browsers and proxies
+/// differ in what they decode or strip, so anything they might read as `//host` is refused).
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    let is_plain_path = |path: &str| {
+        path.starts_with('/') && !path.starts_with("//") && !path.chars().any(|c| c == '\\' || c.is_control())
+    };
+    let decoded = crate::format::url_decode(next);
+    if is_plain_path(next) && !next.chars().any(char::is_whitespace) && is_plain_path(&decoded) {
         next
     } else {
         HOME
     }
 }
 
+/// The address a request comes from: the connection's peer, unless the peer is a trusted
+/// proxy, in which case the nearest address in `X-Forwarded-For` that is not one.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|value| value.to_str().ok());
+    let hops: Vec<&str> = forwarded.flat_map(|value| value.split(',')).map(str::trim).collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(address) if trusted_proxies.contains(&address) => continue,
+            Ok(address) => return address,
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let address = client_address(peer.ip(), &headers, &state.config.web.trusted_proxies);
     let account = form.account.trim();
     let user = form.user.trim();
     let back_to_form = |error: &str| {
@@ -60,34 +88,47 @@ pub async fn login(
         return back_to_form(&format!("missing&field={field}"));
     }
 
-    let user_key = throttle::user_key(account, user);
-    let address_key = throttle::address_key(&peer.ip());
-    for key in [&user_key, &address_key] {
-        match throttle::locked_for(&state.db, key).await {
-            Ok(Some(wait_ms)) => {
+    // Counted before the password is checked, so concurrent guesses cannot outrun the count.
+    let user_key = throttle::user_address_key(account, user, &address);
+    let address_key = throttle::address_key(&address);
+    for (key, rule) in [(&user_key, throttle::PER_USER_ADDRESS), (&address_key, throttle::PER_ADDRESS)] {
+        match throttle::admit(&state.db, key, rule).await {
+            Ok(Admission::Allowed) => {}
+            Ok(Admission::LockedFor(wait_ms)) => {
+                tracing::info!(account, user, %address, "login refused: throttled");
                 let minutes = (wait_ms + 59_999) / 60_000;
                 return back_to_form(&format!("throttled&retry={minutes}"));
             }
-            Ok(None) => {}
             Err(error) => return internal_error("login throttle check failed", error),
         }
     }
 
-    let verified = match super::accounts::verify_password(&state.db, account, user, &form.password).await {
-        Ok(verified) => verified,
+    let user_id = match super::accounts::verify_password(&state.db, account, user, &form.password).await {
+        Ok(Verification::Verified(user_id)) => user_id,
+        Ok(Verification::Wrong) => {
+            tracing::info!(account, user, %address, "failed login");
+            return back_to_form("invalid");
+        }
+        Ok(Verification::Busy) => {
+            // Never checked: the attempt does not count against anyone.
+            for key in [&user_key, &address_key] {
+                let _ = throttle::forgive(&state.db, key).await;
+            }
+            tracing::warn!(%address, "login refused: every password check is busy");
+            let mut response =
+                (StatusCode::SERVICE_UNAVAILABLE, "The console is busy checking other logins. Try again in a moment.")
+                    .into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            return response;
+        }
         Err(error) => return internal_error("login lookup failed", error),
     };
-    let Some(user_id) = verified else {
-        for (key, rule) in [(&user_key, throttle::PER_USER), (&address_key, throttle::PER_ADDRESS)] {
-            if let Err(error) = throttle::record_failure(&state.db, key, rule).await {
-                return internal_error("login throttle update failed", error);
-            }
-        }
-        tracing::info!(account, user, address = %peer.ip(), "failed login");
-        return back_to_form("invalid");
-    };
 
-    if let Err(error) = throttle::clear(&state.db, &user_key).await {
+    let forgiven = async {
+        throttle::clear(&state.db, &user_key).await?;
+        throttle::forgive(&state.db, &address_key).await
+    };
+    if let Err(error) = forgiven.await {
         return internal_error("login throttle reset failed", error);
     }
     // A new session id at login: an id planted before login is worthless afterwards.
@@ -158,32 +199,73 @@ pub async fn require_login_for_pages(session: Session, request: Request, next: N
     next.run(request).await
 }
 
-/// CSRF guard: a state-changing request must come from our own origin. Browsers say where a
-/// request comes from in `Sec-Fetch-Site` and `Origin`; API clients (no browser) send neither.
-pub async fn reject_cross_site(request: Request, next: Next) -> Response {
-    if is_cross_site(&request) {
+/// CSRF guard: a state-changing request must come from our own origin.
+pub async fn reject_cross_site(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if is_cross_site(&request, state.config.web.public_origin.as_deref()) {
         tracing::warn!(path = %request.uri().path(), "cross-site request rejected");
         return (StatusCode::FORBIDDEN, "Cross-site requests are not allowed.").into_response();
     }
     next.run(request).await
 }
 
-pub fn is_cross_site(request: &Request) -> bool {
+/// Browsers say where a request comes from in `Sec-Fetch-Site` and `Origin`. `Origin` must be
+/// the configured public origin (or, with none configured, the request's own host). A request
+/// that carries a cookie must say one or the other; only API clients without a browser's
+/// cookie may say neither.
+pub fn is_cross_site(request: &Request, public_origin: Option<&str>) -> bool {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return false;
     }
     let headers = request.headers();
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok()) {
-        if site != "same-origin" && site != "none" {
-            return true;
-        }
+    let text = |name| headers.get(name).and_then(|value: &header::HeaderValue| value.to_str().ok());
+    let site = text(header::HeaderName::from_static("sec-fetch-site"));
+    if site.is_some_and(|site| site != "same-origin" && site != "none") {
+        return true;
     }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or_default();
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
-        return origin == "null" || origin_host != host;
+    match text(header::ORIGIN) {
+        Some(origin) => match public_origin {
+            Some(expected) => !origin.eq_ignore_ascii_case(expected),
+            None => {
+                let host = text(header::HOST).unwrap_or_default();
+                let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+                origin == "null" || !origin_host.eq_ignore_ascii_case(host)
+            }
+        },
+        None => site.is_none() && headers.contains_key(header::COOKIE),
     }
-    false
+}
+
+/// Headers every response carries: a content security policy (pages get one with their
+/// script nonce, set while rendering; everything else the strictest), no MIME sniffing, no
+/// referrer to other sites, and HSTS when served over https.
+pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+        );
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    if state.config.web.https() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// The policy of a console page whose inline scripts carry `nonce`.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
 }
 
 #[cfg(test)]
@@ -201,21 +283,65 @@ mod tests {
 
     #[test]
     fn cross_site_posts_are_detected() {
-        assert!(is_cross_site(&post(&[("sec-fetch-site", "cross-site")])));
-        assert!(is_cross_site(&post(&[("sec-fetch-site", "same-site")])));
-        assert!(is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])));
-        assert!(is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
-        assert!(!is_cross_site(&post(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
-        assert!(!is_cross_site(&post(&[("sec-fetch-site", "same-origin")])));
-        assert!(!is_cross_site(&post(&[])), "API clients send no browser headers");
+        let cross = |headers: &[(&str, &str)]| is_cross_site(&post(headers), None);
+        assert!(cross(&[("sec-fetch-site", "cross-site")]));
+        assert!(cross(&[("sec-fetch-site", "same-site")]));
+        assert!(cross(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]));
+        assert!(cross(&[("host", "127.0.0.1:3000"), ("origin", "null")]));
+        assert!(!cross(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]));
+        assert!(!cross(&[("sec-fetch-site", "same-origin")]));
+        assert!(!cross(&[]), "API clients send no browser headers");
+        assert!(cross(&[("cookie", "ims_session=abc")]), "a cookie without Origin or Sec-Fetch-Site");
+        assert!(!cross(&[("cookie", "ims_session=abc"), ("sec-fetch-site", "same-origin")]));
+    }
+
+    #[test]
+    fn the_configured_public_origin_is_the_only_one() {
+        let public = Some("https://console.example.com");
+        let from = |origin: &str| is_cross_site(&post(&[("host", "console.example.com"), ("origin", origin)]), public);
+        assert!(!from("https://console.example.com"));
+        assert!(from("http://console.example.com"), "the scheme counts");
+        assert!(from("https://console.example.com.evil.example"));
+        assert!(from("null"));
     }
 
     #[test]
     fn redirect_targets_stay_on_site() {
         assert_eq!(safe_next("/images/private?page=2"), "/images/private?page=2");
-        assert_eq!(safe_next("//evil.example"), HOME);
-        assert_eq!(safe_next("https://evil.example"), HOME);
-        assert_eq!(safe_next(""), HOME);
+        assert_eq!(safe_next("/image/abc%20def"), "/image/abc%20def", "encoded text in a path is fine");
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "",
+            "images",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            "/%2Fevil.example",
+            "/%2f%2fevil.example",
+            "%2F%2Fevil.example",
+            "/%5Cevil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+        ] {
+            assert_eq!(safe_next(hostile), HOME, "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn the_client_address_comes_from_trusted_proxies_only() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.0.0.1".parse().unwrap());
+        let stranger: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(client_address(stranger, &headers, &[proxy]), stranger, "an untrusted peer's header is ignored");
+        assert_eq!(client_address(proxy, &headers, &[proxy]), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
+        headers.insert("x-forwarded-for", "not-an-address".parse().unwrap());
+        assert_eq!(client_address(proxy, &headers, &[proxy]), proxy);
     }
 
     #[test]

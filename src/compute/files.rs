@@ -25,7 +25,9 @@ const GIB: u64 = 1 << 30;
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ConvertError> + Send + 'static,
 ) -> Result<T, ConvertError> {
-    tokio::task::spawn_blocking(work).await.map_err(|error| ConvertError::Qemu(error.to_string()))?
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| ConvertError::Io(std::io::Error::other(error.to_string())))?
 }
 
 /// Writes the disk `fill` describes to its object: the source image grown to the disk's size,
@@ -57,7 +59,10 @@ pub async fn build_disk(
         let source = storage
             .local_file(&fill.source_key, &scratch.join(format!("{}.source", fill.disk_id)))
             .await
-            .map_err(|e| JobFailure::new("ECS.0202", format!("The image file could not be read: {e}.")))?;
+            .map_err(|error| {
+                tracing::warn!(%error, disk = %fill.disk_id, "reading an image file for a disk");
+                JobFailure::new("ECS.0202", "The image file could not be read.")
+            })?;
         let path = target.clone();
         let made = blocking(move || disk::create_from_image(&source, format, &path, size, limits, &cancel)).await;
         match made {

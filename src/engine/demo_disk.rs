@@ -2,9 +2,9 @@
 //! UEFI ones) holding one ext4 filesystem (made by mke2fs from e2fsprogs) whose files say
 //! which OS the image is, converted to qcow2 with qemu-img.
 
+use super::tool::{absolute, ProcessLimits, Tool, ToolError};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const SECTOR: u64 = 512;
 /// The partition starts at 1 MiB, as partitioning tools align it.
@@ -117,23 +117,6 @@ fn write_partition_table(
     Ok((PARTITION_START, last_usable))
 }
 
-fn run(command: &mut Command, what: &str) -> std::io::Result<()> {
-    let output = command.output()?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(std::io::Error::other(format!("{what} failed: {}", String::from_utf8_lossy(&output.stderr).trim())))
-    }
-}
-
-fn mke2fs() -> &'static str {
-    if Path::new("/usr/sbin/mke2fs").exists() {
-        "/usr/sbin/mke2fs"
-    } else {
-        "mke2fs"
-    }
-}
-
 /// Builds the disk in `dir` and returns the path of its qcow2 file.
 pub fn build(dir: &Path, disk: &DemoDisk) -> std::io::Result<PathBuf> {
     let root = dir.join(format!("{}-root", disk.name));
@@ -148,24 +131,24 @@ pub fn build(dir: &Path, disk: &DemoDisk) -> std::io::Result<PathBuf> {
     let (first, last) = write_partition_table(&mut file, disk.virtual_size / SECTOR, disk.uefi, &disk.name)?;
     drop(file);
     let blocks = (last - first + 1) * SECTOR / 4096;
-    run(
-        Command::new(mke2fs())
-            .args(["-q", "-F", "-t", "ext4", "-b", "4096", "-L", "root", "-d"])
-            .arg(&root)
-            .arg("-E")
-            .arg(format!("offset={}", first * SECTOR))
-            .arg(&raw)
-            .arg(blocks.to_string()),
-        "mke2fs",
-    )?;
+    let failed = |error: ToolError| std::io::Error::other(error.to_string());
+    Tool::new("mke2fs", ProcessLimits::QUICK)
+        .args(["-q", "-F", "-t", "ext4", "-b", "4096", "-L", "root", "-d"])
+        .folder(&absolute(&root))
+        .arg(absolute(&root))
+        .arg("-E")
+        .arg(format!("offset={}", first * SECTOR))
+        .file(&raw)
+        .arg(blocks.to_string())
+        .run()
+        .map_err(failed)?;
     let qcow2 = dir.join(format!("{}.qcow2", disk.name));
-    run(
-        Command::new("qemu-img")
-            .args(["convert", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"])
-            .arg(&raw)
-            .arg(&qcow2),
-        "qemu-img convert",
-    )?;
+    Tool::new("qemu-img", ProcessLimits::default())
+        .args(["convert", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"])
+        .file(&raw)
+        .file(&qcow2)
+        .run()
+        .map_err(failed)?;
     std::fs::remove_file(&raw)?;
     std::fs::remove_dir_all(&root)?;
     Ok(qcow2)
@@ -175,6 +158,7 @@ pub fn build(dir: &Path, disk: &DemoDisk) -> std::io::Result<PathBuf> {
 mod tests {
     use super::*;
     use crate::engine::inspect::{inspect_file, ImageFormat, Limits};
+    use std::process::Command;
 
     #[test]
     fn crc32_matches_the_standard() {

@@ -3,10 +3,10 @@
 //! server's disk and find it again in images made from it. These files are our own, never a
 //! tenant's upload, so qemu-io may open them; the format is still always given explicitly.
 
-use super::convert::{convert, ConvertError, ProcessLimits, TargetFormat};
+use super::convert::{convert, source_spec, ConvertError, ProcessLimits, TargetFormat};
 use super::inspect::{ImageFormat, Report};
+use super::tool::{absolute, Tool};
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// A file name beside `path` that no other call uses, for temporary copies (calls on the same
@@ -17,22 +17,13 @@ pub fn scratch_beside(path: &Path, tag: &str) -> std::path::PathBuf {
     path.with_extension(format!("{tag}-{}-{serial}", std::process::id()))
 }
 
-/// Runs a qemu or e2fsprogs tool; its stdout, or its stderr as the error.
-pub(super) fn run(command: &mut Command) -> Result<Vec<u8>, ConvertError> {
-    let output = command.output()?;
-    if output.status.success() {
-        Ok(output.stdout)
-    } else {
-        Err(ConvertError::Qemu(String::from_utf8_lossy(&output.stderr).trim().to_string()))
-    }
-}
-
 /// A new empty qcow2 disk of `size` bytes.
 pub fn create_blank(path: &Path, size: u64) -> Result<(), ConvertError> {
-    run(Command::new("qemu-img")
+    Tool::new("qemu-img", ProcessLimits::QUICK)
         .args(["create", "-q", "-f", "qcow2", "-o", "compat=1.1"])
-        .arg(path)
-        .arg(size.to_string()))?;
+        .file(path)
+        .arg(size.to_string())
+        .run()?;
     Ok(())
 }
 
@@ -54,49 +45,48 @@ pub fn create_from_image(
         )));
     }
     if size > report.virtual_size {
-        run(Command::new("qemu-img").args(["resize", "-q", "-f", "qcow2"]).arg(target).arg(size.to_string()))?;
+        Tool::new("qemu-img", ProcessLimits::QUICK)
+            .args(["resize", "-q", "-f", "qcow2"])
+            .file(target)
+            .arg(size.to_string())
+            .run()?;
     }
     Ok(Report { virtual_size: size, ..report })
 }
 
 /// Writes `bytes` at `offset` of the qcow2 disk `path`.
 pub fn write_bytes(path: &Path, offset: u64, bytes: &[u8]) -> Result<(), ConvertError> {
-    let source = scratch_beside(path, "write");
+    let source = scratch_beside(&absolute(path), "write");
     std::fs::write(&source, bytes)?;
     let command = format!("write -q -s {} {offset} {}", source.display(), bytes.len());
-    let result = run(Command::new("qemu-io").args(["-f", "qcow2", "-c", &command]).arg(path));
+    let result = Tool::new("qemu-io", ProcessLimits::QUICK).args(["-f", "qcow2", "-c", &command]).file(path).run();
     let _ = std::fs::remove_file(&source);
-    result.map(|_| ())
+    result.map(|_| ()).map_err(ConvertError::from)
 }
 
 /// Reads `length` bytes at `offset` of the disk `path` (in `format`). qemu-img dd copies whole
 /// 512-byte blocks, so the blocks around the range are read and the range cut out of them.
 pub fn read_bytes(path: &Path, format: ImageFormat, offset: u64, length: u64) -> Result<Vec<u8>, ConvertError> {
     const BLOCK: u64 = 512;
+    let past_end =
+        || ConvertError::BadOutput(format!("bytes from {offset} on, {length} of them, lie past the disk's end"));
+    let end = offset.checked_add(length).ok_or_else(past_end)?;
     let first_block = offset / BLOCK;
-    let blocks = (offset + length).div_ceil(BLOCK) - first_block;
-    let target = scratch_beside(path, "read");
-    let qemu_format = if format == ImageFormat::Vhd { "vpc" } else { format.name() };
-    let result = run(Command::new("qemu-img").args([
-        "dd",
-        "-f",
-        qemu_format,
-        "-O",
-        "raw",
-        &format!("bs={BLOCK}"),
-        &format!("skip={first_block}"),
+    let path = absolute(path);
+    let target = scratch_beside(&path, "read");
+    let result = Tool::new("qemu-img", ProcessLimits::QUICK)
+        .args(["dd", "-O", "raw", &format!("bs={BLOCK}"), &format!("skip={first_block}")])
         // qemu-img dd counts from the start of the input, skipped blocks included.
-        &format!("count={}", first_block + blocks),
-        &format!("if={}", path.display()),
-        &format!("of={}", target.display()),
-    ]));
-    let bytes = result.and_then(|_| Ok(std::fs::read(&target)?));
+        .arg(format!("count={}", end.div_ceil(BLOCK)))
+        .folder_of(&path)
+        .arg(format!("if={}", source_spec(&path, format)))
+        .arg(format!("of={}", target.display()))
+        .run();
+    let bytes = result.map_err(ConvertError::from).and_then(|_| Ok(std::fs::read(&target)?));
     let _ = std::fs::remove_file(&target);
     let bytes = bytes?;
     let start = (offset - first_block * BLOCK) as usize;
-    bytes.get(start..start + length as usize).map(<[u8]>::to_vec).ok_or_else(|| {
-        ConvertError::BadOutput(format!("bytes {offset}..{} lie past the end of the disk", offset + length))
-    })
+    bytes.get(start..start + length as usize).map(<[u8]>::to_vec).ok_or_else(past_end)
 }
 
 #[cfg(test)]

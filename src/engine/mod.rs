@@ -6,3 +6,4 @@ pub mod demo_disk;
 pub mod disk;
 pub mod filesystem;
 pub mod inspect;
+pub mod tool;

@@ -39,8 +39,9 @@ pub struct ExportParams {
 
 pub struct ImportJob;
 
-/// Stores the image's file: ISO images and fast imports as they are (copied, checksummed on the
-/// way), anything else converted to qcow2 first. Returns its key, its format and its digests.
+/// Stores the image's file (`source`, the job's private snapshot of the tenant's object): ISO
+/// images and fast imports as they are (checksummed on the way), anything else converted to
+/// qcow2 first. Returns its key, its format and its digests.
 async fn store_image_file(
     job: &JobContext,
     params: &ImportParams,
@@ -52,11 +53,7 @@ async fn store_image_file(
         let format = if declared == ImageFormat::Iso { "iso" } else { "raw" };
         let key = Storage::image_key(&job.row.region, &params.image_id, format);
         job.set_progress(50.0, "Storing the image");
-        let digests = env
-            .storage
-            .compose(std::slice::from_ref(&params.source_key), &key)
-            .await
-            .map_err(|e| JobFailure::internal("image copy", e))?;
+        let digests = env.storage.upload_file(source, &key).await.map_err(|e| JobFailure::internal("image copy", e))?;
         return Ok((key, format, digests));
     }
     let target = job.work_folder().join("disk.qcow2");
@@ -103,8 +100,12 @@ impl JobHandler for ImportJob {
         if env.storage.local_path(&params.source_key).is_none() {
             job.set_progress(2.0, "Fetching the image file");
         }
-        let source = env.storage.local_file(&params.source_key, &scratch.join("source")).await.map_err(|e| {
-            JobFailure::new("IMS.0104", format!("The image file could not be read from the bucket: {e}."))
+        // Everything below reads this one private copy, never the tenant's object, which a
+        // member of the project could replace between the inspection and the conversion.
+        let source = scratch.join("source");
+        env.storage.snapshot(&params.source_key, &source).await.map_err(|error| {
+            tracing::warn!(%error, job = %job.row.id, "reading an import's source object");
+            JobFailure::new("IMS.0104", "The image file could not be read from the bucket.")
         })?;
         job.check_cancelled()?;
 
@@ -115,6 +116,7 @@ impl JobHandler for ImportJob {
         .await
         .map_err(|e| JobFailure::internal("inspection", e))?
         .map_err(refused)?;
+        env.hooks.after_inspection(&params.source_key);
         let virtual_gb = report.virtual_size.div_ceil(GIB) as i64;
         let min_disk = match params.min_disk {
             Some(min_disk) if min_disk < virtual_gb => {

@@ -30,6 +30,30 @@ pub struct JobEnv {
     pub work_dir: PathBuf,
     pub process_limits: ProcessLimits,
     pub inspect_limits: Limits,
+    pub hooks: Arc<JobHooks>,
+}
+
+type Hook = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Points inside jobs where a test can act, to show what happens when someone else acts at
+/// the worst moment. Nothing is set in production; an unset hook costs one lock.
+#[derive(Default)]
+pub struct JobHooks {
+    after_inspection: Mutex<Option<Hook>>,
+}
+
+impl JobHooks {
+    /// `hook` runs with the source object's key once an import has inspected its file.
+    pub fn set_after_inspection(&self, hook: impl Fn(&str) + Send + Sync + 'static) {
+        *self.after_inspection.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(hook));
+    }
+
+    pub fn after_inspection(&self, key: &str) {
+        let hook = self.after_inspection.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(hook) = hook {
+            hook(key);
+        }
+    }
 }
 
 /// Why a job failed: a stable code and a sentence for the user.
@@ -369,6 +393,7 @@ mod tests {
             storage: Storage::open(&crate::storage::StorageConfig::Local { root: std::env::temp_dir() }).unwrap(),
             work_dir: std::env::temp_dir(),
             process_limits: ProcessLimits::default(),
+            hooks: Default::default(),
             inspect_limits: Limits::default(),
         }
     }

@@ -130,9 +130,12 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
-    /// A browser-like client: keeps cookies, does not follow redirects.
+    /// A browser-like client: keeps cookies, does not follow redirects, and names its origin
+    /// as browsers do on every state-changing request.
     pub fn client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.base.parse().unwrap());
+        Client::builder().cookie_store(true).redirect(Policy::none()).default_headers(headers).build().unwrap()
     }
 
     pub async fn login_as(&self, account: &str, user: &str) -> Client {
@@ -193,8 +196,17 @@ where
     F: FnOnce(TestServer) -> Fut,
     Fut: std::future::Future<Output = TestServer>,
 {
+    with_configured_server(backend, &[], scenario).await;
+}
+
+/// Like `with_server`, with extra settings (`IMS_PUBLIC_URL`, ...).
+pub async fn with_configured_server<F, Fut>(backend: Backend, settings: &[(&str, &str)], scenario: F)
+where
+    F: FnOnce(TestServer) -> Fut,
+    Fut: std::future::Future<Output = TestServer>,
+{
     let database = TestDatabase::create(backend).await;
-    let server = TestServer::start(&database).await;
+    let server = TestServer::start_with(database.config(settings)).await;
     let server = scenario(server).await;
     server.stop().await;
     database.drop_database().await;

@@ -59,7 +59,7 @@ pub(super) fn qcow2(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fa
     if version != 2 && version != 3 {
         return Err(Refusal::NotAccepted { format: QCOW2, reason: format!("version {version} is unknown") });
     }
-    refuse_backing_file(source, &header)?;
+    refuse_backing_file(&header)?;
     let cluster_bits = header.cluster_bits;
     if !(9..=21).contains(&cluster_bits) {
         return Err(inconsistent(QCOW2, format!("cluster bits {cluster_bits} are outside 9..21")));
@@ -87,19 +87,12 @@ pub(super) fn qcow2(source: &mut Source, limits: &Limits) -> Result<(u64, Vec<Fa
 }
 
 /// A backing file means the data lives (partly) in another file: refused, naming it.
-fn refuse_backing_file(source: &mut Source, header: &Header) -> Result<(), Refusal> {
+fn refuse_backing_file(header: &Header) -> Result<(), Refusal> {
     if header.backing_file_offset == 0 && header.backing_file_size == 0 {
         return Ok(());
     }
-    let name = if header.backing_file_size > 0 && header.backing_file_size <= 1023 {
-        source
-            .bytes(QCOW2, "the backing file name", header.backing_file_offset, header.backing_file_size as u64)
-            .map(|bytes| String::from_utf8_lossy(&bytes).chars().filter(|c| !c.is_control()).collect::<String>())
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
-    Err(Refusal::External { format: QCOW2, what: format!("backing file '{name}'") })
+    // The name is the file's own text and may be a host path: not repeated to the user.
+    Err(Refusal::External { format: QCOW2, what: "a backing file".into() })
 }
 
 /// The version 3 header: feature bits, refcount order, header length, compression type.

@@ -171,7 +171,7 @@ fn refuses_qcow2_that_depend_on_other_files() {
     image[0x200..0x209].copy_from_slice(b"/etc/host");
     let refusal = check(&image, None).unwrap_err();
     assert!(matches!(refusal, Refusal::External { .. }));
-    assert!(refusal.to_string().contains("/etc/host"), "{refusal}");
+    assert!(!refusal.to_string().contains("/etc/host"), "the host path is not repeated: {refusal}");
 
     let mut image = qcow2_image();
     put_be64(&mut image, 72, 1 << 2);

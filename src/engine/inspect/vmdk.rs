@@ -190,7 +190,7 @@ impl Descriptor {
                         })
                     }
                     "parentFileNameHint" => {
-                        return Err(Refusal::External { format: VMDK, what: format!("parent file '{value}'") })
+                        return Err(Refusal::External { format: VMDK, what: "a parent file".into() })
                     }
                     _ => {}
                 }
@@ -209,7 +209,8 @@ impl Descriptor {
             let kind = words.next().unwrap_or_default();
             let name = line.split('"').nth(1).unwrap_or_default();
             if name.contains('/') || name.contains('\\') || name.contains("..") || name.contains(':') {
-                return Err(Refusal::External { format: VMDK, what: format!("extent path '{name}'") });
+                // The name is the file's own text and may be a host path: not repeated.
+                return Err(Refusal::External { format: VMDK, what: "an extent in a file elsewhere".into() });
             }
             if kind != "SPARSE" {
                 return Err(Refusal::NotAccepted {
