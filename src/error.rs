@@ -20,6 +20,9 @@ pub enum AppError {
     Fields(Vec<(String, String)>),
     #[error("{0}")]
     Conflict(String),
+    /// Too many requests of one kind from one user for now.
+    #[error("{0}")]
+    TooMany(String),
     #[error("Something went wrong on our side. Try again in a moment.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -47,6 +50,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Invalid(_) | AppError::Fields(_) => 400,
             AppError::Conflict(_) => 409,
+            AppError::TooMany(_) => 429,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }

@@ -60,7 +60,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         storage,
         job_waker: Arc::new(Notify::new()),
         running_jobs: RunningJobs::default(),
-        job_hooks: Default::default(),
+        hooks: Default::default(),
     };
     if let Some(password) = &state.config.demo_password {
         crate::seed::seed_demo_if_empty(&state, password).await?;

@@ -6,7 +6,7 @@ use crate::db::Db;
 use crate::engine::convert::ProcessLimits;
 use crate::engine::inspect::Limits;
 use crate::error::AppError;
-use crate::jobs::runner::{JobEnv, JobHooks, RunningJobs};
+use crate::jobs::runner::{JobEnv, RunningJobs, TestHooks};
 use crate::storage::Storage;
 use axum::extract::FromRef;
 use leptos::prelude::{provide_context, use_context, LeptosOptions};
@@ -26,7 +26,7 @@ pub struct AppState {
     pub job_waker: Arc<Notify>,
     pub running_jobs: RunningJobs,
     /// Test seams inside jobs; empty in production.
-    pub job_hooks: Arc<JobHooks>,
+    pub hooks: Arc<TestHooks>,
 }
 
 impl AppState {
@@ -48,7 +48,7 @@ impl AppState {
                 wall_seconds: engine.qemu_wall_seconds,
             },
             inspect_limits: Limits { max_virtual_size: engine.max_virtual_size },
-            hooks: self.job_hooks.clone(),
+            hooks: self.hooks.clone(),
         }
     }
 

@@ -216,6 +216,13 @@ impl Storage {
         }
     }
 
+    /// Moves object `from` to `to`, replacing it: readers of `to` see the old object or the
+    /// new one, whole (a rename in a folder store; a server-side copy in S3).
+    pub async fn rename(&self, from: &str, to: &str) -> Result<(), StorageError> {
+        self.store.rename(&ObjectPath::from(from), &ObjectPath::from(to)).await?;
+        Ok(())
+    }
+
     /// Deletes an object; a missing one is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         match self.store.delete(&ObjectPath::from(key)).await {

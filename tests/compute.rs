@@ -16,6 +16,7 @@ on_both_backends!(
     refusals_say_why,
     roles_and_tenants_are_enforced,
     jobs_that_run_again_leave_finished_work_alone,
+    disk_claims_are_owned_and_reads_are_rate_limited,
 );
 
 async fn content_travels_between_servers_and_images(server: TestServer) -> TestServer {
@@ -463,5 +464,81 @@ async fn jobs_that_run_again_leave_finished_work_alone(server: TestServer) -> Te
         assert_eq!(read(&server, &carol, &system, 2 * MIB, 22).await, "after the change of OS");
     }
     assert!(server.work_leftovers().is_empty(), "{:?}", server.work_leftovers());
+    server
+}
+
+/// Attaching a disk locks the server's row first. On PostgreSQL, a delete of the server that
+/// holds that row (here: a transaction of the test's own, standing in for a concurrent
+/// delete_server) makes the attach wait, then refuse; without the lock the attach would commit
+/// a disk in use by a server that no longer exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_waits_for_a_concurrent_server_delete_on_postgres() {
+    common::with_server(common::Backend::Postgres, |server| async move {
+        let carol = server.login_as("globex", "carol").await;
+        let ubuntu = public_image(&server, &carol, "x86", "bios").await;
+        let form = server_form("doomed", ubuntu["id"].as_str().unwrap(), "s6.small.1", "");
+        let doomed = create_server(&server, &carol, &form).await;
+        let disk_form = [("request[name]", "spare"), ("request[size_gb]", "10"), ("request[image_id]", "")];
+        let (status, spare) = server.call(&carol, "create_disk", &disk_form).await;
+        assert_eq!(status, StatusCode::OK, "{spare}");
+        let spare = spare.as_str().unwrap().to_string();
+
+        let mut deleter = server.state.db.begin().await.unwrap();
+        sqlx::query("UPDATE servers SET updated_at = updated_at WHERE id = $1")
+            .bind(&doomed)
+            .execute(&mut *deleter)
+            .await
+            .unwrap();
+        let attach = {
+            let (server_base, client, doomed, spare) =
+                (server.base.clone(), carol.clone(), doomed.clone(), spare.clone());
+            tokio::spawn(async move {
+                let form = [("server_id", doomed.as_str()), ("disk_id", spare.as_str())];
+                let response = client.post(format!("{server_base}/api/attach_disk")).form(&form).send().await.unwrap();
+                response.status()
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        sqlx::query("DELETE FROM servers WHERE id = $1").bind(&doomed).execute(&mut *deleter).await.unwrap();
+        deleter.commit().await.unwrap();
+        assert_eq!(attach.await.unwrap(), StatusCode::CONFLICT, "the attach finds the server gone");
+        let (status, server_id): (String, String) = sqlx::query_as("SELECT status, server_id FROM disks WHERE id = $1")
+            .bind(&spare)
+            .fetch_one(&server.state.db)
+            .await
+            .unwrap();
+        assert_eq!((status.as_str(), server_id.as_str()), ("available", ""), "no disk hangs on a deleted server");
+        server
+    })
+    .await;
+}
+
+/// Console disk reads and writes: a claim is released only by its own token, and each user
+/// has a rate limit (429 with the wait).
+async fn disk_claims_are_owned_and_reads_are_rate_limited(server: TestServer) -> TestServer {
+    use ims_console::compute::store::{claim_disk_io, release_disk_io};
+    let carol = server.login_as("globex", "carol").await;
+    let form = [("request[name]", "scratch"), ("request[size_gb]", "10"), ("request[image_id]", "")];
+    let (_, disk) = server.call(&carol, "create_disk", &form).await;
+    let disk = disk.as_str().unwrap().to_string();
+    let db = &server.state.db;
+    let now = ims_console::db::now_ms();
+    assert!(claim_disk_io(db, &disk, now - 1, "first-reader").await.unwrap(), "a claim that has run out at once");
+    assert!(claim_disk_io(db, &disk, now + 60_000, "second-reader").await.unwrap());
+    release_disk_io(db, &disk, "first-reader").await.unwrap();
+    assert!(!claim_disk_io(db, &disk, now + 60_000, "third-reader").await.unwrap(), "the second claim holds");
+    release_disk_io(db, &disk, "second-reader").await.unwrap();
+
+    let read = [("disk_id", disk.as_str()), ("offset", "0"), ("length", "16")];
+    assert_eq!(server.call(&carol, "read_disk", &read).await.0, StatusCode::OK);
+    let user_id: String = sqlx::query_scalar("SELECT id FROM users WHERE name = 'carol'").fetch_one(db).await.unwrap();
+    sqlx::query("UPDATE login_throttle SET failures = 120 WHERE throttle_key = $1")
+        .bind(format!("diskio:{user_id}"))
+        .execute(db)
+        .await
+        .unwrap();
+    let (status, body) = server.call(&carol, "read_disk", &read).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.to_string().contains("Too many disk reads and writes"), "{body}");
     server
 }

@@ -14,6 +14,9 @@ on_both_backends!(
     an_image_file_becomes_an_image_and_exports_back,
     hostile_and_mismatched_files_are_killed_with_the_reason,
     an_object_swapped_after_inspection_is_never_read,
+    a_bucket_name_that_changes_hands_carries_nothing,
+    upload_completion_is_all_or_nothing,
+    an_image_is_not_deleted_while_an_export_reads_it,
     bad_import_requests_name_their_fields,
     a_running_import_can_be_cancelled,
     public_images_are_real_disks_of_their_os,
@@ -321,7 +324,7 @@ async fn an_object_swapped_after_inspection_is_never_read(server: TestServer) ->
         server.upload(&alice, "swapped", &key, &benign).await;
         let storage = server.state.storage.clone();
         // Like another upload completing to the same key: a new file renamed over the object.
-        server.state.job_hooks.set_after_inspection(move |object_key| {
+        server.state.hooks.set_after_inspection(move |object_key| {
             let path = storage.local_path(object_key).unwrap();
             let staged = path.with_extension("swap");
             std::fs::write(&staged, &evil).unwrap();
@@ -343,7 +346,146 @@ async fn an_object_swapped_after_inspection_is_never_read(server: TestServer) ->
         assert!(!stored.windows(HOST_MARKER.len()).any(|window| window == HOST_MARKER), "{format}: host bytes");
         assert!(stored == raw, "{format}: the image holds the file that was inspected");
     }
-    server.state.job_hooks.set_after_inspection(|_| {});
+    server.state.hooks.set_after_inspection(|_| {});
+    std::fs::remove_dir_all(folder).unwrap();
+    server
+}
+
+async fn bucket_id(server: &TestServer, name: &str) -> String {
+    sqlx::query_scalar("SELECT id FROM buckets WHERE name = $1").bind(name).fetch_one(&server.state.db).await.unwrap()
+}
+
+/// Deleting a bucket holds only while it is empty (one statement), and a tenant who takes the
+/// name afterwards gets a new bucket: none of the old objects, uploads or exports reach it.
+async fn a_bucket_name_that_changes_hands_carries_nothing(server: TestServer) -> TestServer {
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "passed-on")]).await;
+    let old_id = bucket_id(&server, "passed-on").await;
+    server.upload(&alice, "passed-on", "secret.raw", &[7u8; 4096]).await;
+    let refused = |body: &Value, what: &str| assert!(body.to_string().contains(what), "{body}");
+
+    let (status, body) = server.call(&alice, "delete_bucket", &[("name", "passed-on")]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    refused(&body, "1 objects");
+    server.call(&alice, "delete_object", &[("bucket", "passed-on"), ("key", "secret.raw")]).await;
+    let pending = server.start_upload(&alice, "passed-on", "half.raw", 1 << 20).await;
+    let (status, body) = server.call(&alice, "delete_bucket", &[("name", "passed-on")]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    refused(&body, "1 unfinished uploads");
+    let upload_id = pending["upload_id"].as_str().unwrap().to_string();
+    let response = alice.delete(server.url(&format!("/storage/uploads/{upload_id}"))).send().await.unwrap();
+    assert!(response.status().is_success());
+    // An export on its way (leased by another instance) holds the bucket too.
+    sqlx::query(
+        "INSERT INTO jobs (id, project_id, region, job_type, resource_id, status, params, entities, lease_owner, \
+         lease_expires_at, created_at, updated_at) SELECT 'held-export', project_id, region, 'imsNativeExportImageJob', \
+         id, 'RUNNING', '{}', '{}', 'another-instance', 9000000000000, 0, 0 FROM buckets WHERE id = $1",
+    )
+    .bind(&old_id)
+    .execute(&server.state.db)
+    .await
+    .unwrap();
+    let (status, body) = server.call(&alice, "delete_bucket", &[("name", "passed-on")]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    refused(&body, "1 exports on the way");
+    sqlx::query("UPDATE jobs SET status = 'FAIL' WHERE id = 'held-export'").execute(&server.state.db).await.unwrap();
+    let (status, body) = server.call(&alice, "delete_bucket", &[("name", "passed-on")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Another tenant takes the name: a new bucket, with nothing of the old one's.
+    let carol = server.login_as("globex", "carol").await;
+    let (status, _) = server.call(&carol, "create_bucket", &[("name", "passed-on")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let new_id = bucket_id(&server, "passed-on").await;
+    assert_ne!(new_id, old_id);
+    let (_, objects) = server.call(&carol, "list_objects", &[("bucket", "passed-on")]).await;
+    assert_eq!(objects, serde_json::json!([]));
+    let (_, uploads) = server.call(&carol, "list_uploads", &[("bucket", "passed-on")]).await;
+    assert_eq!(uploads, serde_json::json!([]));
+    // Rows of the old bucket cannot be made any more (a late export or upload): the id is gone.
+    let late = sqlx::query(
+        "INSERT INTO bucket_objects (bucket_id, object_key, size, sha256, created_at) VALUES ($1, 'late.raw', 1, 'x', 0)",
+    )
+    .bind(&old_id)
+    .execute(&server.state.db)
+    .await;
+    assert!(late.is_err(), "an object row of a deleted bucket is refused");
+    let (_, objects) = server.call(&carol, "list_objects", &[("bucket", "passed-on")]).await;
+    assert_eq!(objects, serde_json::json!([]));
+    server
+}
+
+/// Upload completion joins into a temporary object, checks it, and renames it into place: a
+/// failure at any step leaves the old object whole, and the next try completes the new one.
+async fn upload_completion_is_all_or_nothing(server: TestServer) -> TestServer {
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "atomic")]).await;
+    let old = vec![1u8; 3 << 20];
+    let new = vec![2u8; 5 << 20];
+    server.upload(&alice, "atomic", "disk.raw", &old).await;
+    let complete = |upload_id: String, query: &'static str| {
+        alice.post(server.url(&format!("/storage/uploads/{upload_id}/complete{query}"))).send()
+    };
+    let send_new = || async {
+        let state = server.start_upload(&alice, "atomic", "disk.raw", new.len() as u64).await;
+        let upload_id = state["upload_id"].as_str().unwrap().to_string();
+        let chunk = state["chunk_size"].as_u64().unwrap() as usize;
+        for (index, part) in new.chunks(chunk).enumerate() {
+            let url = server.url(&format!("/storage/uploads/{upload_id}/chunks/{index}"));
+            assert!(alice.put(url).body(part.to_vec()).send().await.unwrap().status().is_success());
+        }
+        upload_id
+    };
+    for step in ["compose", "verify", "record", "rename"] {
+        server.state.hooks.fail_upload_at(Some(step));
+        let response = complete(send_new().await, "").await.unwrap();
+        assert!(!response.status().is_success(), "{step}");
+        assert!(
+            server.download(&alice, "atomic", "disk.raw").await == old,
+            "after a failure at {step}, the old object"
+        );
+        let (_, objects) = server.call(&alice, "list_objects", &[("bucket", "atomic")]).await;
+        assert_eq!(objects[0]["size"].as_u64(), Some(old.len() as u64), "{step}");
+    }
+    server.state.hooks.fail_upload_at(None);
+    let response = complete(send_new().await, "?sha256=0000").await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("SHA-256"));
+    assert!(server.download(&alice, "atomic", "disk.raw").await == old);
+    let response = complete(send_new().await, "").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(server.download(&alice, "atomic", "disk.raw").await == new, "the new object, whole");
+    server
+}
+
+async fn an_image_is_not_deleted_while_an_export_reads_it(server: TestServer) -> TestServer {
+    let folder = scratch("export-delete");
+    let (_, qcow2) = disk_files(&folder, 4);
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "held")]).await;
+    server.upload(&alice, "held", "disk.qcow2", &qcow2).await;
+    let form = import_form("held-image", "held", "disk.qcow2", "qcow2");
+    let (_, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
+    let image_id = image_id.as_str().unwrap().to_string();
+    assert_eq!(server.wait_for_image(&alice, &image_id).await["status"], "active");
+    let (_, jobs) = server.call(&alice, "list_jobs", &[]).await;
+    server.wait_for_job(&alice, jobs[0]["id"].as_str().unwrap()).await;
+
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    server.state.hooks.set_export_gate(Some(gate.clone()));
+    let form =
+        [("image_id", image_id.as_str()), ("bucket", "held"), ("object_key", "out.qcow2"), ("file_format", "qcow2")];
+    let (status, job_id) = server.call(&alice, "export_image", &form).await;
+    assert_eq!(status, StatusCode::OK, "{job_id}");
+    let (status, body) = server.call(&alice, "delete_image", &[("id", &image_id)]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("in use by work in progress"), "{body}");
+    gate.add_permits(1);
+    let job = server.wait_for_job(&alice, job_id.as_str().unwrap()).await;
+    assert_eq!(job["status"], "SUCCESS", "{}", job["fail_reason"]);
+    server.state.hooks.set_export_gate(None);
+    let (status, body) = server.call(&alice, "delete_image", &[("id", &image_id)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     std::fs::remove_dir_all(folder).unwrap();
     server
 }

@@ -72,7 +72,9 @@ async fn recovers_an_import_killed_midway(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
 
     // 512 MiB of incompressible bytes, placed in the bucket directly (the upload path has its own tests).
-    let object = database.folder.join("objects/buckets/cn-north-4/crash/big.raw");
+    let bucket_id: String =
+        sqlx::query_scalar("SELECT id FROM buckets WHERE name = 'crash'").fetch_one(&db).await.unwrap();
+    let object = database.folder.join(format!("objects/buckets/cn-north-4/{bucket_id}/big.raw"));
     std::fs::create_dir_all(object.parent().unwrap()).unwrap();
     let mut data = vec![0u8; 512 << 20];
     let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -84,7 +86,8 @@ async fn recovers_an_import_killed_midway(backend: Backend) {
     }
     std::fs::write(&object, &data).unwrap();
     drop(data);
-    sqlx::query("INSERT INTO bucket_objects (region, bucket, object_key, size, sha256, created_at) VALUES ('cn-north-4', 'crash', 'big.raw', $1, 'x', 0)")
+    sqlx::query("INSERT INTO bucket_objects (bucket_id, object_key, size, sha256, created_at) VALUES ($1, 'big.raw', $2, 'x', 0)")
+        .bind(&bucket_id)
         .bind(512i64 << 20)
         .execute(&db)
         .await

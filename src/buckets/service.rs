@@ -2,14 +2,14 @@
 //! bucket belongs to the caller's project in its region first.
 
 use super::model::{validate_bucket_name, BucketView, ObjectView};
-use super::store;
+use super::store::{self, BucketRow};
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::storage::Storage;
 
-/// Fails unless the caller's project owns `bucket` in its region.
-pub async fn require_bucket(state: &AppState, caller: &Caller, bucket: &str) -> Result<(), AppError> {
+/// The caller's bucket `bucket` in its region, or NotFound.
+pub async fn require_bucket(state: &AppState, caller: &Caller, bucket: &str) -> Result<BucketRow, AppError> {
     store::require_bucket(&state.db, caller, bucket).await
 }
 
@@ -23,21 +23,23 @@ pub async fn create_bucket(state: &AppState, caller: &Caller, name: &str) -> Res
     store::create_bucket(&state.db, caller, name).await
 }
 
-/// Deletes an empty bucket of the caller's.
+/// Deletes an empty bucket of the caller's: no objects, no unfinished uploads, no pending
+/// exports. The check and the delete are one statement, so nothing can slip in between.
 pub async fn delete_bucket(state: &AppState, caller: &Caller, name: &str) -> Result<(), AppError> {
-    require_bucket(state, caller, name).await?;
-    let (objects, uploads) = store::bucket_contents(&state.db, caller, name).await?;
-    if objects > 0 || uploads > 0 {
-        return Err(AppError::Conflict(format!(
-            "Bucket '{name}' is not empty ({objects} objects, {uploads} unfinished uploads). Delete them first."
-        )));
+    let bucket = require_bucket(state, caller, name).await?;
+    if store::delete_empty_bucket(&state.db, caller, &bucket.id).await? {
+        return Ok(());
     }
-    store::delete_bucket(&state.db, caller, name).await
+    let (objects, uploads, exports) = store::bucket_contents(&state.db, &bucket.id).await?;
+    Err(AppError::Conflict(format!(
+        "Bucket '{name}' is not empty ({objects} objects, {uploads} unfinished uploads, {exports} exports on the way). \
+         Delete them or wait for the exports first."
+    )))
 }
 
 pub async fn list_objects(state: &AppState, caller: &Caller, bucket: &str) -> Result<Vec<ObjectView>, AppError> {
-    require_bucket(state, caller, bucket).await?;
-    store::list_objects(&state.db, &caller.region, bucket).await
+    let bucket = require_bucket(state, caller, bucket).await?;
+    store::list_objects(&state.db, &bucket.id).await
 }
 
 /// The object `key` of one of the caller's buckets, if it exists.
@@ -46,9 +48,9 @@ pub async fn find_object(
     caller: &Caller,
     bucket: &str,
     key: &str,
-) -> Result<Option<ObjectView>, AppError> {
-    require_bucket(state, caller, bucket).await?;
-    store::find_object(&state.db, &caller.region, bucket, key).await
+) -> Result<Option<(BucketRow, ObjectView)>, AppError> {
+    let bucket = require_bucket(state, caller, bucket).await?;
+    Ok(store::find_object(&state.db, &bucket.id, key).await?.map(|object| (bucket, object)))
 }
 
 /// `find_object`, with a NotFound error naming the object when it does not exist.
@@ -57,20 +59,45 @@ pub async fn existing_object(
     caller: &Caller,
     bucket: &str,
     key: &str,
-) -> Result<ObjectView, AppError> {
+) -> Result<(BucketRow, ObjectView), AppError> {
     find_object(state, caller, bucket, key)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Object '{key}' does not exist in bucket '{bucket}'.")))
 }
 
+/// Runs `work` holding the write lock of one object, so writes to one key (an upload
+/// completing, an export, a delete) take turns across every instance.
+pub async fn with_object_lock<T>(
+    state: &AppState,
+    bucket: &BucketRow,
+    key: &str,
+    work: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    let holder = crate::db::new_hex_id();
+    if !store::lock_object(&state.db, &bucket.id, key, &holder).await? {
+        return Err(AppError::Conflict(format!(
+            "Object '{key}' in bucket '{}' is being written; try again when that finishes.",
+            bucket.name
+        )));
+    }
+    let result = work.await;
+    if let Err(error) = store::unlock_object(&state.db, &bucket.id, key, &holder).await {
+        tracing::warn!(%error, "releasing an object lock (it runs out by itself)");
+    }
+    result
+}
+
+/// Deletes an object: its row first (so it is gone for every reader at once), then its file.
 pub async fn delete_object(state: &AppState, caller: &Caller, bucket: &str, key: &str) -> Result<(), AppError> {
-    existing_object(state, caller, bucket, key).await?;
-    let region = &caller.region;
-    state
-        .storage
-        .delete(&Storage::bucket_key(region, bucket, key))
-        .await
-        .map_err(|error| AppError::internal("object delete", error))?;
-    store::forget_object(&state.db, region, bucket, key).await?;
-    Ok(())
+    let (bucket, object) = existing_object(state, caller, bucket, key).await?;
+    with_object_lock(state, &bucket, &object.key, async {
+        store::forget_object(&state.db, &bucket.id, &object.key).await?;
+        let file = Storage::bucket_key(&caller.region, &bucket.id, &object.key);
+        if let Err(error) = state.storage.delete(&file).await {
+            // The row is gone, so nobody can reach the file; an operator's fsck sweeps it.
+            tracing::warn!(%error, "deleting a bucket object's file");
+        }
+        Ok(())
+    })
+    .await
 }

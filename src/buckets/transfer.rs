@@ -85,13 +85,20 @@ async fn put_chunk(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Deserialize)]
+struct CompleteQuery {
+    /// The SHA-256 the client computed, if it did: the joined object must have it.
+    sha256: Option<String>,
+}
+
 async fn complete_upload(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
+    Query(query): Query<CompleteQuery>,
 ) -> Result<Json<CompletedUpload>, ApiError> {
     let caller = editor(&state, &session).await?;
-    Ok(Json(uploads::complete_upload(&state, &caller, &id).await?))
+    Ok(Json(uploads::complete_upload(&state, &caller, &id, query.sha256.as_deref()).await?))
 }
 
 async fn cancel_upload(

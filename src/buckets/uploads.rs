@@ -3,7 +3,7 @@
 //! stored; completing it joins them into the object, hashing on the way.
 
 use super::model::{validate_object_key, CompletedUpload, UploadState, UploadView, MAX_OBJECT_SIZE, UPLOAD_CHUNK_SIZE};
-use super::service::{existing_object, require_bucket};
+use super::service::{existing_object, require_bucket, with_object_lock};
 use super::store::{self, UploadRow};
 use crate::caller::Caller;
 use crate::db::now_ms;
@@ -35,8 +35,8 @@ async fn find_upload(state: &AppState, caller: &Caller, id: &str) -> Result<Uplo
 }
 
 pub async fn list_uploads(state: &AppState, caller: &Caller, bucket: &str) -> Result<Vec<UploadView>, AppError> {
-    require_bucket(state, caller, bucket).await?;
-    store::list_uploads(&state.db, caller, bucket).await
+    let bucket = require_bucket(state, caller, bucket).await?;
+    store::list_uploads(&state.db, caller, &bucket.id).await
 }
 
 /// Starts an upload, or returns the unfinished one for the same object and size, so a
@@ -48,14 +48,14 @@ pub async fn start_upload(
     key: &str,
     size: u64,
 ) -> Result<UploadState, AppError> {
-    require_bucket(state, caller, bucket).await?;
+    let bucket = require_bucket(state, caller, bucket).await?;
     validate_object_key(key).map_err(AppError::Invalid)?;
     if size == 0 || size > MAX_OBJECT_SIZE {
         return Err(AppError::Invalid(format!("A file must have 1 byte to {} TB.", MAX_OBJECT_SIZE >> 40)));
     }
-    let row = match store::find_resumable(&state.db, caller, bucket, key, size).await? {
+    let row = match store::find_resumable(&state.db, caller, &bucket.id, key, size).await? {
         Some(row) => row,
-        None => store::insert_upload(&state.db, caller, bucket, key, size, UPLOAD_CHUNK_SIZE).await?,
+        None => store::insert_upload(&state.db, caller, &bucket.id, key, size, UPLOAD_CHUNK_SIZE).await?,
     };
     upload_state(state, &row).await
 }
@@ -86,8 +86,15 @@ pub async fn put_chunk(state: &AppState, caller: &Caller, id: &str, index: u64, 
     Ok(())
 }
 
-/// Joins the chunks into the object, computing its SHA-256 on the way, then forgets them.
-pub async fn complete_upload(state: &AppState, caller: &Caller, id: &str) -> Result<CompletedUpload, AppError> {
+/// Joins the chunks into a temporary object, checks its size (and its SHA-256, when the
+/// client gives one), and only then renames it over the key: a failure at any step leaves the
+/// old object as it was, and readers never see a half-written one.
+pub async fn complete_upload(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    expected_sha256: Option<&str>,
+) -> Result<CompletedUpload, AppError> {
     let row = find_upload(state, caller, id).await?;
     let upload = upload_state(state, &row).await?;
     if upload.received.len() as u64 != upload.chunk_count {
@@ -97,23 +104,56 @@ pub async fn complete_upload(state: &AppState, caller: &Caller, id: &str) -> Res
             upload.chunk_count
         )));
     }
+    let bucket = store::bucket_by_id(&state.db, &caller.project_id, &row.bucket_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("The bucket of this upload does not exist any more.".into()))?;
     let parts: Vec<String> = (0..upload.chunk_count).map(|index| Storage::chunk_key(id, index)).collect();
-    let object_key = Storage::bucket_key(&caller.region, &row.bucket, &row.object_key);
-    let digests = state
-        .storage
-        .compose(&parts, &object_key)
-        .await
-        .map_err(|error| AppError::internal("upload completion", error))?;
-    if digests.size != upload.size {
-        return Err(AppError::internal(
-            "upload completion",
-            format!("joined {} bytes, expected {}", digests.size, upload.size),
-        ));
+    let object_key = Storage::bucket_key(&caller.region, &bucket.id, &row.object_key);
+    let staged_key = format!("uploads/{id}/complete");
+    let injected = |step: &str| match state.hooks.upload_fails_at(step) {
+        true => Err(AppError::internal("upload completion", format!("a test failed the step '{step}'"))),
+        false => Ok(()),
+    };
+    let completed = with_object_lock(state, &bucket, &row.object_key, async {
+        injected("compose")?;
+        let digests = state
+            .storage
+            .compose(&parts, &staged_key)
+            .await
+            .map_err(|error| AppError::internal("upload completion", error))?;
+        injected("verify")?;
+        if digests.size != upload.size {
+            return Err(AppError::Conflict(format!(
+                "The stored chunks add up to {} bytes, not the file's {}; upload the file again.",
+                digests.size, upload.size
+            )));
+        }
+        if let Some(expected) = expected_sha256.filter(|expected| !expected.eq_ignore_ascii_case(&digests.sha256)) {
+            return Err(AppError::field(
+                "sha256",
+                format!("The file's SHA-256 is {}, not {expected}; upload it again.", digests.sha256),
+            ));
+        }
+        // The row changes in a transaction that commits only once the file is in place.
+        let mut transaction = state.db.begin().await?;
+        store::record_object(&mut *transaction, &bucket.id, &row.object_key, digests.size, &digests.sha256).await?;
+        injected("record")?;
+        injected("rename")?;
+        state
+            .storage
+            .rename(&staged_key, &object_key)
+            .await
+            .map_err(|error| AppError::internal("upload completion", error))?;
+        transaction.commit().await?;
+        Ok(CompletedUpload { key: row.object_key.clone(), size: digests.size, sha256: digests.sha256 })
+    })
+    .await;
+    if completed.is_err() {
+        let _ = state.storage.delete(&staged_key).await;
+        return completed;
     }
-    store::record_object(&state.db, &caller.region, &row.bucket, &row.object_key, digests.size, &digests.sha256)
-        .await?;
     forget_upload(state, id).await?;
-    Ok(CompletedUpload { key: row.object_key, size: digests.size, sha256: digests.sha256 })
+    completed
 }
 
 pub async fn cancel_upload(state: &AppState, caller: &Caller, id: &str) -> Result<(), AppError> {
@@ -140,10 +180,10 @@ pub struct Download {
 }
 
 pub async fn open_download(state: &AppState, caller: &Caller, bucket: &str, key: &str) -> Result<Download, AppError> {
-    let object = existing_object(state, caller, bucket, key).await?;
+    let (bucket, object) = existing_object(state, caller, bucket, key).await?;
     let (size, stream) = state
         .storage
-        .stream(&Storage::bucket_key(&caller.region, bucket, &object.key))
+        .stream(&Storage::bucket_key(&caller.region, &bucket.id, &object.key))
         .await
         .map_err(|error| AppError::internal("object read", error))?;
     let file_name: String =

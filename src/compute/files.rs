@@ -5,6 +5,7 @@
 use super::jobs::DiskFill;
 use super::model::{DiskBytes, DiskStatus};
 use super::store::{self, find_disk, find_server, DiskRow};
+use crate::auth::throttle;
 use crate::caller::Caller;
 use crate::engine::convert::{ConvertError, ProcessLimits};
 use crate::engine::disk;
@@ -144,20 +145,33 @@ fn check_range(disk: &DiskRow, offset: u64, length: u64) -> Result<(), AppError>
 /// every server instance sees it and a crashed instance's claim runs out.
 const IO_LEASE_MS: i64 = 30 * 60 * 1000;
 
+/// Console reads and writes of disks one user may make: 120 a minute, then a minute's pause.
+const DISK_IO_RATE: throttle::ThrottleRule =
+    throttle::ThrottleRule { max_attempts: 120, window_ms: 60_000, lock_ms: 60_000, max_lock_ms: 60_000 };
+
 /// Claims the disk for one read or write: two at once would race on its file (with S3 each
 /// downloads, changes and uploads it), and captures, OS changes and deletes wait for it.
-async fn claim(state: &AppState, disk: &DiskRow) -> Result<(), AppError> {
-    if !store::claim_disk_io(&state.db, &disk.id, crate::db::now_ms() + IO_LEASE_MS).await? {
+/// Returns the claim's token, which alone releases it.
+async fn claim(state: &AppState, caller: &Caller, disk: &DiskRow) -> Result<String, AppError> {
+    let key = format!("diskio:{}", caller.user_id);
+    if let throttle::Admission::LockedFor(wait_ms) = throttle::admit(&state.db, &key, DISK_IO_RATE).await? {
+        return Err(AppError::TooMany(format!(
+            "Too many disk reads and writes in a short time; try again in {} seconds.",
+            (wait_ms + 999) / 1000
+        )));
+    }
+    let token = crate::db::new_hex_id();
+    if !store::claim_disk_io(&state.db, &disk.id, crate::db::now_ms() + IO_LEASE_MS, &token).await? {
         return Err(AppError::Conflict(format!(
             "Disk '{}' is busy with another read or write; try again in a moment.",
             disk.name
         )));
     }
-    Ok(())
+    Ok(token)
 }
 
-async fn release(state: &AppState, disk: &DiskRow) {
-    if let Err(error) = store::release_disk_io(&state.db, &disk.id).await {
+async fn release(state: &AppState, disk: &DiskRow, token: &str) {
+    if let Err(error) = store::release_disk_io(&state.db, &disk.id, token).await {
         tracing::warn!(%error, disk = %disk.id, "releasing a disk claim (it runs out by itself)");
     }
 }
@@ -166,11 +180,12 @@ async fn release(state: &AppState, disk: &DiskRow) {
 /// the work folder (and stored back when `writes`).
 async fn with_disk_file<T: Send + 'static>(
     state: &AppState,
+    caller: &Caller,
     disk: &DiskRow,
     writes: bool,
     work: impl FnOnce(&Path) -> Result<T, ConvertError> + Send + 'static,
 ) -> Result<T, AppError> {
-    claim(state, disk).await?;
+    let token = claim(state, caller, disk).await?;
     // On a task of its own, so the claim is released even if the caller goes away meanwhile.
     let (state, disk) = (state.clone(), disk.clone());
     let task = tokio::spawn(async move {
@@ -198,7 +213,7 @@ async fn with_disk_file<T: Send + 'static>(
         }
         .await;
         let _ = tokio::fs::remove_dir_all(&scratch).await;
-        release(&state, &disk).await;
+        release(&state, &disk, &token).await;
         result
     });
     task.await.map_err(|error| AppError::internal("disk access", error))?
@@ -214,7 +229,7 @@ pub async fn write_disk(
     let disk = quiet_disk(state, caller, disk_id).await?;
     check_range(&disk, offset, bytes.len() as u64)?;
     let written = bytes.to_vec();
-    with_disk_file(state, &disk, true, move |path| disk::write_bytes(path, offset, &written)).await?;
+    with_disk_file(state, caller, &disk, true, move |path| disk::write_bytes(path, offset, &written)).await?;
     tracing::info!(disk = disk_id, offset, length = bytes.len(), user = %caller.user_name, "disk bytes written");
     Ok(())
 }
@@ -228,9 +243,10 @@ pub async fn read_disk(
 ) -> Result<DiskBytes, AppError> {
     let disk = quiet_disk(state, caller, disk_id).await?;
     check_range(&disk, offset, length)?;
-    let bytes =
-        with_disk_file(state, &disk, false, move |path| disk::read_bytes(path, ImageFormat::Qcow2, offset, length))
-            .await?;
+    let bytes = with_disk_file(state, caller, &disk, false, move |path| {
+        disk::read_bytes(path, ImageFormat::Qcow2, offset, length)
+    })
+    .await?;
     Ok(DiskBytes {
         offset: offset as i64,
         text: String::from_utf8_lossy(&bytes).into_owned(),
@@ -248,7 +264,8 @@ pub async fn write_disk_file(
 ) -> Result<(), AppError> {
     let disk = quiet_disk(state, caller, disk_id).await?;
     let (file, contents) = (path.to_string(), contents.to_vec());
-    with_disk_file(state, &disk, true, move |disk_path| filesystem::write_file(disk_path, &file, &contents)).await?;
+    with_disk_file(state, caller, &disk, true, move |disk_path| filesystem::write_file(disk_path, &file, &contents))
+        .await?;
     tracing::info!(disk = disk_id, path, user = %caller.user_name, "file written into a disk");
     Ok(())
 }
@@ -256,6 +273,7 @@ pub async fn write_disk_file(
 pub async fn read_disk_file(state: &AppState, caller: &Caller, disk_id: &str, path: &str) -> Result<String, AppError> {
     let disk = quiet_disk(state, caller, disk_id).await?;
     let file = path.to_string();
-    let bytes = with_disk_file(state, &disk, false, move |disk_path| filesystem::read_file(disk_path, &file)).await?;
+    let bytes =
+        with_disk_file(state, caller, &disk, false, move |disk_path| filesystem::read_file(disk_path, &file)).await?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -246,7 +246,8 @@ async fn insert_server_with_disks(
     }
     let params = CreateServerParams { server_id: id.clone(), disks: fills };
     let entities = server_entities(&id, format!("ECS {name}"));
-    enqueue(transaction, NewJob::new(caller, job_types::CREATE_SERVER_JOB, &params, entities).on_resource(&id)).await?;
+    let job = NewJob::new(caller, job_types::CREATE_SERVER_JOB, &params, entities).on_resource(&id);
+    enqueue(transaction, job.reading_image(&image.id)).await?;
     Ok(id)
 }
 
@@ -336,7 +337,8 @@ pub async fn change_os(state: &AppState, caller: &Caller, id: &str, image_id: &s
     require_no_work(&mut transaction, &server).await?;
     let params = ChangeOsParams { server_id: id.to_string(), image_id: image.id.clone(), disk: fill };
     let entities = server_entities(id, format!("ECS {} ← {}", server.name, image.facts.name));
-    enqueue(&mut transaction, NewJob::new(caller, job_types::CHANGE_OS_JOB, &params, entities).on_resource(id)).await?;
+    let job = NewJob::new(caller, job_types::CHANGE_OS_JOB, &params, entities).on_resource(id);
+    enqueue(&mut transaction, job.reading_image(&image.id)).await?;
     image_store::record_usage(&mut transaction, &image.id, 0).await?;
     transaction.commit().await?;
     state.wake_jobs();
@@ -410,16 +412,22 @@ pub async fn attach_disk(state: &AppState, caller: &Caller, server_id: &str, dis
                 ),
             )
         })?;
-    let attached =
-        store::attach_disk(&state.db, caller, server_id, disk_id, &device).await.map_err(|error| match &error {
+    // The server's row is locked first, so a concurrent delete of the server either ran
+    // before (and the lock finds no settled server) or waits for this attach to commit.
+    let mut transaction = state.db.begin().await?;
+    lock_server(&mut transaction, &server).await?;
+    let attached = store::attach_disk(&mut transaction, caller, server_id, disk_id, &device).await.map_err(
+        |error| match &error {
             sqlx::Error::Database(cause) if cause.is_unique_violation() => {
                 conflict(format!("Device {device} was just taken; try again."))
             }
             _ => error.into(),
-        })?;
+        },
+    )?;
     if !attached {
         return Err(conflict(format!("Disk '{}' changed state meanwhile; try again.", disk.name)));
     }
+    transaction.commit().await?;
     Ok(())
 }
 
@@ -498,8 +506,8 @@ pub async fn create_disk(state: &AppState, caller: &Caller, request: &CreateDisk
         target: format!("Disk {name} ← {}", image.facts.name),
         ..Default::default()
     };
-    enqueue(&mut transaction, NewJob::new(caller, job_types::CREATE_DISK_JOB, &params, entities).on_resource(&id))
-        .await?;
+    let job = NewJob::new(caller, job_types::CREATE_DISK_JOB, &params, entities).on_resource(&id);
+    enqueue(&mut transaction, job.reading_image(&image.id)).await?;
     image_store::record_usage(&mut transaction, &image.id, 0).await?;
     transaction.commit().await?;
     state.wake_jobs();

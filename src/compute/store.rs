@@ -593,7 +593,7 @@ pub async fn fail_creating_disks(db: &Db, server_id: &str, reason: &str) -> Resu
 /// Attaches an Available disk as `device`, only while the server is still there and settled
 /// and the device still free (a unique index on server and device guards the last point too).
 pub async fn attach_disk(
-    db: &Db,
+    transaction: &mut Transaction<'_, Any>,
     caller: &Caller,
     server_id: &str,
     disk_id: &str,
@@ -611,7 +611,7 @@ pub async fn attach_disk(
     .bind(disk_id)
     .bind(DiskStatus::Available)
     .bind(&caller.project_id)
-    .execute(db)
+    .execute(&mut **transaction)
     .await?;
     Ok(attached.rows_affected() == 1)
 }
@@ -642,9 +642,11 @@ pub async fn delete_disk(db: &Db, caller: &Caller, id: &str) -> Result<bool, sql
 
 /// Claims the disk for a console read or write until `until` (unix ms): a lease every instance
 /// sees, which runs out by itself if this instance dies. False when another claim holds it.
-pub async fn claim_disk_io(db: &Db, id: &str, until: i64) -> Result<bool, sqlx::Error> {
-    let claimed = sqlx::query("UPDATE disks SET io_until = $1 WHERE id = $2 AND io_until < $3")
+/// Claims the disk for one console read or write until `until`, under `token`.
+pub async fn claim_disk_io(db: &Db, id: &str, until: i64, token: &str) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query("UPDATE disks SET io_until = $1, io_claim = $2 WHERE id = $3 AND io_until < $4")
         .bind(until)
+        .bind(token)
         .bind(id)
         .bind(now_ms())
         .execute(db)
@@ -652,7 +654,13 @@ pub async fn claim_disk_io(db: &Db, id: &str, until: i64) -> Result<bool, sqlx::
     Ok(claimed.rows_affected() == 1)
 }
 
-pub async fn release_disk_io(db: &Db, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE disks SET io_until = 0 WHERE id = $1").bind(id).execute(db).await?;
+/// Releases the claim made with `token`; a claim that ran out and was taken by someone else
+/// stays theirs.
+pub async fn release_disk_io(db: &Db, id: &str, token: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE disks SET io_until = 0, io_claim = '' WHERE id = $1 AND io_claim = $2")
+        .bind(id)
+        .bind(token)
+        .execute(db)
+        .await?;
     Ok(())
 }

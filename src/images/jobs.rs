@@ -3,7 +3,7 @@
 //! again from the start after a crash, so each starts from a clean work folder.
 
 use super::store::{self, FinishedFile, StoredFile};
-use crate::buckets::store::record_object;
+use crate::buckets::store::{bucket_by_id, lock_object, record_object, unlock_object};
 use crate::engine::convert::{convert, inspect_and_cross_check, ConvertError, TargetFormat};
 use crate::engine::inspect::ImageFormat;
 use crate::jobs::model::JobEntities;
@@ -32,7 +32,8 @@ pub struct ImportParams {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ExportParams {
     pub image_id: String,
-    pub bucket: String,
+    /// The bucket's id: a bucket of the same name made later by someone else is not it.
+    pub bucket_id: String,
     pub object_key: String,
     pub file_format: String,
 }
@@ -213,11 +214,24 @@ impl JobHandler for ExportJob {
         .map_err(export_failure)?;
         job.check_cancelled()?;
         job.set_progress(85.0, "Writing to the bucket");
-        let key = Storage::bucket_key(&job.row.region, &params.bucket, &params.object_key);
-        let digests =
-            env.storage.upload_file(&target, &key).await.map_err(|e| JobFailure::internal("bucket write", e))?;
-        record_object(&env.db, &job.row.region, &params.bucket, &params.object_key, digests.size, &digests.sha256)
-            .await?;
+        env.hooks.pass_export_gate().await;
+        // The bucket cannot be deleted while this job is pending; checked all the same.
+        bucket_by_id(&env.db, &job.row.project_id, &params.bucket_id)
+            .await?
+            .ok_or_else(|| JobFailure::new("IMS.0204", "The target bucket was deleted."))?;
+        if !lock_object(&env.db, &params.bucket_id, &params.object_key, &job.row.id).await? {
+            return Err(JobFailure::new("IMS.0205", "The target object is being written by someone else; try again."));
+        }
+        let key = Storage::bucket_key(&job.row.region, &params.bucket_id, &params.object_key);
+        let written = async {
+            let digests =
+                env.storage.upload_file(&target, &key).await.map_err(|e| JobFailure::internal("bucket write", e))?;
+            record_object(&env.db, &params.bucket_id, &params.object_key, digests.size, &digests.sha256).await?;
+            Ok::<_, JobFailure>(digests)
+        }
+        .await;
+        let _ = unlock_object(&env.db, &params.bucket_id, &params.object_key, &job.row.id).await;
+        let digests = written?;
         job.remove_work_folder().await;
         Ok(JobEntities { sha256: digests.sha256, size: Some(digests.size), ..job.entities.clone() })
     }

@@ -42,7 +42,13 @@ pub async fn delete_image(state: &AppState, caller: &Caller, id: &str) -> Result
             image.name
         )));
     }
-    let part_keys = store::mark_deleted(&state.db, caller, id).await?;
+    let Some(part_keys) = store::mark_deleted(&state.db, caller, id).await? else {
+        return Err(AppError::Conflict(format!(
+            "Image '{}' is in use by work in progress (an export, or a new ECS, disk or OS from it). \
+             Delete it when that work has finished.",
+            image.name
+        )));
+    };
     for key in std::iter::once(image.file_location).chain(part_keys).filter(|key| !key.is_empty()) {
         if let Err(error) = state.storage.delete(&key).await {
             tracing::warn!(%error, image = id, "removing a deleted image's file");
@@ -60,12 +66,13 @@ pub async fn create_image_from_file(
     request: &ImportRequest,
 ) -> Result<String, AppError> {
     let valid = request.validate().map_err(AppError::Fields)?;
-    let object = find_object(state, caller, &request.bucket, &request.object_key).await?.ok_or_else(|| {
-        AppError::field(
-            "object_key",
-            format!("Object '{}' does not exist in bucket '{}'.", request.object_key, request.bucket),
-        )
-    })?;
+    let (bucket, object) =
+        find_object(state, caller, &request.bucket, &request.object_key).await?.ok_or_else(|| {
+            AppError::field(
+                "object_key",
+                format!("Object '{}' does not exist in bucket '{}'.", request.object_key, request.bucket),
+            )
+        })?;
     if request.quick_import && object.size as u64 > 1 << 40 {
         return Err(AppError::field("quick_import", "Fast import takes files up to 1 TB."));
     }
@@ -89,7 +96,7 @@ pub async fn create_image_from_file(
     };
     let params = ImportParams {
         image_id: image.id.clone(),
-        source_key: Storage::bucket_key(&caller.region, &request.bucket, &request.object_key),
+        source_key: Storage::bucket_key(&caller.region, &bucket.id, &request.object_key),
         file_format: request.file_format.clone(),
         quick_import: request.quick_import,
         min_disk: valid.min_disk,
@@ -107,7 +114,7 @@ pub async fn create_image_from_file(
 /// full-ECS images cannot be exported (IMS rules). Returns the job id.
 pub async fn export_image(state: &AppState, caller: &Caller, request: &ExportRequest) -> Result<String, AppError> {
     request.validate().map_err(AppError::Fields)?;
-    require_bucket(state, caller, &request.bucket).await?;
+    let bucket = require_bucket(state, caller, &request.bucket).await?;
     let (image_id, object_key) = (request.image_id.as_str(), request.object_key.trim());
     let image = store::find_owned(&state.db, caller, image_id).await?.ok_or_else(|| {
         AppError::NotFound(format!("Image '{image_id}' is not one of your private images in this region."))
@@ -125,7 +132,7 @@ pub async fn export_image(state: &AppState, caller: &Caller, request: &ExportReq
     }
     let params = ExportParams {
         image_id: image_id.to_string(),
-        bucket: request.bucket.clone(),
+        bucket_id: bucket.id.clone(),
         object_key: object_key.to_string(),
         file_format: request.file_format.clone(),
     };
@@ -137,7 +144,12 @@ pub async fn export_image(state: &AppState, caller: &Caller, request: &ExportReq
     };
     let mut transaction = state.db.begin().await?;
     let job_id =
-        enqueue(&mut transaction, NewJob::new(caller, EXPORT_JOB, &params, entities).for_image(image_id)).await?;
+        // on_resource: the bucket cannot be deleted while the export is pending.
+        enqueue(
+            &mut transaction,
+            NewJob::new(caller, EXPORT_JOB, &params, entities).for_image(image_id).on_resource(&bucket.id),
+        )
+        .await?;
     transaction.commit().await?;
     state.wake_jobs();
     Ok(job_id)

@@ -355,9 +355,24 @@ pub async fn find_owned(db: &Db, caller: &Caller, id: &str) -> Result<Option<Own
 
 /// Marks a private image of the caller's project deleted and forgets its tags, data disks and
 /// members. Returns the object keys of its data disk files (a full-ECS image has one per data
-/// disk, beside its own file), for the caller to remove.
-pub async fn mark_deleted(db: &Db, caller: &Caller, id: &str) -> Result<Vec<String>, sqlx::Error> {
+/// disk, beside its own file), for the caller to remove. `None` (and nothing changed) while a job that makes or reads the
+/// image's file is pending: the check and the change are one statement.
+pub async fn mark_deleted(db: &Db, caller: &Caller, id: &str) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut transaction = db.begin().await?;
+    let deleted = sqlx::query(
+        "UPDATE images SET status = $1, deleted_at = $2, updated_at = $2 WHERE id = $3 AND owner = $4 \
+         AND NOT EXISTS (SELECT 1 FROM jobs WHERE (image_id = $3 OR source_image_id = $3) \
+         AND status IN ('INIT', 'RUNNING'))",
+    )
+    .bind(ImageStatus::Deleted)
+    .bind(now_ms())
+    .bind(id)
+    .bind(&caller.project_id)
+    .execute(&mut *transaction)
+    .await?;
+    if deleted.rows_affected() == 0 {
+        return Ok(None);
+    }
     let part_keys: Vec<String> = sqlx::query_scalar("SELECT object_key FROM image_disks WHERE image_id = $1")
         .bind(id)
         .fetch_all(&mut *transaction)
@@ -365,15 +380,8 @@ pub async fn mark_deleted(db: &Db, caller: &Caller, id: &str) -> Result<Vec<Stri
     sqlx::query("DELETE FROM image_tags WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
     sqlx::query("DELETE FROM image_disks WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
     sqlx::query("DELETE FROM image_members WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
-    sqlx::query("UPDATE images SET status = $1, deleted_at = $2, updated_at = $2 WHERE id = $3 AND owner = $4")
-        .bind(ImageStatus::Deleted)
-        .bind(now_ms())
-        .bind(id)
-        .bind(&caller.project_id)
-        .execute(&mut *transaction)
-        .await?;
     transaction.commit().await?;
-    Ok(part_keys)
+    Ok(Some(part_keys))
 }
 
 /// The stored image file: object key and checksums.

@@ -19,6 +19,7 @@ pub struct NewJob {
     job_type: &'static str,
     image_id: String,
     resource_id: String,
+    source_image_id: String,
     params: String,
     entities: JobEntities,
 }
@@ -34,6 +35,7 @@ impl NewJob {
             job_type,
             image_id: String::new(),
             resource_id: String::new(),
+            source_image_id: String::new(),
             params,
             entities,
         }
@@ -46,6 +48,12 @@ impl NewJob {
     }
 
     /// The server or disk the job works on, so conflicting work on it can be refused.
+    /// The image whose file the job reads; the image cannot be deleted while the job is pending.
+    pub fn reading_image(mut self, image_id: &str) -> NewJob {
+        self.source_image_id = image_id.to_string();
+        self
+    }
+
     pub fn on_resource(mut self, resource_id: &str) -> NewJob {
         self.resource_id = resource_id.to_string();
         self
@@ -113,8 +121,8 @@ pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Res
     let id = new_hex_id();
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO jobs (id, project_id, region, job_type, image_id, resource_id, status, params, entities, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'INIT', $7, $8, $9, $9)",
+        "INSERT INTO jobs (id, project_id, region, job_type, image_id, resource_id, source_image_id, status, params, \
+         entities, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'INIT', $8, $9, $10, $10)",
     )
     .bind(&id)
     .bind(&job.project_id)
@@ -122,6 +130,7 @@ pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Res
     .bind(job.job_type)
     .bind(&job.image_id)
     .bind(&job.resource_id)
+    .bind(&job.source_image_id)
     .bind(&job.params)
     .bind(entities_json(&job.entities))
     .bind(now)

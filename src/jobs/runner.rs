@@ -30,22 +30,47 @@ pub struct JobEnv {
     pub work_dir: PathBuf,
     pub process_limits: ProcessLimits,
     pub inspect_limits: Limits,
-    pub hooks: Arc<JobHooks>,
+    pub hooks: Arc<TestHooks>,
 }
 
 type Hook = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// Points inside jobs where a test can act, to show what happens when someone else acts at
-/// the worst moment. Nothing is set in production; an unset hook costs one lock.
+/// Points inside jobs and services where a test can act, to show what happens when someone
+/// else acts, or a step fails, at the worst moment. Nothing is set in production; an unset
+/// hook costs one lock.
 #[derive(Default)]
-pub struct JobHooks {
+pub struct TestHooks {
     after_inspection: Mutex<Option<Hook>>,
+    failing_upload_step: Mutex<Option<&'static str>>,
+    export_gate: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
 }
 
-impl JobHooks {
+impl TestHooks {
     /// `hook` runs with the source object's key once an import has inspected its file.
     pub fn set_after_inspection(&self, hook: impl Fn(&str) + Send + Sync + 'static) {
         *self.after_inspection.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(hook));
+    }
+
+    /// Makes upload completion fail just before `step` ("compose", "verify", "record", "rename").
+    pub fn fail_upload_at(&self, step: Option<&'static str>) {
+        *self.failing_upload_step.lock().unwrap_or_else(|e| e.into_inner()) = step;
+    }
+
+    /// Whether a test asked the upload completion to fail before `step`.
+    pub fn upload_fails_at(&self, step: &str) -> bool {
+        *self.failing_upload_step.lock().unwrap_or_else(|e| e.into_inner()) == Some(step)
+    }
+
+    /// Exports wait for a permit of `gate` before writing to the bucket (`None`: no waiting).
+    pub fn set_export_gate(&self, gate: Option<Arc<tokio::sync::Semaphore>>) {
+        *self.export_gate.lock().unwrap_or_else(|e| e.into_inner()) = gate;
+    }
+
+    pub async fn pass_export_gate(&self) {
+        let gate = self.export_gate.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(gate) = gate {
+            let _ = gate.acquire().await;
+        }
     }
 
     pub fn after_inspection(&self, key: &str) {
