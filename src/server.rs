@@ -8,7 +8,7 @@ use crate::auth::session_store::DbSessionStore;
 use crate::config::Config;
 use crate::db::{connect_and_migrate, DbSetupError};
 use crate::jobs::runner::{JobHandler, Runner, RunningJobs};
-use crate::state::AppState;
+use crate::state::{AppState, PlainRoute};
 use crate::storage::Storage;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::Redirect;
@@ -86,6 +86,20 @@ async fn remove_stale_work(state: &AppState) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Every plain HTTP route of the console, besides its pages and server functions.
+pub fn plain_routes() -> Vec<PlainRoute> {
+    let route = |path, methods, handler| PlainRoute { path, methods, handler };
+    let mut routes = vec![
+        route("/", &["GET"], get(|| async { Redirect::to(HOME) })),
+        route("/healthz", &["GET"], get(|| async { "ok" })),
+        route("/auth/login", &["POST"], post(handlers::login)),
+        route("/auth/logout", &["POST"], post(handlers::logout)),
+        route("/auth/region", &["POST"], post(handlers::switch_region)),
+    ];
+    routes.extend(crate::buckets::transfer::routes());
+    routes
+}
+
 pub fn router(state: AppState) -> Router {
     // Over https the cookie is Secure and `__Host-`: only this exact origin can set or see it.
     let https = state.config.web.https();
@@ -109,13 +123,11 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let options = state.leptos_options.clone();
-    Router::new()
-        .route("/", get(|| async { Redirect::to(HOME) }))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/auth/login", post(handlers::login))
-        .route("/auth/logout", post(handlers::logout))
-        .route("/auth/region", post(handlers::switch_region))
-        .merge(crate::buckets::transfer::routes())
+    let mut router = Router::new();
+    for route in plain_routes() {
+        router = router.route(route.path, route.handler);
+    }
+    router
         .leptos_routes_with_context(&state, generate_route_list(App), provide_state.clone(), move || {
             shell(options.clone())
         })

@@ -69,6 +69,14 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// One plain HTTP route (not a page, not a server function). The router is built from a table
+/// of these, and the access-matrix test reads the same table, so no route can be left out.
+pub struct PlainRoute {
+    pub path: &'static str,
+    pub methods: &'static [&'static str],
+    pub handler: axum::routing::MethodRouter<AppState>,
+}
+
 /// The state of the server, inside a server function or a page render.
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| AppError::internal("server function context", "AppState is missing"))

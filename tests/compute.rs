@@ -392,7 +392,7 @@ async fn roles_and_tenants_are_enforced(server: TestServer) -> TestServer {
         .unwrap();
     let form = server_form("from-share", image_id, "s6.small.1", "");
     let (status, body) = server.call(&alice, "create_servers", &pairs(&form)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "a pending share is not usable: {body}");
+    assert_eq!(status, StatusCode::NOT_FOUND, "a pending share is not usable: {body}");
     assert!(body.to_string().contains("cannot use it"), "{body}");
     sqlx::query("UPDATE image_members SET status = 'accepted' WHERE image_id = $1")
         .bind(image_id)

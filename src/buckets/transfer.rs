@@ -7,26 +7,29 @@ use super::uploads;
 use crate::auth::session_caller;
 use crate::caller::{Access, Caller};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::state::{AppState, PlainRoute};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/storage/uploads", post(start_upload))
-        .route("/storage/uploads/{id}", get(upload_status).delete(cancel_upload))
-        .route("/storage/uploads/{id}/complete", post(complete_upload))
-        .route(
+pub fn routes() -> Vec<PlainRoute> {
+    let route = |path, methods, handler| PlainRoute { path, methods, handler };
+    vec![
+        route("/storage/uploads", &["POST"], post(start_upload)),
+        route("/storage/uploads/{id}", &["GET", "DELETE"], get(upload_status).delete(cancel_upload)),
+        route("/storage/uploads/{id}/complete", &["POST"], post(complete_upload)),
+        route(
             "/storage/uploads/{id}/chunks/{index}",
+            &["PUT"],
             put(put_chunk).layer(DefaultBodyLimit::max(UPLOAD_CHUNK_SIZE as usize + 1024)),
-        )
-        .route("/storage/download", get(download))
+        ),
+        route("/storage/download", &["GET"], get(download)),
+    ]
 }
 
 /// Errors as `{"error": message}` with the error's status.

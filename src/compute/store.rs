@@ -261,11 +261,12 @@ pub async fn source_image(db: &Db, caller: &Caller, id: &str) -> Result<SourceIm
     );
     let row: Option<SourceImageRow> =
         sqlx::query_as(&sql).bind(id).bind(&caller.region).bind(&caller.project_id).fetch_optional(db).await?;
+    // Not found (404), like every other object of another tenant's, whatever the form.
     let row = row.ok_or_else(|| {
-        AppError::field(
-            "image_id",
-            format!("Image '{id}' does not exist in region {} or you cannot use it.", region_name(&caller.region)),
-        )
+        AppError::NotFound(format!(
+            "Image '{id}' does not exist in region {} or you cannot use it.",
+            region_name(&caller.region)
+        ))
     })?;
     Ok(SourceImage {
         id: id.to_string(),
