@@ -75,3 +75,6 @@ CREATE INDEX jobs_source_image ON jobs (source_image_id, status);
 
 -- Who holds a disk's console read/write claim: only that holder releases it.
 ALTER TABLE disks ADD COLUMN io_claim TEXT NOT NULL DEFAULT '';
+
+-- Fair claiming: waiting jobs per project, and the queue in order.
+CREATE INDEX jobs_waiting ON jobs (project_id, status);

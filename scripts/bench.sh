@@ -10,6 +10,9 @@ bash scripts/ensure-postgres.sh
 step "list benchmark: 100,000 images in one project"
 cargo bench --bench list_images --no-default-features --features ssr
 
+step "job claiming with 10 and 10,000 jobs waiting"
+cargo bench --bench claim_jobs --no-default-features --features ssr
+
 step "inspection time per format"
 cargo bench --bench inspect --no-default-features --features ssr
 

@@ -47,6 +47,14 @@ pub struct JobSettings {
     pub per_project: i64,
 }
 
+impl JobSettings {
+    /// The per-project limit as the workers apply it: always below this instance's worker
+    /// count, so one project never holds every worker.
+    pub fn fair_share(&self) -> i64 {
+        self.per_project.min(self.workers as i64 - 1).max(1)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct EngineSettings {
     pub max_virtual_size: u64,
@@ -117,7 +125,7 @@ impl Config {
 
         let storage = storage_config(&env, &data_dir)?;
         let jobs = JobSettings {
-            workers: env.number("IMS_JOB_WORKERS", 2, 1..=64)? as usize,
+            workers: env.number("IMS_JOB_WORKERS", 3, 1..=64)? as usize,
             lease_seconds: env.number("IMS_JOB_LEASE_SECONDS", 60, 2..=3600)?,
             per_project: env.number("IMS_JOBS_PER_PROJECT", 2, 1..=100)?,
         };

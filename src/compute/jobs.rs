@@ -190,6 +190,11 @@ impl JobHandler for Power {
         self.job_type
     }
 
+    /// Start, stop and reboot take seconds: the quick lane runs them.
+    fn quick(&self) -> bool {
+        true
+    }
+
     async fn run(&self, job: &JobContext) -> Result<JobEntities, JobFailure> {
         let params: ServerParams = job.params()?;
         store::move_server(&job.env.db, &params.server_id, self.from, self.to, "").await?;

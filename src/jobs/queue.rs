@@ -5,6 +5,7 @@
 use super::model::{JobEntities, JobStatus, JobView};
 use crate::caller::Caller;
 use crate::db::{new_hex_id, now_ms, Db};
+use crate::error::AppError;
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 
@@ -117,7 +118,37 @@ fn entities_json(entities: &JobEntities) -> String {
 
 /// Adds a job inside the caller's transaction, so the job and what it works on (an image
 /// row, say) appear together or not at all.
-pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Result<String, sqlx::Error> {
+/// Jobs one project may have waiting at once; more are refused until some have run.
+pub const MAX_QUEUED_PER_PROJECT: i64 = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("{MAX_QUEUED_PER_PROJECT} jobs of this project are already waiting to run")]
+    Full,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<QueueError> for AppError {
+    fn from(error: QueueError) -> Self {
+        match error {
+            QueueError::Full => AppError::TooMany(format!(
+                "{MAX_QUEUED_PER_PROJECT} jobs of this project are already waiting to run; try again when some have \
+                 finished."
+            )),
+            QueueError::Db(error) => error.into(),
+        }
+    }
+}
+
+pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Result<String, QueueError> {
+    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE project_id = $1 AND status = 'INIT'")
+        .bind(&job.project_id)
+        .fetch_one(&mut **transaction)
+        .await?;
+    if waiting >= MAX_QUEUED_PER_PROJECT {
+        return Err(QueueError::Full);
+    }
     let id = new_hex_id();
     let now = now_ms();
     sqlx::query(
@@ -151,22 +182,73 @@ pub async fn list_for_project(db: &Db, project_id: &str, limit: i64) -> Result<V
         .await
 }
 
-/// Claims the oldest job that is waiting, or whose owner stopped renewing its lease, as long
-/// as its project is under its concurrency limit.
-pub async fn claim_next(db: &Db, owner: &str, lease_ms: i64, per_project: i64) -> Result<Option<JobRow>, sqlx::Error> {
+/// Which jobs a worker takes.
+#[derive(Clone, Debug)]
+pub enum Lane {
+    /// Every kind but `except`, while the job's project has fewer than `per_project` running.
+    General { except: Vec<&'static str>, per_project: i64 },
+    /// Only these (quick) kinds, with no per-project limit.
+    Quick(Vec<&'static str>),
+}
+
+/// Claims a job that is waiting, or whose owner stopped renewing its lease: among the oldest
+/// ones, the one whose project has the fewest jobs running, skipping projects at their limit.
+///
+/// Cost: the running jobs (at most the cluster's workers) are counted per project first;
+/// the scan for waiting jobs then skips only the queued jobs of projects at their limit,
+/// which are at most workers × `MAX_QUEUED_PER_PROJECT`, however long the whole queue is.
+pub async fn claim_next(db: &Db, owner: &str, lease_ms: i64, lane: &Lane) -> Result<Option<JobRow>, sqlx::Error> {
     let now = now_ms();
-    let candidates: Vec<String> = sqlx::query_scalar(
-        "SELECT j.id FROM jobs j \
-         WHERE (j.status = 'INIT' OR (j.status = 'RUNNING' AND j.lease_expires_at < $1)) \
-         AND (j.cancel_requested = 1 OR (SELECT COUNT(*) FROM jobs r WHERE r.project_id = j.project_id \
-              AND r.status = 'RUNNING' AND r.lease_expires_at >= $1) < $2) \
-         ORDER BY j.created_at, j.id LIMIT 8",
+    let running: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT project_id, COUNT(*) FROM jobs WHERE status = 'RUNNING' AND lease_expires_at >= $1 GROUP BY project_id",
     )
     .bind(now)
-    .bind(per_project)
     .fetch_all(db)
     .await?;
-    for id in candidates {
+    let running_in = |project: &str| running.iter().find(|(id, _)| id == project).map_or(0, |(_, count)| *count);
+    let (kinds, exclude, full): (&[&str], bool, Vec<&str>) = match lane {
+        Lane::General { except, per_project } => (
+            except,
+            true,
+            running.iter().filter(|(_, count)| count >= per_project).map(|(id, _)| id.as_str()).collect(),
+        ),
+        Lane::Quick(kinds) => {
+            if kinds.is_empty() {
+                // No quick kinds registered: this lane has nothing to take.
+                return Ok(None);
+            }
+            (kinds, false, Vec::new())
+        }
+    };
+    // $1 is now; the kinds and the full projects follow as numbered parameters.
+    let list = |from: usize, count: usize| (from..from + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let mut filters = String::new();
+    if !kinds.is_empty() {
+        let not = if exclude { "NOT " } else { "" };
+        filters.push_str(&format!(" AND job_type {not}IN ({})", list(2, kinds.len())));
+    }
+    if !full.is_empty() {
+        // A cancelled job still goes, to be wound up, whatever its project's limit.
+        let projects = list(2 + kinds.len(), full.len());
+        filters.push_str(&format!(" AND (cancel_requested = 1 OR project_id NOT IN ({projects}))"));
+    }
+    let sql = format!(
+        "SELECT id, project_id FROM (\
+           SELECT id, project_id, created_at FROM (SELECT id, project_id, created_at FROM jobs \
+             WHERE status = 'INIT'{filters} ORDER BY created_at LIMIT 8) waiting \
+           UNION ALL \
+           SELECT id, project_id, created_at FROM (SELECT id, project_id, created_at FROM jobs \
+             WHERE status = 'RUNNING' AND lease_expires_at < $1{filters} ORDER BY lease_expires_at LIMIT 8) orphaned\
+         ) candidates ORDER BY created_at, id"
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(now);
+    for value in kinds.iter().copied().chain(full.iter().copied()) {
+        query = query.bind(value);
+    }
+    let mut candidates = query.fetch_all(db).await?;
+    // Fewest running first; the sort is stable, so the oldest first among equals.
+    candidates.sort_by_key(|(_, project)| running_in(project));
+    for (id, _) in candidates {
         let claimed = sqlx::query(
             "UPDATE jobs SET status = 'RUNNING', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, \
              started_at = COALESCE(started_at, $3), updated_at = $3 \
@@ -323,19 +405,25 @@ pub(crate) mod tests {
         (db, path)
     }
 
+    fn general(per_project: i64) -> Lane {
+        Lane::General { except: vec!["quick"], per_project }
+    }
+
     #[tokio::test]
     async fn claims_respect_the_project_limit_and_expired_leases() {
         let (db, path) = queue_with(&["a", "a", "a", "b"]).await;
-        let first = claim_next(&db, "w1", 60_000, 2).await.unwrap().unwrap();
-        let second = claim_next(&db, "w1", 60_000, 2).await.unwrap().unwrap();
-        let third = claim_next(&db, "w1", 60_000, 2).await.unwrap().unwrap();
-        assert_eq!((first.project_id.as_str(), second.project_id.as_str()), ("a", "a"));
-        assert_eq!(third.project_id, "b", "project a is at its limit of 2, so b goes next");
-        assert!(claim_next(&db, "w1", 60_000, 2).await.unwrap().is_none());
+        let lane = general(2);
+        let first = claim_next(&db, "w1", 60_000, &lane).await.unwrap().unwrap();
+        let second = claim_next(&db, "w1", 60_000, &lane).await.unwrap().unwrap();
+        let third = claim_next(&db, "w1", 60_000, &lane).await.unwrap().unwrap();
+        assert_eq!(first.project_id, "a", "the oldest first");
+        assert_eq!(second.project_id, "b", "then the project with fewer jobs running, though its job is newer");
+        assert_eq!(third.project_id, "a");
+        assert!(claim_next(&db, "w1", 60_000, &lane).await.unwrap().is_none(), "a is at its limit of 2");
 
         // The owner of the first job dies: once its lease has run out another worker takes it.
         sqlx::query("UPDATE jobs SET lease_expires_at = 0 WHERE id = $1").bind(&first.id).execute(&db).await.unwrap();
-        let taken = claim_next(&db, "w2", 60_000, 2).await.unwrap().unwrap();
+        let taken = claim_next(&db, "w2", 60_000, &lane).await.unwrap().unwrap();
         assert_eq!((taken.id.as_str(), taken.lease_owner.as_str(), taken.attempts), (first.id.as_str(), "w2", 2));
         assert_eq!(
             heartbeat(&db, &first.id, "w1", 60_000, 50.0, "x").await.unwrap(),
@@ -355,7 +443,44 @@ pub(crate) mod tests {
             "finished jobs cannot be cancelled"
         );
         assert_eq!(request_cancel(&db, "b", &first.id).await.unwrap(), None, "another project's job is not found");
-        assert_eq!(request_cancel(&db, "a", &second.id).await.unwrap(), Some(true));
+        assert_eq!(request_cancel(&db, "a", &third.id).await.unwrap(), Some(true));
+        db.close().await;
+        std::fs::remove_file(path).ok();
+    }
+
+    /// One project with a long queue never keeps another's job waiting behind it, quick jobs
+    /// have a lane of their own, and a project's waiting jobs are capped.
+    #[tokio::test]
+    async fn a_busy_project_cannot_starve_another() {
+        let mut projects = vec!["busy"; 50];
+        projects.push("other");
+        let (db, path) = queue_with(&projects).await;
+        let lane = general(1);
+        assert_eq!(claim_next(&db, "w1", 60_000, &lane).await.unwrap().unwrap().project_id, "busy");
+        let next = claim_next(&db, "w2", 60_000, &lane).await.unwrap().unwrap();
+        assert_eq!(next.project_id, "other", "behind 49 waiting jobs of a project at its limit");
+        assert!(claim_next(&db, "w3", 60_000, &lane).await.unwrap().is_none());
+
+        let mut transaction = db.begin().await.unwrap();
+        let quick = NewJob::new(&test_caller("busy"), "quick", &(), JobEntities::default());
+        enqueue(&mut transaction, quick).await.unwrap();
+        transaction.commit().await.unwrap();
+        assert!(claim_next(&db, "w3", 60_000, &lane).await.unwrap().is_none(), "general workers leave quick jobs");
+        let quick = claim_next(&db, "q", 60_000, &Lane::Quick(vec!["quick"])).await.unwrap().unwrap();
+        assert_eq!((quick.job_type.as_str(), quick.project_id.as_str()), ("quick", "busy"), "despite busy's limit");
+
+        let mut added = 0;
+        let full = loop {
+            let mut transaction = db.begin().await.unwrap();
+            let job = NewJob::new(&test_caller("busy"), "test", &(), JobEntities::default());
+            match enqueue(&mut transaction, job).await {
+                Ok(_) => transaction.commit().await.unwrap(),
+                Err(error) => break error,
+            }
+            added += 1;
+        };
+        assert!(matches!(full, QueueError::Full));
+        assert_eq!(49 + added, MAX_QUEUED_PER_PROJECT, "49 were waiting; more are taken up to the cap");
         db.close().await;
         std::fs::remove_file(path).ok();
     }

@@ -116,6 +116,11 @@ impl From<sqlx::Error> for JobFailure {
 #[async_trait]
 pub trait JobHandler: Send + Sync + 'static {
     fn job_type(&self) -> &'static str;
+    /// Quick jobs (an ECS start or stop: seconds, no disk work) run in a lane of their own, so
+    /// long conversions of any tenant never keep them waiting.
+    fn quick(&self) -> bool {
+        false
+    }
     /// Does the work and returns the job's final entities.
     async fn run(&self, job: &JobContext) -> Result<JobEntities, JobFailure>;
     /// Cleans up after a failed or cancelled job and records the failure where users see it.
@@ -274,12 +279,19 @@ impl Runner {
         Runner { env, settings, handlers, owner, wake, running }
     }
 
+    /// Starts the configured number of general workers and one worker for quick jobs.
     pub fn start(self) -> Vec<tokio::task::JoinHandle<()>> {
         let runner = Arc::new(self);
-        (0..runner.settings.workers)
-            .map(|_| {
+        let quick: Vec<&'static str> =
+            runner.handlers.values().filter(|handler| handler.quick()).map(|handler| handler.job_type()).collect();
+        let general = queue::Lane::General { except: quick.clone(), per_project: runner.settings.fair_share() };
+        let mut lanes = vec![general; runner.settings.workers];
+        lanes.push(queue::Lane::Quick(quick));
+        lanes
+            .into_iter()
+            .map(|lane| {
                 let runner = runner.clone();
-                tokio::spawn(async move { runner.work().await })
+                tokio::spawn(async move { runner.work(lane).await })
             })
             .collect()
     }
@@ -292,9 +304,9 @@ impl Runner {
         self.settings.lease_seconds * 1000
     }
 
-    async fn work(&self) {
+    async fn work(&self, lane: queue::Lane) {
         loop {
-            match queue::claim_next(self.db(), &self.owner, self.lease_ms(), self.settings.per_project).await {
+            match queue::claim_next(self.db(), &self.owner, self.lease_ms(), &lane).await {
                 Ok(Some(row)) => self.run_job(row).await,
                 Ok(None) => {
                     let _ = tokio::time::timeout(Duration::from_secs(1), self.wake.notified()).await;
@@ -427,7 +439,7 @@ mod tests {
     async fn a_panicking_handler_fails_its_job_and_frees_its_worker() {
         let (db, path) = queue_with(&["a", "b"]).await;
         let running = RunningJobs::default();
-        let settings = JobSettings { workers: 1, lease_seconds: 60, per_project: 2 };
+        let settings = JobSettings { workers: 2, lease_seconds: 60, per_project: 2 };
         let runner = Runner::new(env(&db), settings, vec![Arc::new(Panics)], Arc::new(Notify::new()), running.clone());
         let workers = runner.start();
         let mut jobs = Vec::new();
