@@ -19,8 +19,10 @@ LAYERS = [
     ("routes", lambda p: p == "app.rs"),
     ("ui", lambda p: p.startswith("ui/")),
     ("pages", lambda p: p.endswith("_page.rs") or p.endswith("/page.rs") or p in ("compute/panels.rs", "buckets/uploader.rs")),
-    ("adapters", lambda p: p in ("images/mod.rs", "buckets/mod.rs", "compute/mod.rs", "jobs/mod.rs", "buckets/transfer.rs")),
-    ("services", lambda p: p.split("/")[0] in ("images", "buckets", "compute") or p in ("jobs/service.rs", "seed.rs")),
+    ("adapters", lambda p: p in ("images/mod.rs", "buckets/mod.rs", "compute/mod.rs", "jobs/mod.rs", "quotas/mod.rs",
+                                 "buckets/transfer.rs")),
+    ("services", lambda p: p.split("/")[0] in ("images", "buckets", "compute", "quotas")
+                           or p in ("jobs/service.rs", "seed.rs")),
     ("auth", lambda p: p.startswith("auth/")),
     ("state", lambda p: p == "state.rs"),
     ("jobs", lambda p: p.startswith("jobs/")),

@@ -11,6 +11,7 @@ use crate::images::create_page::CreateImagePage;
 use crate::images::detail_page::ImageDetailPage;
 use crate::images::list_page::ImageListPage;
 use crate::jobs::page::JobsPage;
+use crate::quotas::page::QuotasPage;
 use crate::ui::{NotFound, PageFailed, SessionResource};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ecs/:id") view=ServerDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/disks") view=DisksPage ssr=SsrMode::Async />
                     <Route path=path!("/image/:id") view=ImageDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/quotas") view=QuotasPage ssr=SsrMode::Async />
                 </Routes>
             </ErrorBoundary>
         </Router>

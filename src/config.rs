@@ -17,6 +17,19 @@ pub struct Config {
     pub jobs: JobSettings,
     pub engine: EngineSettings,
     pub web: WebSettings,
+    pub quotas: QuotaSettings,
+}
+
+/// What one project may hold at once, the same for every project (`IMS_QUOTA_*`).
+#[derive(Clone, Debug)]
+pub struct QuotaSettings {
+    pub images: i64,
+    pub stored_bytes: i64,
+    pub objects: i64,
+    pub uploads: i64,
+    pub servers: i64,
+    pub disks: i64,
+    pub queued_jobs: i64,
 }
 
 /// How the console is reached from browsers.
@@ -62,6 +75,8 @@ pub struct EngineSettings {
     pub qemu_memory_bytes: u64,
     /// Wall-clock limit of one conversion.
     pub qemu_wall_seconds: u64,
+    /// The largest raw or VHD export (those files are as large as the disk).
+    pub max_flat_export_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,8 +149,18 @@ impl Config {
             qemu_cpu_seconds: env.number("IMS_QEMU_CPU_SECONDS", 3600, 10..=86_400)? as u64,
             qemu_memory_bytes: env.number("IMS_QEMU_MEMORY_MB", 2048, 256..=65536)? as u64 * (1 << 20),
             qemu_wall_seconds: env.number("IMS_QEMU_WALL_SECONDS", 4 * 3600, 10..=7 * 86_400)? as u64,
+            max_flat_export_bytes: env.number("IMS_MAX_FLAT_EXPORT_GB", 64, 1..=65536)? as u64 * (1 << 30),
         };
 
+        let quotas = QuotaSettings {
+            images: env.number("IMS_QUOTA_IMAGES", 100, 0..=1_000_000)?,
+            stored_bytes: env.number("IMS_QUOTA_STORED_GB", 2048, 0..=1 << 30)? << 30,
+            objects: env.number("IMS_QUOTA_OBJECTS", 10_000, 0..=100_000_000)?,
+            uploads: env.number("IMS_QUOTA_UPLOADS", 20, 0..=10_000)?,
+            servers: env.number("IMS_QUOTA_SERVERS", 50, 0..=100_000)?,
+            disks: env.number("IMS_QUOTA_DISKS", 200, 0..=1_000_000)?,
+            queued_jobs: env.number("IMS_QUOTA_QUEUED_JOBS", 100, 1..=100_000)?,
+        };
         let web = WebSettings { public_origin: public_origin(&env)?, trusted_proxies: trusted_proxies(&env)? };
 
         Ok(Config {
@@ -148,6 +173,7 @@ impl Config {
             jobs,
             engine,
             web,
+            quotas,
         })
     }
 

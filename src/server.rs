@@ -53,6 +53,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let mut leptos_options =
         leptos::config::get_configuration(None).map_err(|error| StartError::Leptos(error.to_string()))?.leptos_options;
     leptos_options.site_addr = config.site_addr;
+    crate::jobs::queue::set_queue_cap(config.quotas.queued_jobs);
     let state = AppState {
         db,
         config: Arc::new(config),

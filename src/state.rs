@@ -48,6 +48,7 @@ impl AppState {
                 wall_seconds: engine.qemu_wall_seconds,
             },
             inspect_limits: Limits { max_virtual_size: engine.max_virtual_size },
+            quotas: self.config.quotas.clone(),
             hooks: self.hooks.clone(),
         }
     }

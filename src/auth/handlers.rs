@@ -182,7 +182,7 @@ fn internal_error(context: &str, error: impl std::fmt::Display) -> Response {
 
 /// Console pages that need a logged-in user.
 fn is_protected_page(path: &str) -> bool {
-    ["/images", "/image", "/buckets", "/jobs", "/ecs", "/disks"]
+    ["/images", "/image", "/buckets", "/jobs", "/ecs", "/disks", "/quotas"]
         .iter()
         .any(|prefix| path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')))
 }

@@ -8,6 +8,8 @@ use super::store::{self, UploadRow};
 use crate::caller::Caller;
 use crate::db::now_ms;
 use crate::error::AppError;
+use crate::quotas::model::QuotaKind;
+use crate::quotas::service::require_room;
 use crate::state::AppState;
 use crate::storage::Storage;
 use bytes::Bytes;
@@ -55,7 +57,14 @@ pub async fn start_upload(
     }
     let row = match store::find_resumable(&state.db, caller, &bucket.id, key, size).await? {
         Some(row) => row,
-        None => store::insert_upload(&state.db, caller, &bucket.id, key, size, UPLOAD_CHUNK_SIZE).await?,
+        None => {
+            require_room(state, caller, QuotaKind::Uploads, 1).await?;
+            if store::find_object(&state.db, &bucket.id, key).await?.is_none() {
+                require_room(state, caller, QuotaKind::Objects, 1).await?;
+            }
+            require_room(state, caller, QuotaKind::StoredBytes, size as i64).await?;
+            store::insert_upload(&state.db, caller, &bucket.id, key, size, UPLOAD_CHUNK_SIZE).await?
+        }
     };
     upload_state(state, &row).await
 }

@@ -23,6 +23,8 @@ use crate::error::AppError;
 use crate::images::store::{self as image_store, NewImage};
 use crate::jobs::model::{job_type_label, JobEntities};
 use crate::jobs::queue::{enqueue, pending_on, NewJob};
+use crate::quotas::model::QuotaKind;
+use crate::quotas::service::require_room;
 use crate::regions::region_name;
 use crate::state::AppState;
 use sqlx::{Any, Transaction};
@@ -158,6 +160,10 @@ pub async fn create_servers(
             ),
         ));
     }
+    let count = valid.count as i64;
+    let disks_each = 1 + (image_disks.len() + valid.data_disk_sizes.len()) as i64;
+    require_room(state, caller, QuotaKind::Servers, count).await?;
+    require_room(state, caller, QuotaKind::Disks, count * disks_each).await?;
     // (size in GB, source file) of each data disk.
     let data_disks: Vec<(i64, String)> = image_disks
         .into_iter()
@@ -462,6 +468,7 @@ pub async fn detach_disk(state: &AppState, caller: &Caller, disk_id: &str) -> Re
 /// Creates an EVS disk, blank or from a data disk image. Returns its id.
 pub async fn create_disk(state: &AppState, caller: &Caller, request: &CreateDiskRequest) -> Result<String, AppError> {
     let size_gb = request.validate().map_err(AppError::Fields)?;
+    require_room(state, caller, QuotaKind::Disks, 1).await?;
     let name = request.name.trim();
     let image_id = request.image_id.trim();
     if image_id.is_empty() {
@@ -597,6 +604,7 @@ pub async fn create_image_from_server(
     request.validate().map_err(AppError::Fields)?;
     let server = find_server(&state.db, caller, &request.server_id).await?;
     let captured = disks_to_capture(state, caller, &server, request).await?;
+    require_room(state, caller, QuotaKind::Images, 1).await?;
     let first =
         captured.first().ok_or_else(|| AppError::internal("capture", format!("server {} has no disks", server.id)))?;
     let (kind, name) = (request.image_type.as_str(), request.name.trim());

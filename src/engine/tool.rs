@@ -49,6 +49,8 @@ pub enum ToolError {
     OutputTooLarge { program: &'static str, cap: usize },
     #[error("stopped")]
     Cancelled,
+    #[error("{program} ran out of disk space")]
+    NoSpace { program: &'static str },
     #[error("the disk tools' sandbox (bubblewrap, {SANDBOX}) is not installed")]
     NoSandbox,
     #[error("could not run {program}: {source}")]
@@ -162,6 +164,9 @@ impl Tool {
         }
         if !status.success() {
             tracing::warn!(program, %status, stderr = %stderr, "disk tool failed");
+            if stderr.contains("No space left on device") {
+                return Err(ToolError::NoSpace { program });
+            }
             return Err(ToolError::Failed { program, status, stderr });
         }
         Ok(ToolOutput { stdout: stdout_bytes, stderr })
@@ -204,6 +209,21 @@ impl Tool {
         }
         Ok(command)
     }
+}
+
+/// Bytes free for an unprivileged writer on the file system holding `path`.
+// The crate denies unsafe code; this is its second use, reviewed: one statvfs call.
+#[allow(unsafe_code)]
+pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+    // SAFETY: statvfs is plain old data; all zeroes is a valid value of it.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c_path is NUL-terminated and outlives the call; stat is a valid out pointer.
+    if unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64))
 }
 
 /// Kills the sandbox; `--die-with-parent` and its own PID namespace take the tool with it.

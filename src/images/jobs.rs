@@ -8,6 +8,8 @@ use crate::engine::convert::{convert, inspect_and_cross_check, ConvertError, Tar
 use crate::engine::inspect::ImageFormat;
 use crate::jobs::model::JobEntities;
 use crate::jobs::runner::{JobContext, JobFailure, JobHandler};
+use crate::quotas::model::QuotaKind;
+use crate::quotas::service::require_room_in;
 use crate::storage::{Digests, Storage};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -109,6 +111,11 @@ impl JobHandler for ImportJob {
             JobFailure::new("IMS.0104", "The image file could not be read from the bucket.")
         })?;
         job.check_cancelled()?;
+        let source_size = tokio::fs::metadata(&source).await.map(|meta| meta.len()).unwrap_or(0);
+        let free = crate::engine::tool::free_bytes(&scratch).unwrap_or(u64::MAX);
+        if free < source_size.saturating_add(256 << 20) {
+            return Err(JobFailure::no_space("converting the image file"));
+        }
 
         let (limits, process_limits, checked_source) = (env.inspect_limits, env.process_limits, source.clone());
         let report = tokio::task::spawn_blocking(move || {
@@ -118,6 +125,14 @@ impl JobHandler for ImportJob {
         .map_err(|e| JobFailure::internal("inspection", e))?
         .map_err(refused)?;
         env.hooks.after_inspection(&params.source_key);
+        // The virtual size counts against the stored-data quota before any conversion starts.
+        let virtual_size = report.virtual_size as i64;
+        if let Err(refusal) =
+            require_room_in(&env.db, &env.quotas, &job.row.project_id, QuotaKind::StoredBytes, virtual_size).await
+        {
+            return Err(JobFailure::new("IMS.0107", format!("The image does not fit the quota. {refusal}")));
+        }
+        store::reserve_virtual_size(&env.db, &params.image_id, virtual_size).await?;
         let virtual_gb = report.virtual_size.div_ceil(GIB) as i64;
         let min_disk = match params.min_disk {
             Some(min_disk) if min_disk < virtual_gb => {

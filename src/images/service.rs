@@ -12,6 +12,9 @@ use crate::caller::Caller;
 use crate::error::AppError;
 use crate::jobs::model::JobEntities;
 use crate::jobs::queue::{enqueue, NewJob};
+use crate::quotas::model::QuotaKind;
+use crate::quotas::service::require_room;
+use crate::quotas::store::gb;
 use crate::state::AppState;
 use crate::storage::Storage;
 
@@ -66,6 +69,7 @@ pub async fn create_image_from_file(
     request: &ImportRequest,
 ) -> Result<String, AppError> {
     let valid = request.validate().map_err(AppError::Fields)?;
+    require_room(state, caller, QuotaKind::Images, 1).await?;
     let (bucket, object) =
         find_object(state, caller, &request.bucket, &request.object_key).await?.ok_or_else(|| {
             AppError::field(
@@ -130,6 +134,27 @@ pub async fn export_image(state: &AppState, caller: &Caller, request: &ExportReq
     if let Some(reason) = refusal {
         return Err(AppError::Conflict(format!("Image '{}' cannot be exported: {reason}", image.name)));
     }
+    // Raw and VHD files are as large as the disk, however little data it holds.
+    let flat = matches!(request.file_format.trim().to_ascii_lowercase().as_str(), "raw" | "vhd");
+    let written = if flat { image.virtual_size } else { image.image_size };
+    let flat_limit = state.config.engine.max_flat_export_bytes as i64;
+    if flat && written > flat_limit {
+        return Err(AppError::field(
+            "file_format",
+            format!(
+                "A {} export writes the disk's full size, {} GB, more than the {} GB such exports may have. \
+                 Export as qcow2 or vmdk, which store only the data ({} GB here).",
+                request.file_format.trim().to_ascii_uppercase(),
+                gb(written),
+                gb(flat_limit),
+                gb(image.image_size)
+            ),
+        ));
+    }
+    if find_object(state, caller, &request.bucket, object_key).await?.is_none() {
+        require_room(state, caller, QuotaKind::Objects, 1).await?;
+    }
+    require_room(state, caller, QuotaKind::StoredBytes, written).await?;
     let params = ExportParams {
         image_id: image_id.to_string(),
         bucket_id: bucket.id.clone(),

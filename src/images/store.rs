@@ -339,12 +339,14 @@ pub struct OwnedImage {
     pub imagetype: String,
     pub protected: i64,
     pub file_location: String,
+    pub image_size: i64,
+    pub virtual_size: i64,
 }
 
 /// An image the caller's project owns, if it is not deleted.
 pub async fn find_owned(db: &Db, caller: &Caller, id: &str) -> Result<Option<OwnedImage>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT name, status, image_kind, imagetype, protected, file_location FROM images \
+        "SELECT name, status, image_kind, imagetype, protected, file_location, image_size, virtual_size FROM images \
          WHERE id = $1 AND owner = $2 AND deleted_at IS NULL",
     )
     .bind(id)
@@ -355,8 +357,9 @@ pub async fn find_owned(db: &Db, caller: &Caller, id: &str) -> Result<Option<Own
 
 /// Marks a private image of the caller's project deleted and forgets its tags, data disks and
 /// members. Returns the object keys of its data disk files (a full-ECS image has one per data
-/// disk, beside its own file), for the caller to remove. `None` (and nothing changed) while a job that makes or reads the
-/// image's file is pending: the check and the change are one statement.
+/// disk, beside its own file), for the caller to remove. `None` (and nothing changed) while a
+/// job that makes or reads the image's file is pending: the check and the change are one
+/// statement.
 pub async fn mark_deleted(db: &Db, caller: &Caller, id: &str) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut transaction = db.begin().await?;
     let deleted = sqlx::query(
@@ -551,6 +554,18 @@ pub async fn mark_saving(db: &Db, id: &str) -> Result<(), sqlx::Error> {
     .bind(id)
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// Records the virtual size an import found, which its project's stored-data quota counts
+/// while the image is being made.
+pub async fn reserve_virtual_size(db: &Db, id: &str, virtual_size: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE images SET virtual_size = $1, updated_at = $2 WHERE id = $3")
+        .bind(virtual_size)
+        .bind(now_ms())
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

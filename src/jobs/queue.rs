@@ -118,13 +118,22 @@ fn entities_json(entities: &JobEntities) -> String {
 
 /// Adds a job inside the caller's transaction, so the job and what it works on (an image
 /// row, say) appear together or not at all.
-/// Jobs one project may have waiting at once; more are refused until some have run.
-pub const MAX_QUEUED_PER_PROJECT: i64 = 100;
+/// Jobs one project may have waiting at once (its queued-jobs quota, set at start-up); more are
+/// refused until some have run.
+static QUEUE_CAP: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(100);
+
+pub fn set_queue_cap(cap: i64) {
+    QUEUE_CAP.store(cap, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn queue_cap() -> i64 {
+    QUEUE_CAP.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    #[error("{MAX_QUEUED_PER_PROJECT} jobs of this project are already waiting to run")]
-    Full,
+    #[error("{0} jobs of this project are already waiting to run")]
+    Full(i64),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -132,9 +141,8 @@ pub enum QueueError {
 impl From<QueueError> for AppError {
     fn from(error: QueueError) -> Self {
         match error {
-            QueueError::Full => AppError::TooMany(format!(
-                "{MAX_QUEUED_PER_PROJECT} jobs of this project are already waiting to run; try again when some have \
-                 finished."
+            QueueError::Full(cap) => AppError::TooMany(format!(
+                "{cap} jobs of this project are already waiting to run (its quota); try again when some have finished."
             )),
             QueueError::Db(error) => error.into(),
         }
@@ -146,8 +154,9 @@ pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Res
         .bind(&job.project_id)
         .fetch_one(&mut **transaction)
         .await?;
-    if waiting >= MAX_QUEUED_PER_PROJECT {
-        return Err(QueueError::Full);
+    let cap = queue_cap();
+    if waiting >= cap {
+        return Err(QueueError::Full(cap));
     }
     let id = new_hex_id();
     let now = now_ms();
@@ -196,7 +205,7 @@ pub enum Lane {
 ///
 /// Cost: the running jobs (at most the cluster's workers) are counted per project first;
 /// the scan for waiting jobs then skips only the queued jobs of projects at their limit,
-/// which are at most workers × `MAX_QUEUED_PER_PROJECT`, however long the whole queue is.
+/// which are at most workers × the queued-jobs quota, however long the whole queue is.
 pub async fn claim_next(db: &Db, owner: &str, lease_ms: i64, lane: &Lane) -> Result<Option<JobRow>, sqlx::Error> {
     let now = now_ms();
     let running: Vec<(String, i64)> = sqlx::query_as(
@@ -479,8 +488,8 @@ pub(crate) mod tests {
             }
             added += 1;
         };
-        assert!(matches!(full, QueueError::Full));
-        assert_eq!(49 + added, MAX_QUEUED_PER_PROJECT, "49 were waiting; more are taken up to the cap");
+        assert!(matches!(full, QueueError::Full(100)));
+        assert_eq!(49 + added, queue_cap(), "49 were waiting; more are taken up to the cap");
         db.close().await;
         std::fs::remove_file(path).ok();
     }

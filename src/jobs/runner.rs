@@ -4,7 +4,7 @@
 
 use super::model::JobEntities;
 use super::queue::{self, JobRow, MAX_ATTEMPTS};
-use crate::config::JobSettings;
+use crate::config::{JobSettings, QuotaSettings};
 use crate::db::Db;
 use crate::engine::convert::ProcessLimits;
 use crate::engine::inspect::Limits;
@@ -30,6 +30,7 @@ pub struct JobEnv {
     pub work_dir: PathBuf,
     pub process_limits: ProcessLimits,
     pub inspect_limits: Limits,
+    pub quotas: QuotaSettings,
     pub hooks: Arc<TestHooks>,
 }
 
@@ -81,6 +82,9 @@ impl TestHooks {
     }
 }
 
+/// Jobs do not start with less than this free where they work.
+pub const MIN_FREE_BYTES: u64 = 1 << 30;
+
 /// Why a job failed: a stable code and a sentence for the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobFailure {
@@ -100,10 +104,22 @@ impl JobFailure {
     /// A failure of ours, not of the user's input: `context` names the step ("image upload")
     /// for the user; the cause goes to the log only.
     pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
+        let error = error.to_string();
         tracing::error!(%error, "job step failed: {context}");
+        if error.contains("No space left on device") {
+            return JobFailure::no_space(context);
+        }
         let mut step = context.chars();
         let step: String = step.next().map(|first| first.to_uppercase().chain(step).collect()).unwrap_or_default();
         JobFailure::new("IMS.INTERNAL", format!("{step} failed on the server. Try again."))
+    }
+
+    /// The server's disk is full: the tenant did nothing wrong and can try again later.
+    pub fn no_space(context: &str) -> Self {
+        JobFailure::new(
+            "IMS.NO_SPACE",
+            format!("The service ran out of disk space ({context}). Nothing was kept; try again later."),
+        )
     }
 }
 
@@ -328,7 +344,17 @@ impl Runner {
         };
         tracing::info!(job = job.id(), kind = %job.row.job_type, attempt = job.row.attempts, "job started");
 
-        let outcome = if job.row.attempts > MAX_ATTEMPTS {
+        let free = crate::engine::tool::free_bytes(&self.env.work_dir).unwrap_or(u64::MAX);
+        let outcome = if free < MIN_FREE_BYTES {
+            tracing::error!(free, "too little disk space to start a job");
+            Err(JobFailure::new(
+                "IMS.NO_SPACE",
+                format!(
+                    "The service is short of disk space (under {} GB free), so the job was not started. Try again later.",
+                    MIN_FREE_BYTES >> 30
+                ),
+            ))
+        } else if job.row.attempts > MAX_ATTEMPTS {
             Err(JobFailure::new(
                 "IMS.INTERRUPTED",
                 format!("The job was interrupted {MAX_ATTEMPTS} times and was stopped."),
@@ -432,6 +458,15 @@ mod tests {
             process_limits: ProcessLimits::default(),
             hooks: Default::default(),
             inspect_limits: Limits::default(),
+            quotas: QuotaSettings {
+                images: 100,
+                stored_bytes: 1 << 40,
+                objects: 100,
+                uploads: 10,
+                servers: 10,
+                disks: 10,
+                queued_jobs: 100,
+            },
         }
     }
 

@@ -113,6 +113,7 @@ fn SideNav() -> impl IntoView {
             <p class="sidenav-title">"Storage and Tasks"</p>
             {nav_link("/buckets", "Buckets")}
             {nav_link("/jobs", "Jobs")}
+            {nav_link("/quotas", "Quotas")}
         </nav>
     }
 }
