@@ -284,12 +284,37 @@ mod tests {
     }
 
     #[test]
+    fn web_settings() {
+        let config = config_with(&[
+            ("IMS_PUBLIC_URL", "HTTPS://Console.Example.com/"),
+            ("IMS_TRUSTED_PROXIES", "10.0.0.1, ::1"),
+        ])
+        .unwrap();
+        assert_eq!(config.web.public_origin.as_deref(), Some("https://console.example.com"));
+        assert!(config.web.https());
+        assert_eq!(config.web.trusted_proxies.len(), 2);
+        assert!(!config_with(&[]).unwrap().web.https());
+        for (variable, value) in [
+            ("IMS_PUBLIC_URL", "console.example.com"),
+            ("IMS_PUBLIC_URL", "https://a/b?c"),
+            ("IMS_TRUSTED_PROXIES", "10.0.0.x"),
+        ] {
+            assert_eq!(config_with(&[(variable, value)]).unwrap_err().variable, variable, "{value}");
+        }
+    }
+
+    #[test]
     fn object_store_and_job_settings() {
         let config = config_with(&[("IMS_DATA_DIR", "/srv/ims")]).unwrap();
         assert!(
             matches!(config.storage, StorageConfig::Local { ref root } if root == &PathBuf::from("/srv/ims/objects"))
         );
-        assert_eq!((config.jobs.workers, config.jobs.lease_seconds, config.jobs.per_project), (2, 60, 2));
+        assert_eq!((config.jobs.workers, config.jobs.lease_seconds, config.jobs.per_project), (3, 60, 2));
+        assert_eq!(config.jobs.fair_share(), 2);
+        let one_worker = JobSettings { workers: 1, lease_seconds: 60, per_project: 2 };
+        assert_eq!(one_worker.fair_share(), 1);
+        let two_workers = JobSettings { workers: 2, ..one_worker };
+        assert_eq!(two_workers.fair_share(), 1, "a project never holds every worker");
         assert_eq!(config.engine.max_virtual_size, 1 << 40);
         let error = config_with(&[("IMS_OBJECT_STORE", "s3")]).unwrap_err();
         assert_eq!(error.variable, "IMS_S3_ENDPOINT");

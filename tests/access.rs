@@ -29,6 +29,7 @@ const READS: &[&str] = &[
     "list_buckets",
     "list_objects",
     "list_uploads",
+    "list_quotas",
 ];
 
 /// Routes anyone may call: they hold no tenant data.
