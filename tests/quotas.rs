@@ -4,29 +4,14 @@
 mod common;
 
 use common::compute::{public_image, server_form};
-use common::{import_form, pairs, with_configured_server, Backend, TestServer};
+use common::{import_form, pairs, TestServer};
 use reqwest::StatusCode;
 
 const TIGHT: &[(&str, &str)] =
     &[("IMS_QUOTA_STORED_GB", "600"), ("IMS_QUOTA_IMAGES", "33"), ("IMS_QUOTA_SERVERS", "2")];
 
-macro_rules! both {
-    ($settings:expr, $scenario:ident) => {
-        mod $scenario {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::with_configured_server(super::Backend::Sqlite, $settings, super::$scenario).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::with_configured_server(super::Backend::Postgres, $settings, super::$scenario).await;
-            }
-        }
-    };
-}
-
-both!(super::TIGHT, quotas_are_shown_and_enforced);
-both!(&[], a_huge_sparse_disk_is_not_exported_at_full_size);
+on_both_backends_with!(super::TIGHT, quotas_are_shown_and_enforced);
+on_both_backends_with!(&[], a_huge_sparse_disk_is_not_exported_at_full_size);
 
 /// A qcow2 file of `virtual_gb` GB that holds no data (a few hundred KB).
 fn sparse_qcow2(name: &str, virtual_gb: u64) -> Vec<u8> {

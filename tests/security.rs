@@ -4,28 +4,11 @@
 
 mod common;
 
-use common::{location, with_configured_server, Backend, TestServer, PASSWORD};
+use common::{location, TestServer, PASSWORD};
 use reqwest::{Client, StatusCode};
 
 const PROXY_SETTINGS: &[(&str, &str)] = &[("IMS_TRUSTED_PROXIES", "127.0.0.1")];
 const HTTPS_SETTINGS: &[(&str, &str)] = &[("IMS_PUBLIC_URL", "https://console.example.com")];
-
-macro_rules! on_both_backends_with {
-    ($settings:expr, $($scenario:ident),* $(,)?) => {
-        $(
-            mod $scenario {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::with_configured_server(super::Backend::Sqlite, $settings, super::$scenario).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::with_configured_server(super::Backend::Postgres, $settings, super::$scenario).await;
-                }
-            }
-        )*
-    };
-}
 
 on_both_backends_with!(
     super::PROXY_SETTINGS,

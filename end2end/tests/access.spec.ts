@@ -71,3 +71,16 @@ test('an admin deletes a private image after confirming', async ({ page }) => {
   await page.reload();
   await expect(page.locator('.image-name', { hasText: new RegExp(`^${name}$`) })).toHaveCount(0);
 });
+
+test('@readonly the Quotas page shows each quota with its use', async ({ page }) => {
+  await loginOk(page, 'acme', 'bob');
+  await page.getByRole('link', { name: 'Quotas' }).click();
+  await expect(page.getByRole('heading', { name: 'Quotas' })).toBeVisible();
+  const row = (label: string) => page.getByRole('row').filter({ hasText: label });
+  await expect(row('Private images').getByRole('cell').nth(1)).toHaveText('32');
+  await expect(row('Private images').getByRole('cell').nth(2)).toHaveText('100');
+  await expect(row('ECSs').getByRole('progressbar')).toHaveAttribute('aria-label', 'ECSs used');
+  for (const label of ['Stored data', 'Bucket objects', 'Unfinished uploads', 'EVS disks', 'Jobs waiting to run']) {
+    await expect(row(label)).toHaveCount(1);
+  }
+});

@@ -6,8 +6,8 @@ use super::{list_images, DeleteImage};
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time, format_time_short};
 use crate::ui::{
-    error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, NotFound, Pager, ProgressBar,
-    SignedInPage, StatusBadge,
+    error_toast, general_error, submit_own_form, use_polling, ConfirmDialog, Confirmation, ErrorBanner, NotFound,
+    Pager, ProgressBar, SignedInPage, StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -266,7 +266,7 @@ fn list_footer(query: &ImageQuery, page: &ImagePage) -> impl IntoView {
             <form class="page-size" method="get" action=format!("/images/{}", query.tab)>
                 {kept_fields(query, &kept)}
                 <label for="page-size">"Items per page"</label>
-                <select id="page-size" name="page_size" onchange="this.form.submit()">
+                <select id="page-size" name="page_size" on:change=submit_own_form>
                     {PAGE_SIZES
                         .iter()
                         .map(|size| {

@@ -183,3 +183,19 @@ pub fn any_error<T: Clone + Send + Sync + 'static>(result: Option<Result<T, AppE
         _ => None,
     }
 }
+
+/// Submits the form a changed select belongs to, for selects that apply at once with JavaScript
+/// on (with it off, the form's own button does). No inline handler: the page's content
+/// security policy allows only the scripts it names.
+pub fn submit_own_form(event: leptos::ev::Event) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let select = event.target().and_then(|target| target.dyn_into::<web_sys::HtmlSelectElement>().ok());
+        if let Some(form) = select.and_then(|select| select.form()) {
+            let _ = form.submit();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = event;
+}

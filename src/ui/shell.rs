@@ -61,7 +61,7 @@ fn TopBar(info: SessionInfo) -> impl IntoView {
             </a>
             <form class="region-switcher" method="post" action="/auth/region">
                 <label for="region-select">"Region"</label>
-                <select id="region-select" name="region" onchange="this.form.submit()">
+                <select id="region-select" name="region" on:change=super::submit_own_form>
                     {REGIONS
                         .iter()
                         .map(|region| {

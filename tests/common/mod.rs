@@ -235,6 +235,25 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Like `on_both_backends!`, for scenarios that need extra settings; one module per scenario.
+#[macro_export]
+macro_rules! on_both_backends_with {
+    ($settings:expr, $($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    $crate::common::with_configured_server($crate::common::Backend::Sqlite, $settings, super::$scenario).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    $crate::common::with_configured_server($crate::common::Backend::Postgres, $settings, super::$scenario).await;
+                }
+            }
+        )*
+    };
+}
+
 impl TestServer {
     /// Uploads `bytes` as `bucket`/`key` through the chunked upload endpoints; returns the
     /// SHA-256 the server computed.
