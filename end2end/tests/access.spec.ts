@@ -38,6 +38,7 @@ test('@readonly another tenant cannot open a private image', async ({ page, brow
 test('@readonly the region switcher changes what every page shows', async ({ page }) => {
   await loginOk(page, 'acme', 'alice');
   await page.goto('/images/private');
+  await interactive(page);
   expect(await totalCount(page)).toBe(32);
   await page.locator('#region-select').selectOption('ap-southeast-1');
   const switchButton = page.getByRole('button', { name: 'Switch' });
@@ -45,6 +46,7 @@ test('@readonly the region switcher changes what every page shows', async ({ pag
   await expect(page.locator('.region-note')).toHaveText('AP-Hong Kong');
   expect(await totalCount(page)).toBe(8);
   await page.goto('/images/public');
+  await interactive(page);
   await expect(page.locator('#region-select')).toHaveValue('ap-southeast-1');
   // Back to the default region for the other specs.
   await page.locator('#region-select').selectOption('cn-north-4');

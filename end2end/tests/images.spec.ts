@@ -108,6 +108,7 @@ test('@readonly sorting, pagination and page size, with reload and back', async 
   await expect(page.locator('.image-name')).toHaveText(names);
 
   await page.goto('/images/private?sort=name&order=asc');
+  await interactive(page);
   await page.locator('#page-size').selectOption('20');
   const apply = page.getByRole('button', { name: 'Apply' });
   if (await apply.isVisible()) await apply.click();
