@@ -79,6 +79,8 @@ def start_server(binary, site_root, work, port):
     env.pop("DATABASE_URL", None)
     server = subprocess.Popen([binary], env=env)
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    # As a browser does: the console refuses a cookie-carrying POST that names no origin.
+    opener.addheaders = [("Origin", f"http://127.0.0.1:{port}")]
     return server, f"http://127.0.0.1:{port}", opener
 
 
