@@ -77,6 +77,8 @@ pub struct EngineSettings {
     pub qemu_wall_seconds: u64,
     /// The largest raw or VHD export (those files are as large as the disk).
     pub max_flat_export_bytes: u64,
+    /// Jobs do not start with less free space than this in the data directory.
+    pub min_free_bytes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +152,7 @@ impl Config {
             qemu_memory_bytes: env.number("IMS_QEMU_MEMORY_MB", 2048, 256..=65536)? as u64 * (1 << 20),
             qemu_wall_seconds: env.number("IMS_QEMU_WALL_SECONDS", 4 * 3600, 10..=7 * 86_400)? as u64,
             max_flat_export_bytes: env.number("IMS_MAX_FLAT_EXPORT_GB", 64, 1..=65536)? as u64 * (1 << 30),
+            min_free_bytes: env.number("IMS_MIN_FREE_GB", 1, 0..=1 << 30)? as u64 * (1 << 30),
         };
 
         let quotas = QuotaSettings {

@@ -49,6 +49,7 @@ impl AppState {
             },
             inspect_limits: Limits { max_virtual_size: engine.max_virtual_size },
             quotas: self.config.quotas.clone(),
+            min_free_bytes: engine.min_free_bytes,
             hooks: self.hooks.clone(),
         }
     }

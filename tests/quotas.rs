@@ -12,6 +12,7 @@ const TIGHT: &[(&str, &str)] =
 
 on_both_backends_with!(super::TIGHT, quotas_are_shown_and_enforced);
 on_both_backends_with!(&[], a_huge_sparse_disk_is_not_exported_at_full_size);
+on_both_backends_with!(&[("IMS_MIN_FREE_GB", "1000000000")], jobs_do_not_start_without_free_space);
 
 /// A qcow2 file of `virtual_gb` GB that holds no data (a few hundred KB).
 fn sparse_qcow2(name: &str, virtual_gb: u64) -> Vec<u8> {
@@ -108,5 +109,23 @@ async fn a_huge_sparse_disk_is_not_exported_at_full_size(server: TestServer) -> 
     let (_, objects) = server.call(&alice, "list_objects", &[("bucket", "sparse")]).await;
     let exported = objects.as_array().unwrap().iter().find(|object| object["key"] == "out.qcow2").unwrap();
     assert!(exported["size"].as_u64().unwrap() < 16 << 20, "only the data is written: {exported}");
+    server
+}
+
+/// With less free space than a job needs to start (here: a billion GB), the job fails with the
+/// reason, and the service carries on.
+async fn jobs_do_not_start_without_free_space(server: TestServer) -> TestServer {
+    let alice = server.login_as("acme", "alice").await;
+    server.call(&alice, "create_bucket", &[("name", "no-space")]).await;
+    server.upload(&alice, "no-space", "small.qcow2", &sparse_qcow2("small", 1)).await;
+    let form = import_form("no-space", "no-space", "small.qcow2", "qcow2");
+    let (status, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
+    assert_eq!(status, StatusCode::OK, "{image_id}");
+    let image = server.wait_for_image(&alice, image_id.as_str().unwrap()).await;
+    assert_eq!(image["status"], "killed");
+    let reason = image["status_reason"].as_str().unwrap();
+    assert!(reason.contains("short of disk space") && reason.contains("not started"), "{reason}");
+    let (status, _) = server.call(&alice, "list_buckets", &[]).await;
+    assert_eq!(status, StatusCode::OK, "the service is still up");
     server
 }

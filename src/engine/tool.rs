@@ -322,6 +322,15 @@ mod tests {
         assert!(matches!(cancelled, Err(ToolError::Cancelled)));
     }
 
+    /// A tool that fills its disk says so (the job's reason), instead of a bare failure.
+    #[test]
+    fn a_full_disk_is_named() {
+        let full =
+            Tool::new("dd", ProcessLimits::QUICK).args(["if=/dev/zero", "of=/dev/full", "bs=1k", "count=1"]).run();
+        assert!(matches!(full, Err(ToolError::NoSpace { program: "dd" })), "{:?}", full.err());
+        assert!(free_bytes(Path::new("/")).unwrap() > 0);
+    }
+
     #[test]
     fn lines_arrive_as_they_are_printed() {
         let mut lines = Vec::new();

@@ -31,6 +31,8 @@ pub struct JobEnv {
     pub process_limits: ProcessLimits,
     pub inspect_limits: Limits,
     pub quotas: QuotaSettings,
+    /// Jobs do not start with less than this free where they work.
+    pub min_free_bytes: u64,
     pub hooks: Arc<TestHooks>,
 }
 
@@ -81,9 +83,6 @@ impl TestHooks {
         }
     }
 }
-
-/// Jobs do not start with less than this free where they work.
-pub const MIN_FREE_BYTES: u64 = 1 << 30;
 
 /// Why a job failed: a stable code and a sentence for the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -345,13 +344,13 @@ impl Runner {
         tracing::info!(job = job.id(), kind = %job.row.job_type, attempt = job.row.attempts, "job started");
 
         let free = crate::engine::tool::free_bytes(&self.env.work_dir).unwrap_or(u64::MAX);
-        let outcome = if free < MIN_FREE_BYTES {
+        let outcome = if free < self.env.min_free_bytes {
             tracing::error!(free, "too little disk space to start a job");
             Err(JobFailure::new(
                 "IMS.NO_SPACE",
                 format!(
                     "The service is short of disk space (under {} GB free), so the job was not started. Try again later.",
-                    MIN_FREE_BYTES >> 30
+                    self.env.min_free_bytes >> 30
                 ),
             ))
         } else if job.row.attempts > MAX_ATTEMPTS {
@@ -428,6 +427,14 @@ async fn run_catching_panics(handler: &dyn JobHandler, job: &JobContext) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_is_a_reason_of_its_own() {
+        let failure = JobFailure::internal("image upload", "No space left on device (os error 28)");
+        assert_eq!(failure.code, "IMS.NO_SPACE");
+        assert!(failure.reason.contains("ran out of disk space (image upload)"), "{}", failure.reason);
+        assert_eq!(JobFailure::internal("image upload", "connection reset").code, "IMS.INTERNAL");
+    }
     use crate::jobs::model::JobStatus;
     use crate::jobs::queue::tests::queue_with;
 
@@ -467,6 +474,7 @@ mod tests {
                 disks: 10,
                 queued_jobs: 100,
             },
+            min_free_bytes: 0,
         }
     }
 
