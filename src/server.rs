@@ -3,7 +3,7 @@
 //! integration tests, which start real servers on loopback.
 
 use crate::app::{shell, App};
-use crate::auth::handlers::{self, page_policy, reject_cross_site, require_login_for_pages, security_headers, HOME};
+use crate::auth::handlers::{self, reject_cross_site, require_login_for_pages, security_headers, PageNonce, HOME};
 use crate::auth::session_store::DbSessionStore;
 use crate::config::Config;
 use crate::db::{connect_and_migrate, DbSetupError};
@@ -114,13 +114,11 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let provide_state = move || {
         context_state.provide();
-        // The page's own policy, naming the nonce its inline scripts carry.
-        if let (Some(nonce), Some(response)) =
-            (leptos::nonce::use_nonce(), leptos::prelude::use_context::<leptos_axum::ResponseOptions>())
-        {
-            if let Ok(policy) = axum::http::HeaderValue::from_str(&page_policy(&nonce.to_string())) {
-                response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
-            }
+        // The page's inline scripts carry the nonce the security-headers middleware chose for
+        // this request and names in its policy.
+        let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
+        if let Some(PageNonce(nonce)) = parts.and_then(|parts| parts.extensions.get::<PageNonce>().cloned()) {
+            leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(nonce));
         }
     };
     let options = state.leptos_options.clone();

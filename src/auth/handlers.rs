@@ -238,14 +238,24 @@ pub fn is_cross_site(request: &Request, public_origin: Option<&str>) -> bool {
 /// Headers every response carries: a content security policy (pages get one with their
 /// script nonce, set while rendering; everything else the strictest), no MIME sniffing, no
 /// referrer to other sites, and HSTS when served over https.
-pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn security_headers(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    // Chosen here, so the header and the page's inline scripts always agree, whatever path
+    // renders the page.
+    let nonce = crate::db::new_hex_id();
+    request.extensions_mut().insert(PageNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            header::HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
-        );
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|kind| kind.starts_with("text/html"));
+    let policy = if html {
+        header::HeaderValue::from_str(&page_policy(&nonce)).ok()
+    } else {
+        Some(header::HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"))
+    };
+    if let Some(policy) = policy {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
@@ -258,6 +268,10 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
     }
     response
 }
+
+/// The script nonce of one request's page.
+#[derive(Clone, Debug)]
+pub struct PageNonce(pub String);
 
 /// The policy of a console page whose inline scripts carry `nonce`.
 pub fn page_policy(nonce: &str) -> String {

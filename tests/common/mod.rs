@@ -135,7 +135,14 @@ impl TestServer {
     pub fn client(&self) -> Client {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::ORIGIN, self.base.parse().unwrap());
-        Client::builder().cookie_store(true).redirect(Policy::none()).default_headers(headers).build().unwrap()
+        // A bound on every call, so a stuck request fails its test instead of hanging the run.
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .default_headers(headers)
+            .timeout(std::time::Duration::from_secs(180))
+            .build()
+            .unwrap()
     }
 
     pub async fn login_as(&self, account: &str, user: &str) -> Client {
