@@ -330,13 +330,10 @@ async fn an_object_swapped_after_inspection_is_never_read(server: TestServer) ->
             std::fs::write(&staged, &evil).unwrap();
             std::fs::rename(&staged, &path).unwrap();
         });
-        let form = import_form(&format!("swapped-{format}"), "swapped", &key, format);
-        let (status, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
-        assert_eq!(status, StatusCode::OK, "{image_id}");
-        let image = server.wait_for_image(&alice, image_id.as_str().unwrap()).await;
+        let image = server.import(&alice, &format!("swapped-{format}"), "swapped", &key, format).await;
         assert_eq!(image["status"], "active", "{format}: {}", image["status_reason"]);
         let location: String = sqlx::query_scalar("SELECT file_location FROM images WHERE id = $1")
-            .bind(image_id.as_str().unwrap())
+            .bind(image["id"].as_str().unwrap())
             .fetch_one(&server.state.db)
             .await
             .unwrap();
@@ -464,10 +461,9 @@ async fn an_image_is_not_deleted_while_an_export_reads_it(server: TestServer) ->
     let alice = server.login_as("acme", "alice").await;
     server.call(&alice, "create_bucket", &[("name", "held")]).await;
     server.upload(&alice, "held", "disk.qcow2", &qcow2).await;
-    let form = import_form("held-image", "held", "disk.qcow2", "qcow2");
-    let (_, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
-    let image_id = image_id.as_str().unwrap().to_string();
-    assert_eq!(server.wait_for_image(&alice, &image_id).await["status"], "active");
+    let image = server.import(&alice, "held-image", "held", "disk.qcow2", "qcow2").await;
+    assert_eq!(image["status"], "active");
+    let image_id = image["id"].as_str().unwrap().to_string();
     let (_, jobs) = server.call(&alice, "list_jobs", &[]).await;
     server.wait_for_job(&alice, jobs[0]["id"].as_str().unwrap()).await;
 

@@ -48,10 +48,7 @@ async fn quotas_are_shown_and_enforced(server: TestServer) -> TestServer {
     // refused for its virtual size before anything is converted, and nothing is kept.
     server.call(&alice, "create_bucket", &[("name", "quota-files")]).await;
     server.upload(&alice, "quota-files", "big.qcow2", &sparse_qcow2("big", 900)).await;
-    let form = import_form("too-big", "quota-files", "big.qcow2", "qcow2");
-    let (status, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
-    assert_eq!(status, StatusCode::OK, "{image_id}");
-    let image = server.wait_for_image(&alice, image_id.as_str().unwrap()).await;
+    let image = server.import(&alice, "too-big", "quota-files", "big.qcow2", "qcow2").await;
     assert_eq!(image["status"], "killed");
     let reason = image["status_reason"].as_str().unwrap();
     assert!(reason.contains("does not fit the quota") && reason.contains("600 GB quota"), "{reason}");
@@ -85,11 +82,9 @@ async fn a_huge_sparse_disk_is_not_exported_at_full_size(server: TestServer) -> 
     let alice = server.login_as("acme", "alice").await;
     server.call(&alice, "create_bucket", &[("name", "sparse")]).await;
     server.upload(&alice, "sparse", "terabyte.qcow2", &sparse_qcow2("tb", 1024)).await;
-    let form = import_form("terabyte", "sparse", "terabyte.qcow2", "qcow2");
-    let (_, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
-    let image_id = image_id.as_str().unwrap().to_string();
-    let image = server.wait_for_image(&alice, &image_id).await;
+    let image = server.import(&alice, "terabyte", "sparse", "terabyte.qcow2", "qcow2").await;
     assert_eq!(image["status"], "active", "{}", image["status_reason"]);
+    let image_id = image["id"].as_str().unwrap().to_string();
     let (_, jobs) = server.call(&alice, "list_jobs", &[]).await;
     server.wait_for_job(&alice, jobs[0]["id"].as_str().unwrap()).await;
 
@@ -118,10 +113,7 @@ async fn jobs_do_not_start_without_free_space(server: TestServer) -> TestServer 
     let alice = server.login_as("acme", "alice").await;
     server.call(&alice, "create_bucket", &[("name", "no-space")]).await;
     server.upload(&alice, "no-space", "small.qcow2", &sparse_qcow2("small", 1)).await;
-    let form = import_form("no-space", "no-space", "small.qcow2", "qcow2");
-    let (status, image_id) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
-    assert_eq!(status, StatusCode::OK, "{image_id}");
-    let image = server.wait_for_image(&alice, image_id.as_str().unwrap()).await;
+    let image = server.import(&alice, "no-space", "no-space", "small.qcow2", "qcow2").await;
     assert_eq!(image["status"], "killed");
     let reason = image["status_reason"].as_str().unwrap();
     assert!(reason.contains("short of disk space") && reason.contains("not started"), "{reason}");

@@ -2,6 +2,7 @@
 //! UEFI ones) holding one ext4 filesystem (made by mke2fs from e2fsprogs) whose files say
 //! which OS the image is, converted to qcow2 with qemu-img.
 
+use super::disk::raw_to_qcow2;
 use super::tool::{absolute, ProcessLimits, Tool, ToolError};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -143,12 +144,7 @@ pub fn build(dir: &Path, disk: &DemoDisk) -> std::io::Result<PathBuf> {
         .run()
         .map_err(failed)?;
     let qcow2 = dir.join(format!("{}.qcow2", disk.name));
-    Tool::new("qemu-img", ProcessLimits::default())
-        .args(["convert", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"])
-        .file(&raw)
-        .file(&qcow2)
-        .run()
-        .map_err(failed)?;
+    raw_to_qcow2(&raw, &qcow2).map_err(|error| std::io::Error::other(error.to_string()))?;
     std::fs::remove_file(&raw)?;
     std::fs::remove_dir_all(&root)?;
     Ok(qcow2)

@@ -27,6 +27,17 @@ pub fn create_blank(path: &Path, size: u64) -> Result<(), ConvertError> {
     Ok(())
 }
 
+/// `raw`, a raw file of our own (never a tenant's upload: it is not inspected), as the qcow2
+/// file `qcow2`; qemu-img writes only its allocated data.
+pub fn raw_to_qcow2(raw: &Path, qcow2: &Path) -> Result<(), ConvertError> {
+    Tool::new("qemu-img", ProcessLimits::default())
+        .args(["convert", "-q", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"])
+        .file(raw)
+        .file(qcow2)
+        .run()?;
+    Ok(())
+}
+
 /// A qcow2 disk of `size` bytes holding the image `source` (grown to `size`; never shrunk).
 pub fn create_from_image(
     source: &Path,

@@ -4,7 +4,7 @@
 //! disks) are handled here, never a tenant's uploaded file.
 
 use super::convert::{qemu_info, ConvertError, ProcessLimits};
-use super::disk::{read_bytes, scratch_beside};
+use super::disk::{raw_to_qcow2, read_bytes, scratch_beside};
 use super::inspect::field::{le_u32, le_u64};
 use super::inspect::ImageFormat;
 use super::tool::{absolute, Tool};
@@ -158,11 +158,7 @@ pub fn write_file(disk: &Path, path: &str, contents: &[u8]) -> Result<(), Conver
         if cat(&raw, offset, path, contents.len() as u64).ok().as_deref() != Some(contents) {
             return Err(ConvertError::BadOutput(format!("{path} could not be written (is the filesystem full?)")));
         }
-        Tool::new("qemu-img", ProcessLimits::default())
-            .args(["convert", "-q", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"])
-            .file(&raw)
-            .file(&rebuilt)
-            .run()?;
+        raw_to_qcow2(&raw, &rebuilt)?;
         std::fs::rename(&rebuilt, disk)?;
         Ok(())
     })();
@@ -226,12 +222,7 @@ mod tests {
             .run()
             .unwrap();
         let disk = dir.join("fs.qcow2");
-        Tool::new("qemu-img", ProcessLimits::QUICK)
-            .args(["convert", "-f", "raw", "-O", "qcow2"])
-            .file(&raw)
-            .file(&disk)
-            .run()
-            .unwrap();
+        raw_to_qcow2(&raw, &disk).unwrap();
         let refused = read_file(&disk, "/huge").unwrap_err().to_string();
         assert!(refused.contains("larger than 1024 KiB"), "{refused}");
         assert_eq!(read_file(&disk, "/small").unwrap().len(), MAX_READ_FILE as usize);
@@ -256,12 +247,7 @@ mod tests {
             std::fs::write(&raw, &head).unwrap();
             let disk = dir.join("table.qcow2");
             let _ = std::fs::remove_file(&disk);
-            Tool::new("qemu-img", ProcessLimits::QUICK)
-                .args(["convert", "-f", "raw", "-O", "qcow2"])
-                .file(&raw)
-                .file(&disk)
-                .run()
-                .unwrap();
+            raw_to_qcow2(&raw, &disk).unwrap();
             let error = filesystem_offset(&disk).unwrap_err().to_string();
             assert!(error.contains("no ext2/3/4 filesystem"), "{kind:#x} {start} {entries}: {error}");
         }

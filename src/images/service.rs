@@ -8,6 +8,7 @@ use super::query::ImageQuery;
 use super::requests::{ExportRequest, ImportRequest};
 use super::store::{self, NewImage};
 use crate::buckets::service::{find_object, require_bucket};
+use crate::buckets::store as bucket_store;
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::jobs::model::JobEntities;
@@ -151,7 +152,7 @@ pub async fn export_image(state: &AppState, caller: &Caller, request: &ExportReq
             ),
         ));
     }
-    if find_object(state, caller, &request.bucket, object_key).await?.is_none() {
+    if bucket_store::find_object(&state.db, &bucket.id, object_key).await?.is_none() {
         require_room(state, caller, QuotaKind::Objects, 1).await?;
     }
     require_room(state, caller, QuotaKind::StoredBytes, written).await?;

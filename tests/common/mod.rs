@@ -303,6 +303,22 @@ impl TestServer {
     }
 
     /// Polls the image until its job has finished (active or killed).
+    /// Imports object `bucket`/`key` as image `name`, declared as `format`; waits until the
+    /// image is made or killed and returns it.
+    pub async fn import(
+        &self,
+        client: &Client,
+        name: &str,
+        bucket: &str,
+        key: &str,
+        format: &str,
+    ) -> serde_json::Value {
+        let form = import_form(name, bucket, key, format);
+        let (status, image_id) = self.call(client, "create_image_from_file", &pairs(&form)).await;
+        assert_eq!(status, StatusCode::OK, "import of {bucket}/{key}: {image_id}");
+        self.wait_for_image(client, image_id.as_str().unwrap()).await
+    }
+
     pub async fn wait_for_image(&self, client: &Client, image_id: &str) -> serde_json::Value {
         for _ in 0..600 {
             let (status, image) = self.call(client, "get_image", &[("id", image_id)]).await;
