@@ -71,6 +71,7 @@ async fn load(db: &sqlx::AnyPool, project: &str) {
                 ][number % 5],
                 status_reason: String::new(),
                 public: false,
+                market: false,
                 kind: ["system", "data", "full_ecs", "iso"][number % 4].into(),
                 os_type: "Linux".into(),
                 platform: "Ubuntu".into(),

@@ -11,8 +11,12 @@ use crate::images::create_page::CreateImagePage;
 use crate::images::detail_page::ImageDetailPage;
 use crate::images::list_page::ImageListPage;
 use crate::jobs::page::JobsPage;
+use crate::market::subscriptions_page::SubscriptionsPage;
 use crate::quotas::page::QuotasPage;
-use crate::ui::{NotFound, PageFailed, SessionResource};
+use crate::sharing::credentials_page::CredentialsPage;
+use crate::sharing::settings_page::AccountSettingsPage;
+use crate::sharing::share_notices;
+use crate::ui::{HeaderNotices, NotFound, NoticesResource, PageFailed, SessionResource};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -44,6 +48,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(SessionResource(Resource::new(|| (), |_| load_session_info())));
+    // Asked only with a session, so an anonymous page never carries the call's 401.
+    provide_context(NoticesResource(Resource::new(
+        || (),
+        |_| async move {
+            match load_session_info().await {
+                Ok(Some(_)) => share_notices()
+                    .await
+                    .ok()
+                    .map(|notices| HeaderNotices { pending: notices.pending, expiring: notices.expiring }),
+                _ => None,
+            }
+        },
+    )));
     view! {
         <Stylesheet id="leptos" href="/pkg/ims_console.css" />
         <Title text="Image Management Service" />
@@ -62,6 +79,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/disks") view=DisksPage ssr=SsrMode::Async />
                     <Route path=path!("/image/:id") view=ImageDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/quotas") view=QuotasPage ssr=SsrMode::Async />
+                    <Route path=path!("/credentials") view=CredentialsPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/settings") view=AccountSettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async />
                 </Routes>
             </ErrorBoundary>
         </Router>

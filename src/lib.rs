@@ -14,8 +14,10 @@ pub mod error;
 pub mod format;
 pub mod images;
 pub mod jobs;
+pub mod market;
 pub mod quotas;
 pub mod regions;
+pub mod sharing;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

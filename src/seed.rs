@@ -9,6 +9,8 @@ use crate::engine::demo_disk::{self, DemoDisk};
 use crate::error::AppError;
 use crate::images::model::ImageStatus;
 use crate::images::store::{insert_image, NewImage, StoredFile};
+use crate::market::model::Offering;
+use crate::market::store::insert_offering;
 use crate::regions::REGIONS;
 use crate::state::AppState;
 use crate::storage::Storage;
@@ -98,6 +100,14 @@ pub async fn seed_demo_if_empty(state: &AppState, password: &str) -> Result<(), 
     let password_hash = password_hash(password)?;
     let now = now_ms();
     let mut catalog: Vec<NewImage> = REGIONS.iter().flat_map(|region| public_catalog(region.id, now)).collect();
+    let offerings: Vec<(Offering, String)> = REGIONS
+        .iter()
+        .flat_map(|region| market_catalog(region.id, now))
+        .map(|(image, offering)| {
+            catalog.push(image);
+            offering
+        })
+        .collect();
     store_demo_disks(&state.storage, &state.work_dir(), &mut catalog).await.map_err(SeedError::DemoDisks)?;
     let mut transaction = db.begin().await?;
     for (account, users) in
@@ -110,6 +120,9 @@ pub async fn seed_demo_if_empty(state: &AppState, password: &str) -> Result<(), 
     }
     for image in &catalog {
         insert_image(&mut transaction, image).await?;
+    }
+    for (offering, region) in &offerings {
+        insert_offering(&mut transaction, offering, region, "").await?;
     }
     transaction.commit().await?;
 
@@ -215,6 +228,26 @@ const CATALOG: &[CatalogEntry] = &[
 const GB: i64 = 1024 * 1024 * 1024;
 const DAY_MS: i64 = 86_400_000;
 
+/// A Normal system disk image of the platform's project in `region`: (platform, OS type, OS
+/// version) and (architecture, boot mode) as in CATALOG.
+fn platform_image(region: &str, name: &str, os: (&str, &str, &str), machine: (&str, &str)) -> NewImage {
+    let ((platform, os_type, version), (architecture, boot_mode)) = (os, machine);
+    NewImage {
+        owner: platform_project(region),
+        status: ImageStatus::Active,
+        public: true,
+        os_type: os_type.to_string(),
+        platform: platform.to_string(),
+        os_version: version.to_string(),
+        architecture: architecture.to_string(),
+        boot_mode: boot_mode.to_string(),
+        min_disk: 40,
+        virtual_size: 40 * GB,
+        protected: true,
+        ..NewImage::queued_for(region, name, "system")
+    }
+}
+
 fn public_catalog(region: &str, now: i64) -> Vec<NewImage> {
     let mut random = Lcg(fnv(region));
     let mut images = Vec::new();
@@ -227,43 +260,68 @@ fn public_catalog(region: &str, now: i64) -> Vec<NewImage> {
             };
             let windows = *os_type == "Windows";
             images.push(NewImage {
-                id: uuid::Uuid::new_v4().to_string(),
-                region: region.to_string(),
-                owner: platform_project(region),
-                name: format!("{version}{suffix}"),
                 description: format!("Standard {version} image provided by the platform."),
-                status: ImageStatus::Active,
-                status_reason: String::new(),
-                public: true,
-                kind: "system".into(),
-                os_type: os_type.to_string(),
-                platform: platform.to_string(),
-                os_version: version.to_string(),
-                architecture: architecture.to_string(),
-                boot_mode: firmware.to_string(),
                 disk_format: "zvhd2".into(),
-                min_disk: 40,
                 min_ram: if windows { 2048 } else { 1024 },
-                max_ram: 0,
                 image_size: if windows {
                     (9 + random.below(6) as i64) * GB
                 } else {
                     GB + random.below(3 * GB as u64) as i64
                 },
-                virtual_size: 40 * GB,
-                protected: true,
-                cmk_id: String::new(),
-                data_origin: String::new(),
-                root_origin: String::new(),
-                original_image_id: String::new(),
                 support_flags: if *architecture == "arm" { "kvm,arm" } else { "kvm,xen,largememory" }.into(),
                 created_at: now - (400 - entry_index as i64 * 20) * DAY_MS - random.below(DAY_MS as u64) as i64,
-                tags: Vec::new(),
-                file: None,
+                ..platform_image(
+                    region,
+                    &format!("{version}{suffix}"),
+                    (platform, os_type, version),
+                    (architecture, firmware),
+                )
             });
         }
     }
     images
+}
+
+/// KooGallery offerings of third-party publishers: (name, publisher, price in cents per hour,
+/// index into CATALOG of the OS it is built on, description).
+const MARKET: &[(&str, &str, i64, usize, &str)] = &[
+    ("LAMP Stack", "Northwind Software", 0, 1, "Apache, MySQL and PHP, ready to serve."),
+    ("WordPress", "BlueOcean Images", 5, 3, "WordPress with Nginx and MariaDB, tuned for small sites."),
+    ("Docker CE", "Contoso Stack", 0, 5, "Docker Engine and Compose, with the daemon started at boot."),
+    ("SQL Server 2019 Web", "Tailspin Data", 35, 12, "Microsoft SQL Server 2019 Web edition, licensed per hour."),
+];
+
+fn market_catalog(region: &str, now: i64) -> Vec<(NewImage, (Offering, String))> {
+    MARKET
+        .iter()
+        .enumerate()
+        .map(|(index, (name, publisher, price_cents, os, description))| {
+            let (platform, os_type, version, variants) = CATALOG[*os];
+            let (architecture, firmware) = variants[0];
+            let image = NewImage {
+                description: description.to_string(),
+                market: true,
+                min_ram: if os_type == "Windows" { 4096 } else { 1024 },
+                support_flags: "kvm,xen".into(),
+                created_at: now - (60 - index as i64 * 7) * DAY_MS,
+                ..platform_image(
+                    region,
+                    &format!("{name} ({version})"),
+                    (platform, os_type, version),
+                    (architecture, firmware),
+                )
+            };
+            let offering = Offering {
+                image_id: image.id.clone(),
+                name: name.to_string(),
+                description: description.to_string(),
+                publisher: publisher.to_string(),
+                price_cents: *price_cents,
+                published_at: image.created_at,
+            };
+            (image, (offering, region.to_string()))
+        })
+        .collect()
 }
 
 /// Name stems of the demo accounts' private images, with the kind each one is.
@@ -359,6 +417,7 @@ fn private_image(
             String::new()
         },
         public: false,
+        market: false,
         kind: kind.to_string(),
         os_type: os_type.to_string(),
         platform: platform.to_string(),

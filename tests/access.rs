@@ -30,6 +30,11 @@ const READS: &[&str] = &[
     "list_objects",
     "list_uploads",
     "list_quotas",
+    "my_credentials",
+    "share_notices",
+    "list_image_members",
+    "sharing_policy",
+    "list_subscriptions",
 ];
 
 /// Routes anyone may call: they hold no tenant data.
@@ -99,6 +104,12 @@ fn form_with(id: &str) -> Vec<(String, String)> {
         ("for_disks", "false"),
         ("delete_data_disks", "false"),
         ("file_format", "qcow2"),
+        ("images", id),
+        ("projects", "0123456789abcdef0123456789abcdef"),
+        ("expires_on", ""),
+        ("status", ""),
+        ("policy", "any"),
+        ("accounts", ""),
     ]
     .iter()
     .map(|(field, value)| (field.to_string(), value.to_string()))
@@ -114,6 +125,8 @@ fn form_with(id: &str) -> Vec<(String, String)> {
         ("offset", "0"),
         ("text", "probe"),
         ("path", "/etc/probe"),
+        ("description", ""),
+        ("price", "0"),
     ] {
         form.push((format!("request[{field}]"), value.to_string()));
     }

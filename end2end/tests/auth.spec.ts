@@ -7,6 +7,7 @@ test('@readonly log in and log out', async ({ page }) => {
   await expect(page).toHaveURL(/\/images\/private$/);
   await expect(page.getByTestId('current-user')).toHaveText('acme / alice');
   await expect(page.locator('.role-badge')).toHaveText('admin');
+  await page.getByTestId('current-user').click();
   await page.getByRole('button', { name: 'Log Out' }).click();
   await expect(page.getByRole('alert')).toHaveText('You have logged out.');
   await page.goto('/images/private');

@@ -182,9 +182,20 @@ fn internal_error(context: &str, error: impl std::fmt::Display) -> Response {
 
 /// Console pages that need a logged-in user.
 fn is_protected_page(path: &str) -> bool {
-    ["/images", "/image", "/buckets", "/jobs", "/ecs", "/disks", "/quotas"]
-        .iter()
-        .any(|prefix| path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')))
+    [
+        "/images",
+        "/image",
+        "/buckets",
+        "/jobs",
+        "/ecs",
+        "/disks",
+        "/quotas",
+        "/credentials",
+        "/account",
+        "/subscriptions",
+    ]
+    .iter()
+    .any(|prefix| path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')))
 }
 
 /// Sends anonymous visitors of console pages to the login page, remembering where they were going.

@@ -1,4 +1,4 @@
-//! "Create ECS": an image (public, private or shared), a flavor, disks, a name and how many.
+//! "Create ECS": an image (public, private, shared or KooGallery), a flavor, disks, a name and how many.
 //! The server checks the image against the flavor and disk (min RAM, min disk, architecture,
 //! boot mode) and puts each refusal next to its field.
 
@@ -7,7 +7,8 @@ use super::model::ImageChoice;
 use super::rules::architecture_label;
 use super::{list_image_choices, CreateServers};
 use crate::images::model::kind_label;
-use crate::ui::{field_error, general_error, ErrorBanner, FormRow, SignedInPage};
+use crate::market::model::price_label;
+use crate::ui::{field_error, general_error, ErrorBanner, FieldError, FormRow, SignedInPage};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -52,7 +53,7 @@ fn server_form(
 ) -> impl IntoView {
     let error = move |field: &'static str| Signal::derive(move || field_error(create.value().get(), field));
     let options = image_options(&choices, &image_id.get_untracked());
-    let chosen = move || choices.iter().find(|choice| choice.id == image_id.get()).cloned();
+    let chosen = Signal::derive(move || choices.iter().find(|choice| choice.id == image_id.get()).cloned());
     view! {
         <ActionForm action=create attr:class="panel form-grid" attr:novalidate=true>
             <h2>"Image"</h2>
@@ -61,8 +62,30 @@ fn server_form(
                     <option value="">"Choose an image"</option>
                     {options}
                 </select>
-                {move || chosen().map(|image| view! { <p class="hint" data-testid="image-needs">{image_needs(&image)}</p> })}
+                {move || chosen.get().map(|image| view! { <p class="hint" data-testid="image-needs">{image_needs(&image)}</p> })}
             </FormRow>
+            {move || {
+                let paid = chosen.get().filter(|image| image.price_cents > 0);
+                let accept_error = error("accept_price");
+                paid.map(|image| view! {
+                    <label for="server-accept-price">"Image price"</label>
+                    <div>
+                        <div class="checkbox-row">
+                            <input type="checkbox" id="server-accept-price" name="request[accept_price]" value="accepted"
+                                aria-describedby="server-accept-price-text" />
+                            <span id="server-accept-price-text">
+                                {format!(
+                                    "I accept {} per ECS for the KooGallery image \"{}\", on top of the ECS itself. \
+                                     The acceptance is recorded as a subscription of this project.",
+                                    price_label(image.price_cents),
+                                    image.name
+                                )}
+                            </span>
+                        </div>
+                        {move || view! { <FieldError message=accept_error.get() /> }}
+                    </div>
+                })
+            }}
             <h2>"Specifications"</h2>
             <FormRow label="Flavor" id="server-flavor" error=error("flavor")>
                 <select id="server-flavor" name="request[flavor]">
@@ -97,17 +120,20 @@ fn server_form(
 }
 
 fn image_options(choices: &[ImageChoice], selected: &str) -> impl IntoView {
-    ["Public", "Private", "Shared"]
+    ["Public", "Private", "Shared", "KooGallery"]
         .into_iter()
         .map(|category| {
             let options = choices
                 .iter()
                 .filter(|choice| choice.category == category)
                 .map(|choice| {
-                    let label = match choice.kind.as_str() {
+                    let mut label = match choice.kind.as_str() {
                         "system" => choice.name.clone(),
                         kind => format!("{} ({})", choice.name, kind_label(kind)),
                     };
+                    if choice.price_cents > 0 {
+                        label = format!("{label} — {}", price_label(choice.price_cents));
+                    }
                     view! { <option value=choice.id.clone() selected=choice.id == selected>{label}</option> }
                 })
                 .collect_view();

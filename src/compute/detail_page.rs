@@ -7,6 +7,7 @@ use super::panels::{AttachPanel, CapturePanel, ChangeOsPanel, DiskContentPanel, 
 use super::rules::architecture_label;
 use super::{get_server, DetachDisk, RunServerAction};
 use crate::format::format_time;
+use crate::market::model::price_label;
 use crate::ui::{
     error_toast, general_error, use_polling, ConfirmDialog, ErrorBanner, ProgressBar, SignedInPage, StatusBadge, Table,
 };
@@ -84,6 +85,14 @@ fn overview(detail: ServerDetail, can_modify: bool, operations: ServerOperations
         ("Boot Mode", server.boot_mode.to_uppercase()),
         ("OS", if server.os_version.is_empty() { server.os_type.clone() } else { server.os_version.clone() }),
         ("Created", format_time(server.created_at)),
+        (
+            "Image Charge",
+            if server.image_price_cents > 0 {
+                format!("{} (KooGallery image)", price_label(server.image_price_cents))
+            } else {
+                "None".to_string()
+            },
+        ),
     ];
     let disk_rows = detail.disks.into_iter().map(|disk| disk_row(disk, can_modify, forms)).collect_view();
     view! {

@@ -138,6 +138,8 @@ pub struct ServerView {
     pub progress: Option<f64>,
     /// False when the image the OS came from has been deleted (the ECS cannot be reinstalled).
     pub image_exists: bool,
+    /// What the ECS costs per hour for its image (a paid KooGallery image), in cents.
+    pub image_price_cents: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -174,13 +176,15 @@ pub struct DiskBytes {
 pub struct ImageChoice {
     pub id: String,
     pub name: String,
-    /// Public, Private or Shared.
+    /// Public, Private, Shared or KooGallery.
     pub category: String,
     pub kind: String,
     pub architecture: String,
     pub boot_mode: String,
     pub min_disk: i64,
     pub min_ram: i64,
+    /// Hourly price of a paid KooGallery image; 0 otherwise.
+    pub price_cents: i64,
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub struct CreateServersRequest {
     pub count: String,
     /// Sizes in GB of blank data disks, comma separated.
     pub data_disks: String,
+    /// Set (to anything) when the user accepts the price of a paid KooGallery image.
+    pub accept_price: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]

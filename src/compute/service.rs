@@ -23,6 +23,7 @@ use crate::error::AppError;
 use crate::images::store::{self as image_store, NewImage};
 use crate::jobs::model::{job_type_label, JobEntities};
 use crate::jobs::queue::{enqueue, pending_on, NewJob};
+use crate::market::service::image_charge;
 use crate::quotas::model::QuotaKind;
 use crate::quotas::service::require_room;
 use crate::regions::region_name;
@@ -172,6 +173,10 @@ pub async fn create_servers(
         .collect();
     let mut ids = Vec::new();
     let mut transaction = state.db.begin().await?;
+    // A paid KooGallery image: the project's subscription (made here if the user accepted
+    // the price) fixes each new server's image charge.
+    let accepted = !request.accept_price.trim().is_empty();
+    image_charge(&mut transaction, caller, &image.id, &image.facts.name, accepted).await?;
     for index in 0..valid.count {
         let name = if valid.count == 1 {
             request.name.trim().to_string()
@@ -303,7 +308,15 @@ pub async fn server_action(state: &AppState, caller: &Caller, id: &str, action: 
                     server.image_name, server.name
                 )));
             }
-            change_os(state, caller, id, &server.image_id).await
+            match change_os(state, caller, id, &server.image_id).await {
+                // The image lives but the caller may no longer use it: its share was stopped.
+                Err(AppError::NotFound(_)) => Err(conflict(format!(
+                    "Image '{}' that ECS '{}' was created from is no longer shared with your project, so the ECS \
+                     cannot be reinstalled. Change its OS with another image instead.",
+                    server.image_name, server.name
+                ))),
+                other => other,
+            }
         }
         other => Err(AppError::Invalid(format!("'{other}' is not an ECS action; use start, stop or reinstall."))),
     }
@@ -337,6 +350,15 @@ pub async fn change_os(state: &AppState, caller: &Caller, id: &str, image_id: &s
         &image.disk_format,
     );
     let mut transaction = state.db.begin().await?;
+    // Changing to a paid KooGallery image needs the project's subscription already (made by
+    // accepting the price when creating an ECS from it).
+    image_charge(&mut transaction, caller, &image.id, &image.facts.name, false).await.map_err(|error| match error {
+        AppError::Fields(fields) => AppError::Conflict(format!(
+            "{} Create an ECS from it once to accept its price, then change the OS.",
+            fields.into_iter().map(|(_, message)| message).collect::<Vec<_>>().join(" ")
+        )),
+        other => other,
+    })?;
     if !store::move_server(&mut *transaction, id, ServerStatus::Stopped, ServerStatus::ChangingOs, "").await? {
         return Err(conflict(format!("ECS '{}' changed state meanwhile; try again.", server.name)));
     }

@@ -43,6 +43,7 @@ pub struct ServerRow {
     pub data_disks: i64,
     pub progress: Option<f64>,
     pub image_live: i64,
+    pub image_price_cents: i64,
 }
 
 impl ServerRow {
@@ -68,6 +69,7 @@ impl ServerRow {
             created_at: self.created_at,
             progress: self.progress,
             image_exists: self.image_live > 0,
+            image_price_cents: self.image_price_cents,
         }
     }
 
@@ -216,12 +218,15 @@ pub async fn disk_file_in_use(db: &Db, object_key: &str) -> Result<bool, sqlx::E
     Ok(count > 0)
 }
 
-/// Images the caller may make servers and disks from (`$2` region, `$3` project): public images
-/// of the region, the project's own, and images shared with it once the share is accepted.
+/// Images the caller may make servers and disks from (`$2` region, `$3` project, `$4` now):
+/// public images of the region, the project's own, images shared with it once the share is
+/// accepted (until it stops or expires), and the region's KooGallery images.
 const USABLE_BY_CALLER: &str = "i.deleted_at IS NULL AND ( \
     (i.imagetype = 'gold' AND i.region = $2) \
     OR i.owner = $3 \
-    OR EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = $3 AND m.status = 'accepted'))";
+    OR EXISTS (SELECT 1 FROM market_offerings o WHERE o.image_id = i.id AND o.region = $2) \
+    OR EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = $3 AND m.status = 'accepted' \
+               AND (m.expires_at IS NULL OR m.expires_at > $4)))";
 
 /// An image the caller may use, with what the rules and the jobs need.
 pub struct SourceImage {
@@ -259,8 +264,13 @@ pub async fn source_image(db: &Db, caller: &Caller, id: &str) -> Result<SourceIm
          i.min_disk, i.virtual_size, i.file_location, i.disk_format, i.os_type, i.platform, i.os_version \
          FROM images i WHERE i.id = $1 AND {USABLE_BY_CALLER}"
     );
-    let row: Option<SourceImageRow> =
-        sqlx::query_as(&sql).bind(id).bind(&caller.region).bind(&caller.project_id).fetch_optional(db).await?;
+    let row: Option<SourceImageRow> = sqlx::query_as(&sql)
+        .bind(id)
+        .bind(&caller.region)
+        .bind(&caller.project_id)
+        .bind(now_ms())
+        .fetch_optional(db)
+        .await?;
     // Not found (404), like every other object of another tenant's, whatever the form.
     let row = row.ok_or_else(|| {
         AppError::NotFound(format!(
@@ -302,23 +312,31 @@ struct ChoiceRow {
     hw_firmware_type: String,
     min_disk: i64,
     min_ram: i64,
+    price_cents: Option<i64>,
 }
 
 pub async fn image_choices(db: &Db, caller: &Caller, for_disks: bool) -> Result<Vec<ImageChoice>, AppError> {
     let kinds = if for_disks { "('data')" } else { "('system', 'full_ecs', 'iso')" };
     let sql = format!(
-        "SELECT i.id, i.name, i.imagetype, i.owner, i.image_kind, i.architecture, i.hw_firmware_type, i.min_disk, i.min_ram \
+        "SELECT i.id, i.name, i.imagetype, i.owner, i.image_kind, i.architecture, i.hw_firmware_type, i.min_disk, i.min_ram, \
+         (SELECT o.price_cents FROM market_offerings o WHERE o.image_id = i.id) AS price_cents \
          FROM images i WHERE i.id <> $1 AND {USABLE_BY_CALLER} AND i.status = 'active' AND i.file_location <> '' \
          AND i.image_kind IN {kinds} ORDER BY i.imagetype, i.name LIMIT 1000"
     );
-    let rows: Vec<ChoiceRow> =
-        sqlx::query_as(&sql).bind("").bind(&caller.region).bind(&caller.project_id).fetch_all(db).await?;
+    let rows: Vec<ChoiceRow> = sqlx::query_as(&sql)
+        .bind("")
+        .bind(&caller.region)
+        .bind(&caller.project_id)
+        .bind(now_ms())
+        .fetch_all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|row| ImageChoice {
             category: match row.imagetype.as_str() {
                 "gold" => "Public",
                 _ if row.owner == caller.project_id => "Private",
+                _ if row.price_cents.is_some() => "KooGallery",
                 _ => "Shared",
             }
             .to_string(),
@@ -329,6 +347,7 @@ pub async fn image_choices(db: &Db, caller: &Caller, for_disks: bool) -> Result<
             boot_mode: row.hw_firmware_type,
             min_disk: row.min_disk,
             min_ram: row.min_ram,
+            price_cents: row.price_cents.unwrap_or(0),
         })
         .collect())
 }
@@ -358,8 +377,9 @@ pub async fn insert_server(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO servers (id, region, project_id, name, flavor, status, image_id, image_name, os_type, platform, \
-         os_version, architecture, boot_mode, temporary, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+         os_version, architecture, boot_mode, temporary, created_at, updated_at, image_price_cents) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, \
+         COALESCE((SELECT m.price_cents FROM market_subscriptions m WHERE m.project_id = $3 AND m.image_id = $7), 0))",
     )
     .bind(server.id)
     .bind(&caller.region)
@@ -459,7 +479,9 @@ pub async fn swap_system_disk(
         .await?;
     sqlx::query(
         "UPDATE servers SET status = $1, status_reason = '', image_id = $2, image_name = $3, os_type = $4, \
-         platform = $5, os_version = $6, boot_mode = $7, temporary = 0, updated_at = $8 WHERE id = $9 AND status = $10",
+         platform = $5, os_version = $6, boot_mode = $7, temporary = 0, updated_at = $8, \
+         image_price_cents = COALESCE((SELECT m.price_cents FROM market_subscriptions m \
+           WHERE m.project_id = servers.project_id AND m.image_id = $2), 0) WHERE id = $9 AND status = $10",
     )
     .bind(ServerStatus::Running)
     .bind(image.id)

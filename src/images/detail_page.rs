@@ -5,23 +5,69 @@ use super::requests::EXPORT_FORMATS;
 use super::{get_image, ExportImage};
 use crate::buckets::list_buckets;
 use crate::buckets::model::BucketView;
+use crate::caller::Role;
 use crate::caller::SessionInfo;
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time};
+use crate::market::publish_panel::{offering_panel, unpublish_button, PublishDialog};
+use crate::market::{PublishImage, UnpublishImage};
 use crate::regions::region_name;
-use crate::ui::{field_error, general_error, ErrorBanner, FieldError, SignedInPage, StatusBadge};
+use crate::sharing::members_panel::{share_done_banner, ShareDialog, ShareTarget, SharingTab};
+use crate::sharing::model::{MemberStatus, MemberView};
+use crate::sharing::{list_image_members, AnswerShares, ShareImages, StopSharing};
+use crate::ui::{error_toast, field_error, general_error, ErrorBanner, FieldError, SignedInPage, StatusBadge};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// The detail page's actions, made with the page (before any Suspense).
+#[derive(Clone, Copy)]
+struct DetailActions {
+    share: ServerAction<ShareImages>,
+    stop: ServerAction<StopSharing>,
+    share_target: RwSignal<Option<ShareTarget>>,
+    answer: ServerAction<AnswerShares>,
+    publish: ServerAction<PublishImage>,
+    publish_open: RwSignal<bool>,
+    unpublish: ServerAction<UnpublishImage>,
+}
 
 #[component]
 pub fn ImageDetailPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.with(|params| params.get("id").unwrap_or_default());
-    let image = Resource::new(id, get_image);
+    let sharing_tab = Memo::new(move |_| query.with(|query| query.get("tab").as_deref() == Some("sharing")));
+    let actions = DetailActions {
+        share: ServerAction::new(),
+        stop: ServerAction::new(),
+        share_target: RwSignal::new(None),
+        answer: ServerAction::new(),
+        publish: ServerAction::new(),
+        publish_open: RwSignal::new(false),
+        unpublish: ServerAction::new(),
+    };
+    let image = Resource::new(
+        move || {
+            let versions =
+                (actions.answer.version().get(), actions.publish.version().get(), actions.unpublish.version().get());
+            (id(), versions, actions.share.version().get() + actions.stop.version().get())
+        },
+        |(id, _, _)| get_image(id),
+    );
     // For the export panel; made here, before any Suspense (see SignedInPage).
     let buckets = Resource::new(|| (), |_| list_buckets());
+    let members = Resource::new(
+        move || (id(), sharing_tab.get(), actions.share.version().get(), actions.stop.version().get()),
+        |(id, sharing, _, _)| async move {
+            if sharing {
+                Some(list_image_members(id).await)
+            } else {
+                None
+            }
+        },
+    );
     let crumb = Signal::derive(move || match image.get() {
         Some(Ok(image)) => image.name,
         _ => "Image".to_string(),
@@ -31,10 +77,13 @@ pub fn ImageDetailPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || {
                     let info = info.clone();
-                    Suspend::new(async move { detail_view(info, image.await, buckets) })
+                    let sharing = sharing_tab.get();
+                    Suspend::new(async move { detail_view(info, image.await, buckets, members, sharing, actions) })
                 }}
             </Transition>
         </SignedInPage>
+        <ShareDialog target=actions.share_target action=actions.share />
+        {move || error_toast(general_error(actions.answer.value().get()))}
     }
 }
 
@@ -42,20 +91,48 @@ fn detail_view(
     info: SessionInfo,
     image: Result<ImageDetail, AppError>,
     buckets: Resource<Result<Vec<BucketView>, AppError>>,
+    members: Resource<Option<Result<Vec<MemberView>, AppError>>>,
+    sharing_tab: bool,
+    actions: DetailActions,
 ) -> impl IntoView {
     match image {
         Ok(image) => {
-            let exportable = info.role.can_modify_images()
-                && image.owned
-                && image.imagetype == "private"
+            let can_modify = info.role.can_modify_images();
+            let own_private = image.owned && image.imagetype == "private";
+            let exportable = can_modify
+                && own_private
                 && image.status == ImageStatus::Active
                 && !matches!(image.kind.as_str(), "iso" | "full_ecs");
-            let export = exportable
+            let export = (exportable && !sharing_tab)
                 .then(|| view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() buckets /> });
+            let sharing = (own_private && sharing_tab).then(|| {
+                view! {
+                    <SharingTab
+                        image_id=image.id.clone()
+                        image_name=image.name.clone()
+                        members
+                        share=actions.share
+                        stop=actions.stop
+                        share_target=actions.share_target
+                        share_blocked=share_refusal(&image)
+                        can_modify
+                    />
+                }
+            });
+            let publish_dialog = (info.role == Role::Admin && own_private).then(|| {
+                view! {
+                    <PublishDialog image_id=image.id.clone() image_name=image.name.clone() open=actions.publish_open action=actions.publish />
+                }
+            });
             view! {
                 <Title text=format!("{} — Image Management Service", image.name) />
-                {image_view(image)}
+                {image_header(&image, &info, actions)}
+                {recipient_notice(&image, can_modify, actions.answer)}
+                {detail_tabs(&image, own_private, sharing_tab)}
+                {sharing}
+                {(!sharing_tab).then(|| image_view(image))}
                 {export}
+                {publish_dialog}
             }
             .into_any()
         }
@@ -72,6 +149,77 @@ fn detail_view(
         }
         .into_any(),
     }
+}
+
+/// Why the owner cannot share the image now, if it cannot (the service gives the same reasons).
+fn share_refusal(image: &ImageDetail) -> Option<String> {
+    let reason = if image.status != ImageStatus::Active {
+        "Only images in the Normal state can be shared."
+    } else if image.kind == "full_ecs" {
+        "Full-ECS images cannot be shared: IMS shares only full-ECS images made from CBR backups, and this console has no CBR."
+    } else if !image.cmk_id.is_empty() {
+        "Encrypted images cannot be shared."
+    } else if image.offering.is_some() {
+        "Images published in KooGallery cannot be shared. Unpublish it first."
+    } else {
+        return None;
+    };
+    Some(reason.to_string())
+}
+
+/// Basic Information and, for the owner's private images, Sharing.
+fn detail_tabs(image: &ImageDetail, own_private: bool, sharing_tab: bool) -> Option<impl IntoView> {
+    own_private.then(|| {
+        let base = format!("/image/{}", image.id);
+        view! {
+            <nav class="tabs" aria-label="Image details">
+                <a href=base.clone() class:active=!sharing_tab aria-current=(!sharing_tab).then_some("page")>"Basic Information"</a>
+                <a href=format!("{base}?tab=sharing") class:active=sharing_tab aria-current=sharing_tab.then_some("page")>
+                    {format!("Sharing ({})", image.shared_with)}
+                </a>
+            </nav>
+        }
+    })
+}
+
+/// For an image shared with the caller: whose it is, the caller's answer, and what it may do.
+fn recipient_notice(
+    image: &ImageDetail,
+    can_modify: bool,
+    answer: ServerAction<AnswerShares>,
+) -> Option<impl IntoView> {
+    let status = image.member_status?;
+    let id = image.id.clone();
+    let text = match status {
+        MemberStatus::Pending => format!(
+            "Account {} shared this image with your project. Accept it to create ECSs, EVS disks or change an OS with it.",
+            image.owner_account
+        ),
+        MemberStatus::Accepted => format!(
+            "Shared with you by account {}. You can create ECSs and EVS disks from it and change an ECS's OS to it; \
+             only its owner can modify, delete, share, export or replicate it.",
+            image.owner_account
+        ),
+        MemberStatus::Rejected => format!(
+            "Account {} shared this image with you and you rejected it. Accept it to use it.",
+            image.owner_account
+        ),
+    };
+    let dispatch = move |status: MemberStatus| {
+        answer.dispatch(AnswerShares { images: id.clone(), status: status.as_str().to_string() });
+    };
+    let dispatch_reject = dispatch.clone();
+    Some(view! {
+        <div class="banner banner-info recipient-notice" data-testid="recipient-notice">
+            <span>{text}</span>
+            {(can_modify && status != MemberStatus::Accepted).then(|| view! {
+                <button type="button" class="button button-small button-primary" on:click=move |_| dispatch(MemberStatus::Accepted)>"Accept"</button>
+            })}
+            {(can_modify && status == MemberStatus::Pending).then(|| view! {
+                <button type="button" class="button button-small" on:click=move |_| dispatch_reject(MemberStatus::Rejected)>"Reject"</button>
+            })}
+        </div>
+    })
 }
 
 fn or_dash(text: &str) -> String {
@@ -109,6 +257,7 @@ fn attributes(image: &ImageDetail) -> Vec<(&'static str, String)> {
         ("Image Category (__imagetype)", image.imagetype.clone()),
         ("Region", region_name(&image.region).to_string()),
         ("Owner Project", image.owner.clone()),
+        ("Owner Account", or_dash(&image.owner_account)),
         ("Enterprise Project", image.enterprise_project_id.clone()),
         ("OS Type", image.os_type.clone()),
         ("OS", or_dash(&image.os_version)),
@@ -151,27 +300,60 @@ fn attributes(image: &ImageDetail) -> Vec<(&'static str, String)> {
     fields
 }
 
-fn image_view(image: ImageDetail) -> impl IntoView {
+/// The title line: back, name, status, and the operations the caller may use.
+fn image_header(image: &ImageDetail, info: &SessionInfo, actions: DetailActions) -> impl IntoView {
     let back = match image.imagetype.as_str() {
         "gold" => "/images/public",
         _ if image.owned => "/images/private",
+        _ if image.offering.is_some() => "/images/market",
         _ => "/images/shared",
     };
-    // Images made from one of the caller's ECSs link to it.
-    let source_server = image.owned.then(|| image.data_origin.strip_prefix("instance,").map(str::to_string)).flatten();
-    let use_link = (image.status == ImageStatus::Active && image.has_file).then(|| match image.kind.as_str() {
+    let usable = image.owned
+        || image.imagetype == "gold"
+        || image.offering.is_some()
+        || image.member_status == Some(MemberStatus::Accepted);
+    let use_link = (usable && image.status == ImageStatus::Active && image.has_file).then(|| match image.kind.as_str() {
         "data" => view! { <a class="button" href=format!("/disks?image={}", image.id)>"Create Disk"</a> }.into_any(),
         _ => view! { <a class="button button-primary" href=format!("/ecs/create?image={}", image.id)>"Apply for ECS"</a> }.into_any(),
     });
+    let own_private = image.owned && image.imagetype == "private";
+    let share_button = (own_private && info.role.can_modify_images()).then(|| {
+        let target = ShareTarget { ids: vec![image.id.clone()], names: vec![image.name.clone()] };
+        let blocked = share_refusal(image);
+        view! {
+            <button type="button" class="button" disabled=blocked.is_some()
+                title=blocked.unwrap_or_else(|| "Share this image with other projects".into())
+                on:click=move |_| actions.share_target.set(Some(target.clone()))>"Share"</button>
+        }
+    });
+    let admin = info.role == Role::Admin && own_private;
+    let published = image.offering.is_some();
+    let publish_button = (admin && !published && image.kind == "system" && image.status == ImageStatus::Active).then(|| {
+        view! { <button type="button" class="button" on:click=move |_| actions.publish_open.set(true)>"Publish in KooGallery"</button> }
+    });
+    let unpublish = (admin && published).then(|| unpublish_button(image.id.clone(), actions.unpublish));
     view! {
         <div class="page-header">
             <a class="back-link" href=back>"‹ Back"</a>
             <h1>{image.name.clone()}</h1>
             <StatusBadge status=image.status.as_str() label=image.status.label() reason=image.status_reason.clone() />
-            <div class="header-actions">{use_link}</div>
+            <div class="header-actions">{use_link}{share_button}{publish_button}{unpublish}</div>
         </div>
+        {share_done_banner(actions.share)}
+        {move || matches!(actions.publish.value().get(), Some(Ok(()))).then(|| view! {
+            <p class="banner banner-info" role="status">"Published in KooGallery: every tenant of this region sees it under KooGallery Images."</p>
+        })}
+    }
+}
+
+fn image_view(image: ImageDetail) -> impl IntoView {
+    // Images made from one of the caller's ECSs link to it.
+    let source_server = image.owned.then(|| image.data_origin.strip_prefix("instance,").map(str::to_string)).flatten();
+    let offering = image.offering.clone().map(offering_panel);
+    view! {
         {(!image.status_reason.is_empty())
             .then(|| view! { <ErrorBanner message=format!("Failure reason: {}", image.status_reason) /> })}
+        {offering}
         <section class="panel">
             <h2>"Basic Information"</h2>
             <dl class="attributes">

@@ -5,19 +5,28 @@ use super::query::{ImageQuery, ImageTab, SortKey, ValidQuery, PAGE_SIZES, QUERY_
 use super::{list_images, DeleteImage};
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time, format_time_short};
+use crate::market::model::price_label;
+use crate::sharing::members_panel::{share_done_banner, ShareDialog, ShareTarget};
+use crate::sharing::model::{expiry_label, expiry_short, MemberStatus};
+use crate::sharing::{AnswerShares, ShareImages};
 use crate::ui::{
     error_toast, general_error, submit_own_form, use_polling, ConfirmDialog, Confirmation, ErrorBanner, NotFound,
-    Pager, ProgressBar, SignedInPage, StatusBadge,
+    NoticesResource, Pager, ProgressBar, SignedInPage, StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-/// What the list needs to offer deletion: the action and the confirmation dialog's request.
+/// The list's actions: delete (with its confirmation), share (with its dialog), the
+/// recipient's answers, and the rows selected for a batch.
 #[derive(Clone, Copy)]
-struct Deleting {
-    action: ServerAction<DeleteImage>,
+struct ListActions {
+    delete: ServerAction<DeleteImage>,
     confirm: RwSignal<Option<Confirmation>>,
+    share_target: RwSignal<Option<ShareTarget>>,
+    answer: ServerAction<AnswerShares>,
+    /// (id, name) of the selected rows.
+    selected: RwSignal<Vec<(String, String)>>,
 }
 
 #[component]
@@ -30,17 +39,44 @@ pub fn ImageListPage() -> impl IntoView {
     });
     let tab = Memo::new(move |_| query.with(|query| ImageTab::parse(&query.tab)));
     let delete = ServerAction::<DeleteImage>::new();
+    let share = ServerAction::<ShareImages>::new();
+    let answer = ServerAction::<AnswerShares>::new();
     // While an image of the page is being created, refresh every few seconds to show progress.
     let tick = use_polling(3);
     let creating = RwSignal::new(false);
     let images = Resource::new(
-        move || (query.get(), delete.version().get(), if creating.get() { tick.get() } else { 0 }),
+        move || {
+            let versions = (delete.version().get(), share.version().get(), answer.version().get());
+            (query.get(), versions, if creating.get() { tick.get() } else { 0 })
+        },
         |(query, _, _)| async move {
             let result = list_images(query.clone()).await;
             (query, result)
         },
     );
-    let deleting = Deleting { action: delete, confirm: RwSignal::new(None) };
+    let actions = ListActions {
+        delete,
+        confirm: RwSignal::new(None),
+        share_target: RwSignal::new(None),
+        answer,
+        selected: RwSignal::new(Vec::new()),
+    };
+    // A new view starts with nothing selected; an answer changes the header's count.
+    Effect::new(move |_| {
+        query.track();
+        actions.selected.set(Vec::new());
+    });
+    let notices = use_context::<NoticesResource>();
+    Effect::new(move |previous: Option<usize>| {
+        let version = answer.version().get();
+        if previous.is_some_and(|previous| previous != version) {
+            if let Some(NoticesResource(notices)) = notices {
+                notices.refetch();
+            }
+            actions.selected.set(Vec::new());
+        }
+        version
+    });
 
     view! {
         {move || match tab.get() {
@@ -49,13 +85,15 @@ pub fn ImageListPage() -> impl IntoView {
                 <Title text=format!("{} — Image Management Service", tab.title()) />
                 <SignedInPage crumb=tab.title() let:info>
                     {list_header(tab, info.role.can_modify_images())}
+                    {(tab == ImageTab::Shared).then(|| shared_views(query))}
+                    {share_done_banner(share)}
                     <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                         {move || Suspend::new(async move {
                             let (query, result) = images.await;
                             if let Ok(page) = &result {
                                 creating.set(page.images.iter().any(|image| image.progress.is_some()));
                             }
-                            list_body(tab, query, result, info.role.can_modify_images(), deleting)
+                            list_body(tab, query, result, info.role.can_modify_images(), actions)
                         })}
                     </Transition>
                 </SignedInPage>
@@ -63,7 +101,47 @@ pub fn ImageListPage() -> impl IntoView {
             .into_any(),
         }}
         {move || error_toast(general_error(delete.value().get()))}
-        <ConfirmDialog request=deleting.confirm />
+        {move || error_toast(general_error(answer.value().get()))}
+        <ConfirmDialog request=actions.confirm />
+        <ShareDialog target=actions.share_target action=share />
+    }
+}
+
+/// Images Shared with Me: the accepted, pending and rejected views, and a banner when images
+/// wait for an answer.
+fn shared_views(query: Memo<ImageQuery>) -> impl IntoView {
+    let notices = use_context::<NoticesResource>();
+    let current =
+        move || query.with(|query| MemberStatus::parse(&query.member_status).unwrap_or(MemberStatus::Accepted));
+    let link = move |status: MemberStatus| {
+        let href = if status == MemberStatus::Accepted {
+            "/images/shared".to_string()
+        } else {
+            format!("/images/shared?member_status={}", status.as_str())
+        };
+        view! {
+            <a href=href class:active=move || current() == status aria-current=move || (current() == status).then_some("page")>
+                {status.label()}
+            </a>
+        }
+    };
+    view! {
+        {notices.map(|NoticesResource(notices)| view! {
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let pending = notices.await.map(|notices| notices.pending).unwrap_or(0);
+                    (pending > 0 && current() != MemberStatus::Pending).then(|| view! {
+                        <p class="banner banner-info" data-testid="pending-banner">
+                            {format!("{pending} image{} waiting for you to accept. ", if pending == 1 { " is" } else { "s are" })}
+                            <a href="/images/shared?member_status=pending">"Review pending images"</a>
+                        </p>
+                    })
+                })}
+            </Suspense>
+        })}
+        <nav class="subtabs" aria-label="Shared image status">
+            {MemberStatus::ALL.into_iter().map(link).collect_view()}
+        </nav>
     }
 }
 
@@ -100,13 +178,15 @@ fn list_body(
     query: ImageQuery,
     result: Result<ImagePage, AppError>,
     can_modify: bool,
-    deleting: Deleting,
+    actions: ListActions,
 ) -> impl IntoView {
     let body = match (result, query.validate()) {
         (Ok(page), Ok(valid)) => {
             let footer = list_footer(&query, &page);
+            let batch = can_modify.then(|| batch_bar(tab, valid.member_status, actions));
             view! {
-                {results_table(tab, &query, &valid, page, can_modify, deleting)}
+                {batch}
+                {results_table(tab, &query, &valid, page, can_modify, actions)}
                 {footer}
             }
             .into_any()
@@ -200,13 +280,81 @@ fn sort_header(query: &ImageQuery, valid: &ValidQuery, key: SortKey, label: &'st
 
 /// Why a page of the list has no rows.
 fn empty_text(tab: ImageTab, query: &ImageQuery, total: i64) -> &'static str {
-    if total == 0 && tab == ImageTab::Shared && *query == ImageQuery::from_params("shared", |_| None) {
+    let unfiltered = |status: &str| {
+        *query
+            == ImageQuery::from_params("shared", |key| {
+                (key == "member_status" && !status.is_empty()).then(|| status.to_string())
+            })
+    };
+    if total == 0 && tab == ImageTab::Shared && unfiltered("") {
         "No images have been shared with you in this region."
+    } else if total == 0 && tab == ImageTab::Shared && unfiltered("pending") {
+        "No shared images are waiting for your answer."
+    } else if total == 0 && tab == ImageTab::Shared && unfiltered("rejected") {
+        "You have not rejected any shared image."
+    } else if total == 0 && tab == ImageTab::Market && *query == ImageQuery::from_params("market", |_| None) {
+        "KooGallery has no images in this region yet."
     } else if total == 0 {
         "No images match these filters."
     } else {
         "This page is past the last page of results."
     }
+}
+
+/// Public and private lists show every column; the shared and KooGallery lists trade OS type,
+/// disk format and encryption (shared images are never encrypted) for their own two columns.
+fn full_columns(tab: ImageTab) -> bool {
+    matches!(tab, ImageTab::Public | ImageTab::Private)
+}
+
+/// Whether the rows of this view have checkboxes (for a batch Share, Accept or Reject).
+fn selectable(tab: ImageTab, member_status: MemberStatus) -> bool {
+    tab == ImageTab::Private || (tab == ImageTab::Shared && member_status != MemberStatus::Accepted)
+}
+
+/// The batch operations for the selected rows.
+fn batch_bar(tab: ImageTab, member_status: MemberStatus, actions: ListActions) -> Option<impl IntoView> {
+    if !selectable(tab, member_status) {
+        return None;
+    }
+    let selected = actions.selected;
+    let none = move || selected.with(Vec::is_empty);
+    let ids = move || selected.with(|rows| rows.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>().join(","));
+    let count = move || match selected.with(Vec::len) {
+        0 => "No images selected".to_string(),
+        1 => "1 image selected".to_string(),
+        count => format!("{count} images selected"),
+    };
+    let answer = move |status: MemberStatus| {
+        actions.answer.dispatch(AnswerShares { images: ids(), status: status.as_str().to_string() });
+    };
+    let buttons = match tab {
+        ImageTab::Private => view! {
+            <button type="button" class="button" disabled=none on:click=move |_| {
+                let rows = selected.get();
+                actions.share_target.set(Some(ShareTarget {
+                    ids: rows.iter().map(|(id, _)| id.clone()).collect(),
+                    names: rows.iter().map(|(_, name)| name.clone()).collect(),
+                }));
+            }>"Share"</button>
+        }
+        .into_any(),
+        _ => view! {
+            <button type="button" class="button button-primary" disabled=none on:click=move |_| answer(MemberStatus::Accepted)>
+                "Accept"
+            </button>
+            {(member_status == MemberStatus::Pending).then(|| view! {
+                <button type="button" class="button" disabled=none on:click=move |_| answer(MemberStatus::Rejected)>"Reject"</button>
+            })}
+        }
+        .into_any(),
+    };
+    Some(view! {
+        <div class="batch-bar js-only" data-testid="batch-bar">
+            <span class="batch-count" role="status">{count}</span>
+            {buttons}
+        </div>
+    })
 }
 
 fn results_table(
@@ -215,35 +363,66 @@ fn results_table(
     valid: &ValidQuery,
     page: ImagePage,
     can_modify: bool,
-    deleting: Deleting,
+    actions: ListActions,
 ) -> impl IntoView {
+    let checkboxes = can_modify && selectable(tab, valid.member_status);
+    let columns = if full_columns(tab) { 11 } else { 10 } + usize::from(checkboxes);
+    let page_rows: Vec<(String, String)> =
+        page.images.iter().map(|image| (image.id.clone(), image.name.clone())).collect();
     let rows = if page.images.is_empty() {
         view! {
             <tr>
-                <td colspan="11" class="empty" data-testid="empty-result">
+                <td colspan=columns.to_string() class="empty" data-testid="empty-result">
                     {empty_text(tab, query, page.total)}
                 </td>
             </tr>
         }
         .into_any()
     } else {
-        page.images.into_iter().map(|image| image_row(image, tab, can_modify, deleting)).collect_view().into_any()
+        let member_status = valid.member_status;
+        page.images
+            .into_iter()
+            .map(|image| image_row(image, tab, member_status, can_modify, checkboxes, actions))
+            .collect_view()
+            .into_any()
+    };
+    let selected = actions.selected;
+    let all_selected = {
+        let page_rows = page_rows.clone();
+        move || !page_rows.is_empty() && selected.with(|rows| page_rows.iter().all(|row| rows.contains(row)))
+    };
+    let select_all = move |event: leptos::ev::Event| {
+        let on = event_target_checked(&event);
+        selected.update(|rows| {
+            rows.retain(|row| !page_rows.contains(row));
+            if on {
+                rows.extend(page_rows.iter().cloned());
+            }
+        });
     };
     view! {
         <div class="table-wrap">
             <table class="image-table">
                 <thead>
                     <tr>
+                        {checkboxes.then(|| view! {
+                            <th class="check-cell">
+                                <input type="checkbox" class="js-only" aria-label="Select all on this page"
+                                    prop:checked=all_selected on:change=select_all />
+                            </th>
+                        })}
                         {sort_header(query, valid, SortKey::Name, "Name/ID")}
                         <th>"Status"</th>
-                        <th>"OS Type"</th>
+                        {(tab == ImageTab::Shared).then(|| view! { <th>"Shared By"</th><th>"Expires"</th> })}
+                        {(tab == ImageTab::Market).then(|| view! { <th>"Publisher"</th><th>"Price"</th> })}
+                        {full_columns(tab).then(|| view! { <th>"OS Type"</th> })}
                         <th>"OS"</th>
                         <th>"Image Type"</th>
-                        <th>"Disk Format"</th>
+                        {full_columns(tab).then(|| view! { <th>"Disk Format"</th> })}
                         {sort_header(query, valid, SortKey::Size, "Size")}
                         <th>"Min. Disk"</th>
                         {sort_header(query, valid, SortKey::Created, "Created")}
-                        <th>"Encrypted"</th>
+                        {full_columns(tab).then(|| view! { <th>"Encrypted"</th> })}
                         <th>"Operation"</th>
                     </tr>
                 </thead>
@@ -308,7 +487,29 @@ fn use_link(image: &ImageSummary) -> Option<impl IntoView> {
     Some(view! { <a href=href>{label}</a> })
 }
 
-fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Deleting) -> impl IntoView {
+/// Why an own image cannot be shared, if it cannot (the service says the same).
+fn share_blocked(image: &ImageSummary) -> Option<&'static str> {
+    if image.status != ImageStatus::Active {
+        Some("Only images in the Normal state can be shared.")
+    } else if image.kind == "full_ecs" {
+        Some("Full-ECS images cannot be shared (IMS shares only full-ECS images made from CBR backups).")
+    } else if image.encrypted {
+        Some("Encrypted images cannot be shared.")
+    } else if image.publisher.is_some() {
+        Some("Images published in KooGallery cannot be shared.")
+    } else {
+        None
+    }
+}
+
+fn image_row(
+    image: ImageSummary,
+    tab: ImageTab,
+    member_status: MemberStatus,
+    can_modify: bool,
+    checkbox: bool,
+    actions: ListActions,
+) -> impl IntoView {
     let detail_href = format!("/image/{}", image.id);
     let deletable = can_modify && image.owned && tab == ImageTab::Private;
     let delete_button = deletable.then(|| {
@@ -317,6 +518,8 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Del
             Some("Protected images cannot be deleted.")
         } else if image.status.is_in_progress() {
             Some("The image is still being created.")
+        } else if image.publisher.is_some() {
+            Some("Published images cannot be deleted: unpublish it first.")
         } else {
             None
         };
@@ -328,12 +531,12 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Del
                 title=blocked.unwrap_or("Delete this image")
                 on:click=move |_| {
                     let id = id.clone();
-                    deleting.confirm.set(Some(Confirmation {
+                    actions.confirm.set(Some(Confirmation {
                         title: "Delete Image".into(),
                         message: delete_message(&name, servers_created),
                         confirm_label: "Delete",
                         on_confirm: Callback::new(move |_| {
-                            deleting.action.dispatch(DeleteImage { id: id.clone() });
+                            actions.delete.dispatch(DeleteImage { id: id.clone() });
                         }),
                     }))
                 }
@@ -342,8 +545,63 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Del
             </button>
         }
     });
+    let share_button = deletable.then(|| {
+        let target = ShareTarget { ids: vec![image.id.clone()], names: vec![image.name.clone()] };
+        let blocked = share_blocked(&image);
+        view! {
+            <button type="button" class="link-button" disabled=blocked.is_some()
+                title=blocked.unwrap_or("Share this image with other projects")
+                on:click=move |_| actions.share_target.set(Some(target.clone()))>
+                "Share"
+            </button>
+        }
+    });
+    let answer_buttons = (can_modify && tab == ImageTab::Shared).then(|| {
+        let id = image.id.clone();
+        let answer = move |status: MemberStatus| {
+            actions.answer.dispatch(AnswerShares { images: id.clone(), status: status.as_str().to_string() });
+        };
+        let answer_too = answer.clone();
+        let (accept, reject) = match member_status {
+            MemberStatus::Pending => (Some("Accept"), Some("Reject")),
+            MemberStatus::Accepted => (None, Some("Remove")),
+            MemberStatus::Rejected => (Some("Accept"), None),
+        };
+        view! {
+            {accept.map(|label| view! {
+                <button type="button" class="link-button" on:click=move |_| answer(MemberStatus::Accepted)>{label}</button>
+            })}
+            {reject.map(|label| view! {
+                <button type="button" class="link-button danger"
+                    title=if label == "Remove" { "Reject this image: it leaves this list; you can accept it again from Rejected." } else { "Reject this image" }
+                    on:click=move |_| answer_too(MemberStatus::Rejected)>{label}</button>
+            })}
+        }
+    });
+    let check = checkbox.then(|| {
+        let row = (image.id.clone(), image.name.clone());
+        let row_for_change = row.clone();
+        let selected = actions.selected;
+        view! {
+            <td class="check-cell">
+                <input type="checkbox" class="js-only" aria-label=format!("Select {}", image.name)
+                    prop:checked=move || selected.with(|rows| rows.contains(&row))
+                    on:change=move |event| {
+                        let on = event_target_checked(&event);
+                        selected.update(|rows| {
+                            rows.retain(|other| *other != row_for_change);
+                            if on {
+                                rows.push(row_for_change.clone());
+                            }
+                        });
+                    } />
+            </td>
+        }
+    });
+    let usable = tab != ImageTab::Shared || member_status == MemberStatus::Accepted;
     view! {
         <tr data-testid="image-row">
+            {check}
             <td class="name-cell">
                 <a class="image-name" href=detail_href.clone()>{image.name.clone()}</a>
                 <span class="image-id">{image.id.clone()}</span>
@@ -352,20 +610,32 @@ fn image_row(image: ImageSummary, tab: ImageTab, can_modify: bool, deleting: Del
                 <StatusBadge status=image.status.as_str() label=image.status.label() reason=image.status_reason.clone() />
                 {image.progress.map(|percent| view! { <ProgressBar percent=percent /> })}
             </td>
-            <td>{image.os_type.clone()}</td>
-            <td>{image.os_version.clone()}</td>
-            <td>{kind_label(&image.kind).to_string()}</td>
-            <td>{image.disk_format.to_uppercase()}</td>
+            {(tab == ImageTab::Shared).then(|| view! {
+                <td data-testid="shared-by">{image.owner_account.clone()}</td>
+                <td class="time" title=expiry_label(image.share_expires_at)>
+                    {expiry_short(image.share_expires_at)}
+                </td>
+            })}
+            {(tab == ImageTab::Market).then(|| view! {
+                <td>{image.publisher.clone().unwrap_or_default()}</td>
+                <td data-testid="price">{price_label(image.price_cents.unwrap_or(0))}</td>
+            })}
+            {full_columns(tab).then(|| view! { <td class="nowrap">{image.os_type.clone()}</td> })}
+            <td class="os-cell">{image.os_version.clone()}</td>
+            <td class="nowrap">{kind_label(&image.kind).to_string()}</td>
+            {full_columns(tab).then(|| view! { <td class="nowrap">{image.disk_format.to_uppercase()}</td> })}
             <td class="num" data-bytes=image.image_size.to_string()>{format_bytes(image.image_size)}</td>
             <td class="num">{format!("{} GB", image.min_disk)}</td>
             <td class="time" data-ms=image.created_at.to_string() title=format_time(image.created_at)>
                 {format_time_short(image.created_at)}
             </td>
-            <td>{if image.encrypted { "Yes" } else { "No" }}</td>
+            {full_columns(tab).then(|| view! { <td>{if image.encrypted { "Yes" } else { "No" }}</td> })}
             <td>
                 <div class="operations">
                     <a href=detail_href>"Details"</a>
-                    {use_link(&image)}
+                    {usable.then(|| use_link(&image))}
+                    {share_button}
+                    {answer_buttons}
                     {delete_button}
                 </div>
             </td>

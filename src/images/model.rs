@@ -1,6 +1,8 @@
 //! The image model the pages, the server functions and the services share: statuses, kinds,
 //! OS choices and the list and detail records.
 
+use crate::market::model::Offering;
+use crate::sharing::model::MemberStatus;
 use serde::{Deserialize, Serialize};
 
 /// `__platform` values of the IMS API.
@@ -112,6 +114,13 @@ pub struct ImageSummary {
     pub servers_created: i64,
     /// Whether an image file is stored (servers and disks can be made from it).
     pub has_file: bool,
+    /// The account of the owning project ("" for the platform's images).
+    pub owner_account: String,
+    /// The KooGallery publisher and hourly price, when the image is listed there.
+    pub publisher: Option<String>,
+    pub price_cents: Option<i64>,
+    /// When the share with the caller's project ends, for images shared with it.
+    pub share_expires_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -184,6 +193,14 @@ pub struct ImageDetail {
     /// Sizes in GB of a full-ECS image's data disks.
     pub data_disks_gb: Vec<i64>,
     pub has_file: bool,
+    /// The account of the owning project ("" for the platform's images).
+    pub owner_account: String,
+    /// The caller's answer, when the image is shared with the caller's project.
+    pub member_status: Option<MemberStatus>,
+    /// For the owner: how many projects the image is shared with now.
+    pub shared_with: i64,
+    /// The KooGallery listing, when the image is listed.
+    pub offering: Option<Offering>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::model::{ImageStatus, IMAGE_KINDS, OS_TYPES, PLATFORMS};
 use crate::error::AppError;
 use crate::format::{parse_date_start_ms, url_encode};
+use crate::sharing::model::MemberStatus;
 use serde::{Deserialize, Serialize};
 
 pub const PAGE_SIZES: &[u32] = &[10, 20, 50, 100];
@@ -15,16 +16,18 @@ pub enum ImageTab {
     Public,
     Private,
     Shared,
+    Market,
 }
 
 impl ImageTab {
-    pub const ALL: [ImageTab; 3] = [ImageTab::Public, ImageTab::Private, ImageTab::Shared];
+    pub const ALL: [ImageTab; 4] = [ImageTab::Public, ImageTab::Private, ImageTab::Shared, ImageTab::Market];
 
     pub fn parse(text: &str) -> Option<ImageTab> {
         match text {
             "public" => Some(ImageTab::Public),
             "private" => Some(ImageTab::Private),
             "shared" => Some(ImageTab::Shared),
+            "market" => Some(ImageTab::Market),
             _ => None,
         }
     }
@@ -34,6 +37,7 @@ impl ImageTab {
             ImageTab::Public => "public",
             ImageTab::Private => "private",
             ImageTab::Shared => "shared",
+            ImageTab::Market => "market",
         }
     }
 
@@ -42,6 +46,7 @@ impl ImageTab {
             ImageTab::Public => "Public Images",
             ImageTab::Private => "Private Images",
             ImageTab::Shared => "Images Shared with Me",
+            ImageTab::Market => "KooGallery Images",
         }
     }
 }
@@ -80,6 +85,8 @@ pub struct ImageQuery {
     pub order: String,
     pub page: String,
     pub page_size: String,
+    /// Images Shared with Me: `accepted` (the default), `pending` or `rejected`.
+    pub member_status: String,
 }
 
 /// The URL parameter names other than the tab, in the order links write them.
@@ -97,6 +104,7 @@ pub const QUERY_KEYS: &[&str] = &[
     "order",
     "page",
     "page_size",
+    "member_status",
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -117,6 +125,7 @@ pub struct ValidQuery {
     pub descending: bool,
     pub page: u32,
     pub page_size: u32,
+    pub member_status: MemberStatus,
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -155,6 +164,7 @@ impl ImageQuery {
             order: value("order"),
             page: value("page"),
             page_size: value("page_size"),
+            member_status: value("member_status"),
         }
     }
 
@@ -173,6 +183,7 @@ impl ImageQuery {
             "order" => &self.order,
             "page" => &self.page,
             "page_size" => &self.page_size,
+            "member_status" => &self.member_status,
             _ => "",
         }
     }
@@ -264,7 +275,14 @@ impl ImageQuery {
                 AppError::Invalid(format!("Page size '{text}' is not offered. Choose 10, 20, 50 or 100."))
             })?,
         };
+        let member_status = match self.member_status.trim() {
+            "" => MemberStatus::Accepted,
+            text => MemberStatus::parse(text).ok_or_else(|| {
+                AppError::Invalid(format!("'{text}' is not a share status. Use accepted, pending or rejected."))
+            })?,
+        };
         Ok(ValidQuery {
+            member_status,
             tab,
             name,
             os_type: one_of(&self.os_type, OS_TYPES, "OS type")?,

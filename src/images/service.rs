@@ -46,6 +46,12 @@ pub async fn delete_image(state: &AppState, caller: &Caller, id: &str) -> Result
             image.name
         )));
     }
+    if crate::market::store::offering_of(&state.db, id).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "Image '{}' is published in KooGallery. Unpublish it before deleting it.",
+            image.name
+        )));
+    }
     let Some(part_keys) = store::mark_deleted(&state.db, caller, id).await? else {
         return Err(AppError::Conflict(format!(
             "Image '{}' is in use by work in progress (an export, or a new ECS, disk or OS from it). \

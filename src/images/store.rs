@@ -8,6 +8,7 @@ use super::query::{ImageTab, SortKey, ValidQuery};
 use crate::caller::Caller;
 use crate::db::{like_escape, now_ms, Db};
 use crate::error::AppError;
+use crate::sharing::model::MemberStatus;
 use sqlx::{Any, Executor, Transaction};
 
 /// A bind value for SQL built at run time.
@@ -54,7 +55,7 @@ macro_rules! bind_all {
 }
 
 /// Which images of the tab the caller may see.
-fn tab_scope(filter: &mut Filter, tab: ImageTab, user: &Caller) {
+fn tab_scope(filter: &mut Filter, tab: ImageTab, member_status: MemberStatus, user: &Caller) {
     filter.push_plain("i.deleted_at IS NULL");
     match tab {
         ImageTab::Public => {
@@ -68,9 +69,21 @@ fn tab_scope(filter: &mut Filter, tab: ImageTab, user: &Caller) {
         ImageTab::Shared => {
             filter.push_plain("i.imagetype = 'private'");
             filter.push("i.region = ?", Arg::Text(user.region.clone()));
+            filter.args.push(Arg::Text(user.project_id.clone()));
+            filter.args.push(Arg::Text(member_status.as_str().to_string()));
+            filter.args.push(Arg::Int(now_ms()));
+            let n = filter.args.len();
+            filter.push_plain(&format!(
+                "EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = ${} AND m.status = ${} \
+                 AND (m.expires_at IS NULL OR m.expires_at > ${n}))",
+                n - 2,
+                n - 1
+            ));
+        }
+        ImageTab::Market => {
             filter.push(
-                "EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = ? AND m.status <> 'rejected')",
-                Arg::Text(user.project_id.clone()),
+                "EXISTS (SELECT 1 FROM market_offerings o WHERE o.image_id = i.id AND o.region = ?)",
+                Arg::Text(user.region.clone()),
             );
         }
     }
@@ -137,6 +150,10 @@ struct SummaryRow {
     progress: Option<f64>,
     servers_created: i64,
     has_file: i64,
+    owner_account: Option<String>,
+    publisher: Option<String>,
+    price_cents: Option<i64>,
+    share_expires_at: Option<i64>,
 }
 
 impl SummaryRow {
@@ -163,6 +180,10 @@ impl SummaryRow {
             progress: self.progress,
             servers_created: self.servers_created,
             has_file: self.has_file != 0,
+            owner_account: self.owner_account.unwrap_or_default(),
+            publisher: self.publisher,
+            price_cents: self.price_cents,
+            share_expires_at: self.share_expires_at,
         }
     }
 }
@@ -171,11 +192,14 @@ const SUMMARY_COLUMNS: &str = "i.id, i.name, i.status, i.status_reason, i.os_typ
     i.image_kind, i.disk_format, i.image_size, i.min_disk, i.min_ram, i.architecture, i.hw_firmware_type, \
     i.created_at, i.cmk_id, i.protected, i.owner, i.servers_created, \
     CAST(CASE WHEN i.file_location = '' THEN 0 ELSE 1 END AS BIGINT) AS has_file, \
-    (SELECT MAX(j.percent) FROM jobs j WHERE j.image_id = i.id AND j.status IN ('INIT', 'RUNNING')) AS progress";
+    (SELECT MAX(j.percent) FROM jobs j WHERE j.image_id = i.id AND j.status IN ('INIT', 'RUNNING')) AS progress, \
+    (SELECT a.name FROM projects p JOIN accounts a ON a.id = p.account_id WHERE p.id = i.owner) AS owner_account, \
+    (SELECT o.publisher FROM market_offerings o WHERE o.image_id = i.id) AS publisher, \
+    (SELECT o.price_cents FROM market_offerings o WHERE o.image_id = i.id) AS price_cents";
 
 pub async fn list_images(db: &Db, user: &Caller, query: &ValidQuery) -> Result<ImagePage, AppError> {
     let mut filter = Filter::default();
-    tab_scope(&mut filter, query.tab, user);
+    tab_scope(&mut filter, query.tab, query.member_status, user);
     user_filters(&mut filter, query);
     let where_sql = filter.sql();
 
@@ -192,8 +216,14 @@ pub async fn list_images(db: &Db, user: &Caller, query: &ValidQuery) -> Result<I
     // Page through ids alone first (the sort indexes cover them), then fetch just that page's
     // rows: deep pages skip index entries instead of whole rows.
     let order = format!("{sort_column} {direction}, i.id {direction}");
+    // The caller's own share of each image (its expiry), as one more argument after those of
+    // the filter (the count above has run with exactly the filter's).
+    filter.args.push(Arg::Text(user.project_id.clone()));
+    let member = filter.args.len();
     let list_sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM images i JOIN \
+        "SELECT {SUMMARY_COLUMNS}, \
+         (SELECT m.expires_at FROM image_members m WHERE m.image_id = i.id AND m.member_id = ${member}) AS share_expires_at \
+         FROM images i JOIN \
          (SELECT i.id FROM images i WHERE {where_sql} ORDER BY {order} LIMIT {} OFFSET {offset}) page ON page.id = i.id \
          ORDER BY {order}",
         query.page_size
@@ -253,11 +283,14 @@ struct ImageRow {
     file_location: String,
 }
 
-/// Images the caller may see: `$2` is their region, `$3` their project.
+/// Images the caller may see: `$2` is their region, `$3` their project, `$4` now. A project
+/// sees the images shared with it whatever its answer, until the share stops or expires.
 const VISIBLE_TO_CALLER: &str = "i.deleted_at IS NULL AND ( \
     (i.imagetype = 'gold' AND i.region = $2) \
     OR i.owner = $3 \
-    OR EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = $3 AND m.status <> 'rejected'))";
+    OR EXISTS (SELECT 1 FROM market_offerings o WHERE o.image_id = i.id AND o.region = $2) \
+    OR EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = $3 \
+               AND (m.expires_at IS NULL OR m.expires_at > $4)))";
 
 pub fn not_found(id: &str, user: &Caller) -> AppError {
     AppError::NotFound(format!(
@@ -268,9 +301,36 @@ pub fn not_found(id: &str, user: &Caller) -> AppError {
 
 pub async fn get_image(db: &Db, user: &Caller, id: &str) -> Result<ImageDetail, AppError> {
     let sql = format!("SELECT i.* FROM images i WHERE i.id = $1 AND {VISIBLE_TO_CALLER}");
+    let now = now_ms();
     let row: Option<ImageRow> =
-        sqlx::query_as(&sql).bind(id).bind(&user.region).bind(&user.project_id).fetch_optional(db).await?;
+        sqlx::query_as(&sql).bind(id).bind(&user.region).bind(&user.project_id).bind(now).fetch_optional(db).await?;
     let row = row.ok_or_else(|| not_found(id, user))?;
+    let owner_account: Option<String> =
+        sqlx::query_scalar("SELECT a.name FROM projects p JOIN accounts a ON a.id = p.account_id WHERE p.id = $1")
+            .bind(&row.owner)
+            .fetch_optional(db)
+            .await?;
+    let member_status: Option<MemberStatus> = sqlx::query_scalar(
+        "SELECT status FROM image_members WHERE image_id = $1 AND member_id = $2 \
+         AND (expires_at IS NULL OR expires_at > $3)",
+    )
+    .bind(id)
+    .bind(&user.project_id)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    let shared_with: i64 = if row.owner == user.project_id {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM image_members WHERE image_id = $1 AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_one(db)
+        .await?
+    } else {
+        0
+    };
+    let offering = crate::market::store::offering_of(db, id).await?;
     let tags: Vec<(String, String)> =
         sqlx::query_as("SELECT tag_key, tag_value FROM image_tags WHERE image_id = $1 ORDER BY tag_key")
             .bind(id)
@@ -327,6 +387,10 @@ pub async fn get_image(db: &Db, user: &Caller, id: &str) -> Result<ImageDetail, 
         data_disks_gb,
         has_file: !row.file_location.is_empty(),
         tags: tags.into_iter().map(|(key, value)| ImageTag { key, value }).collect(),
+        owner_account: owner_account.unwrap_or_default(),
+        member_status,
+        shared_with,
+        offering,
     })
 }
 
@@ -341,12 +405,13 @@ pub struct OwnedImage {
     pub file_location: String,
     pub image_size: i64,
     pub virtual_size: i64,
+    pub cmk_id: String,
 }
 
 /// An image the caller's project owns, if it is not deleted.
 pub async fn find_owned(db: &Db, caller: &Caller, id: &str) -> Result<Option<OwnedImage>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT name, status, image_kind, imagetype, protected, file_location, image_size, virtual_size FROM images \
+        "SELECT name, status, image_kind, imagetype, protected, file_location, image_size, virtual_size, cmk_id FROM images \
          WHERE id = $1 AND owner = $2 AND deleted_at IS NULL",
     )
     .bind(id)
@@ -407,6 +472,8 @@ pub struct NewImage {
     pub status: ImageStatus,
     pub status_reason: String,
     pub public: bool,
+    /// A platform KooGallery image (`__imagetype` market); its offering is listed separately.
+    pub market: bool,
     pub kind: String,
     pub os_type: String,
     pub platform: String,
@@ -433,15 +500,21 @@ pub struct NewImage {
 impl NewImage {
     /// A private image of the caller's project, queued until its job stores the file.
     pub fn queued(caller: &Caller, name: &str, kind: &str) -> NewImage {
+        NewImage { owner: caller.project_id.clone(), ..NewImage::queued_for(&caller.region, name, kind) }
+    }
+
+    /// An image of `region` with every attribute at its default, queued, owned by nobody yet.
+    pub fn queued_for(region: &str, name: &str, kind: &str) -> NewImage {
         NewImage {
             id: uuid::Uuid::new_v4().to_string(),
-            region: caller.region.clone(),
-            owner: caller.project_id.clone(),
+            region: region.to_string(),
+            owner: String::new(),
             name: name.to_string(),
             description: String::new(),
             status: ImageStatus::Queued,
             status_reason: String::new(),
             public: false,
+            market: false,
             kind: kind.to_string(),
             os_type: "Other".into(),
             platform: "Other".into(),
@@ -480,7 +553,11 @@ fn virtual_env_type(kind: &str) -> &'static str {
 /// transaction appears with it, or neither does).
 pub async fn insert_image(transaction: &mut Transaction<'_, Any>, image: &NewImage) -> Result<(), sqlx::Error> {
     let active_at = (image.status == ImageStatus::Active).then_some(image.created_at + 180_000);
-    let (visibility, imagetype) = if image.public { ("public", "gold") } else { ("private", "private") };
+    let (visibility, imagetype) = match (image.public, image.market) {
+        (_, true) => ("public", "market"),
+        (true, false) => ("public", "gold"),
+        (false, false) => ("private", "private"),
+    };
     let file = image.file.clone().unwrap_or_default();
     sqlx::query(
         "INSERT INTO images (id, region, owner, name, description, status, status_reason, visibility, imagetype, \

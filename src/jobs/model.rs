@@ -96,6 +96,9 @@ pub fn job_type_label(job_type: &str) -> &str {
         "ecsStopServerJob" => "Stop ECS",
         "ecsChangeOsJob" => "Change OS",
         "evsCreateVolumeJob" => "Create EVS disk",
+        "imsAddImageMembersJob" => "Share image",
+        "imsDelImageMembersJob" => "Stop sharing image",
+        "imsUpdateImageMembersJob" => "Accept or reject shared image",
         other => other,
     }
 }

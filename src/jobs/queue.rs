@@ -158,11 +158,24 @@ pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Res
     if waiting >= cap {
         return Err(QueueError::Full(cap));
     }
+    Ok(insert(transaction, &job, false).await?)
+}
+
+/// Records work that was done at once, inside the transaction that did it, as a finished job
+/// (IMS reports member changes as jobs; their work is a few rows, so it is never queued).
+pub async fn record_finished(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Result<String, sqlx::Error> {
+    insert(transaction, &job, true).await
+}
+
+/// Inserts the job waiting (INIT), or `finished` (SUCCESS, started and finished now).
+async fn insert(transaction: &mut Transaction<'_, Any>, job: &NewJob, finished: bool) -> Result<String, sqlx::Error> {
     let id = new_hex_id();
     let now = now_ms();
+    let (status, percent, ended) = if finished { ("SUCCESS", 100.0, Some(now)) } else { ("INIT", 0.0, None) };
     sqlx::query(
-        "INSERT INTO jobs (id, project_id, region, job_type, image_id, resource_id, source_image_id, status, params, \
-         entities, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'INIT', $8, $9, $10, $10)",
+        "INSERT INTO jobs (id, project_id, region, job_type, image_id, resource_id, source_image_id, status, percent, \
+         params, entities, created_at, started_at, finished_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $12)",
     )
     .bind(&id)
     .bind(&job.project_id)
@@ -171,9 +184,12 @@ pub async fn enqueue(transaction: &mut Transaction<'_, Any>, job: NewJob) -> Res
     .bind(&job.image_id)
     .bind(&job.resource_id)
     .bind(&job.source_image_id)
+    .bind(status)
+    .bind(percent)
     .bind(&job.params)
     .bind(entities_json(&job.entities))
     .bind(now)
+    .bind(ended)
     .execute(&mut **transaction)
     .await?;
     Ok(id)

@@ -10,6 +10,18 @@ use leptos_router::hooks::use_location;
 #[derive(Clone, Copy)]
 pub struct SessionResource(pub Resource<Result<Option<SessionInfo>, AppError>>);
 
+/// What the header's notification indicator counts: images shared with the project waiting
+/// for an answer, and shares ending within a week.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HeaderNotices {
+    pub pending: i64,
+    pub expiring: i64,
+}
+
+/// The header's notices, loaded with the page; a page that changes them refetches it.
+#[derive(Clone, Copy)]
+pub struct NoticesResource(pub Resource<Option<HeaderNotices>>);
+
 #[component]
 pub fn Shell(info: SessionInfo, #[prop(into)] crumb: Signal<String>, children: Children) -> impl IntoView {
     let region = info.region.clone();
@@ -76,17 +88,57 @@ fn TopBar(info: SessionInfo) -> impl IntoView {
                 <input type="hidden" name="next" value=next />
                 <button type="submit" class="button button-small js-hide">"Switch"</button>
             </form>
-            <div class="user-menu">
-                <span class="user-name" data-testid="current-user">
-                    {format!("{} / {}", info.account, info.user)}
-                </span>
-                <span class=format!("role-badge role-{}", info.role.as_str())>{info.role.as_str()}</span>
-                <form method="post" action="/auth/logout">
-                    <button type="submit" class="button button-small">"Log Out"</button>
-                </form>
-            </div>
+            <NoticeIndicator />
+            <details class="user-menu">
+                <summary>
+                    <span class="user-name" data-testid="current-user">
+                        {format!("{} / {}", info.account, info.user)}
+                    </span>
+                    <span class=format!("role-badge role-{}", info.role.as_str())>{info.role.as_str()}</span>
+                </summary>
+                <div class="user-menu-items">
+                    <a href="/credentials">"My Credentials"</a>
+                    <a href="/account/settings">"Account Settings"</a>
+                    <form method="post" action="/auth/logout">
+                        <button type="submit" class="link-button">"Log Out"</button>
+                    </form>
+                </div>
+            </details>
         </header>
     }
+}
+
+/// A bell with the number of pending shares and shares about to expire, leading to them.
+#[component]
+fn NoticeIndicator() -> impl IntoView {
+    let Some(NoticesResource(notices)) = use_context::<NoticesResource>() else { return ().into_any() };
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let notices = notices.await.unwrap_or_default();
+                let total = notices.pending + notices.expiring;
+                let text = format!(
+                    "{} shared image{} waiting for you to accept, {} share{} ending within 7 days",
+                    notices.pending,
+                    if notices.pending == 1 { "" } else { "s" },
+                    notices.expiring,
+                    if notices.expiring == 1 { "" } else { "s" }
+                );
+                let class = if total > 0 { "notices notices-active" } else { "notices" };
+                let href = if notices.pending > 0 { "/images/shared?member_status=pending" } else { "/images/shared" };
+                view! {
+                    <a class=class href=href title=text.clone()
+                        aria-label=format!("Notifications: {text}") data-testid="notices">
+                        <svg viewBox="0 0 24 24" aria-hidden="true">
+                            <path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1z" />
+                        </svg>
+                        <span class="notices-count">{total.to_string()}</span>
+                    </a>
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
 }
 
 /// The console's sections; the current page's link is marked.
@@ -107,6 +159,8 @@ fn SideNav() -> impl IntoView {
             {nav_link("/images/public", "Public Images")}
             {nav_link("/images/private", "Private Images")}
             {nav_link("/images/shared", "Images Shared with Me")}
+            {nav_link("/images/market", "KooGallery Images")}
+            {nav_link("/subscriptions", "Subscriptions")}
             <p class="sidenav-title">"Elastic Cloud Server"</p>
             {nav_link("/ecs", "ECSs")}
             {nav_link("/disks", "EVS Disks")}

@@ -1,0 +1,113 @@
+//! KooGallery: publishing a private system disk image as an offering of its region, taking it
+//! off again, and the price a project accepts before its first ECS from a paid image.
+
+use super::model::{price_label, Offering, PublishRequest, Subscription};
+use super::store;
+use crate::caller::{Caller, Role};
+use crate::db::now_ms;
+use crate::error::AppError;
+use crate::images::model::ImageStatus;
+use crate::images::store as image_store;
+use crate::state::AppState;
+use sqlx::{Any, Transaction};
+
+fn require_admin(caller: &Caller) -> Result<(), AppError> {
+    if caller.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// An account admin lists one of the account's Normal private system disk images in
+/// KooGallery for every tenant of the region.
+pub async fn publish(state: &AppState, caller: &Caller, request: &PublishRequest) -> Result<(), AppError> {
+    require_admin(caller)?;
+    let valid = request.validate().map_err(AppError::Fields)?;
+    let id = request.image_id.trim();
+    let image = image_store::find_owned(&state.db, caller, id)
+        .await?
+        .filter(|image| image.imagetype == "private")
+        .ok_or_else(|| AppError::NotFound(format!("Image '{id}' is not one of your private images in this region.")))?;
+    let live_members = crate::sharing::store::members_of(&state.db, id, now_ms()).await?.len();
+    let refusal = if image.status != ImageStatus::Active {
+        Some("only images in the Normal state can be published.")
+    } else if image.image_kind != "system" {
+        Some("only system disk images can be published in KooGallery.")
+    } else if !image.cmk_id.is_empty() {
+        Some("encrypted images cannot be published.")
+    } else if live_members > 0 {
+        Some("it is shared with other projects, and shared images cannot be published. Stop sharing it first.")
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
+        return Err(AppError::Conflict(format!("Image '{}' cannot be published: {reason}", image.name)));
+    }
+    let offering = Offering {
+        image_id: id.to_string(),
+        name: valid.name,
+        description: valid.description,
+        publisher: caller.account_name.clone(),
+        price_cents: valid.price_cents,
+        published_at: now_ms(),
+    };
+    let mut transaction = state.db.begin().await?;
+    if !store::insert_offering(&mut transaction, &offering, &caller.region, &caller.account_id).await? {
+        return Err(AppError::Conflict(format!("Image '{}' is already published in KooGallery.", image.name)));
+    }
+    transaction.commit().await?;
+    tracing::info!(image = id, account = %caller.account_name, price = offering.price_cents, "image published");
+    Ok(())
+}
+
+/// Takes the account's offering off KooGallery; ECSs made from it keep running.
+pub async fn unpublish(state: &AppState, caller: &Caller, image_id: &str) -> Result<(), AppError> {
+    require_admin(caller)?;
+    if !store::delete_offering(&state.db, image_id, &caller.account_id).await? {
+        return Err(AppError::NotFound(format!("Image '{image_id}' is not published in KooGallery by your account.")));
+    }
+    tracing::info!(image = image_id, account = %caller.account_name, "image unpublished");
+    Ok(())
+}
+
+pub async fn subscriptions(state: &AppState, caller: &Caller) -> Result<Vec<Subscription>, AppError> {
+    Ok(store::subscriptions_of(&state.db, &caller.project_id).await?)
+}
+
+/// The hourly price the caller pays for making an ECS from `image_id`, inside the transaction
+/// that makes it. A paid image needs the project's subscription: made now when `accept` is
+/// set, otherwise refused (field `accept_price`). Publishers use their own images free.
+pub async fn image_charge(
+    transaction: &mut Transaction<'_, Any>,
+    caller: &Caller,
+    image_id: &str,
+    image_name: &str,
+    accept: bool,
+) -> Result<i64, AppError> {
+    let Some(offering) = store::offering_of(&mut **transaction, image_id).await? else { return Ok(0) };
+    let own: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM market_offerings WHERE image_id = $1 AND account_id = $2")
+        .bind(image_id)
+        .bind(&caller.account_id)
+        .fetch_one(&mut **transaction)
+        .await?;
+    if offering.price_cents == 0 || own > 0 {
+        return Ok(0);
+    }
+    if store::is_subscribed(transaction, &caller.project_id, image_id).await? {
+        return Ok(offering.price_cents);
+    }
+    if !accept {
+        return Err(AppError::field(
+            "accept_price",
+            format!(
+                "Image '{image_name}' is a paid KooGallery image ({} per ECS, from {}). Accept its price to continue.",
+                price_label(offering.price_cents),
+                offering.publisher
+            ),
+        ));
+    }
+    store::insert_subscription(transaction, &caller.project_id, &caller.region, &offering, &caller.user_name, now_ms())
+        .await?;
+    Ok(offering.price_cents)
+}
