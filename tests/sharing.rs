@@ -172,7 +172,7 @@ async fn the_whole_sharing_cycle(server: TestServer) -> TestServer {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, body) = action(&server, &carol, &ecs, "reinstall").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(text(&body).contains("no longer shared with your project"), "{body}");
+    assert!(text(&body).contains("no longer available to your project"), "{body}");
     let (status, detail) = server.call(&carol, "get_server", &[("id", &ecs)]).await;
     assert_eq!((status, detail["server"]["status"].as_str()), (StatusCode::OK, Some("stopped")));
     let (status, body) = answer(&server, &carol, &image, "accepted").await;

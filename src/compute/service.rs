@@ -309,10 +309,11 @@ pub async fn server_action(state: &AppState, caller: &Caller, id: &str, action: 
                 )));
             }
             match change_os(state, caller, id, &server.image_id).await {
-                // The image lives but the caller may no longer use it: its share was stopped.
+                // The image lives but the caller may no longer use it.
                 Err(AppError::NotFound(_)) => Err(conflict(format!(
-                    "Image '{}' that ECS '{}' was created from is no longer shared with your project, so the ECS \
-                     cannot be reinstalled. Change its OS with another image instead.",
+                    "Image '{}' that ECS '{}' was created from is no longer available to your project (its owner \
+                     stopped sharing it or took it off KooGallery, or you removed it), so the ECS cannot be \
+                     reinstalled. Change its OS with another image instead.",
                     server.image_name, server.name
                 ))),
                 other => other,

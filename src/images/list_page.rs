@@ -91,7 +91,12 @@ pub fn ImageListPage() -> impl IntoView {
                         {move || Suspend::new(async move {
                             let (query, result) = images.await;
                             if let Ok(page) = &result {
-                                creating.set(page.images.iter().any(|image| image.progress.is_some()));
+                                // Only a change is written: a write re-runs the list's source, which
+                                // on the server may come after the page's render has ended.
+                                let any_creating = page.images.iter().any(|image| image.progress.is_some());
+                                if creating.get_untracked() != any_creating {
+                                    creating.set(any_creating);
+                                }
                             }
                             list_body(tab, query, result, info.role.can_modify_images(), actions)
                         })}
