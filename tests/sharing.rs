@@ -145,6 +145,9 @@ async fn the_whole_sharing_cycle(server: TestServer) -> TestServer {
     let choice = choices.as_array().unwrap().iter().find(|choice| choice["id"] == image.as_str()).cloned().unwrap();
     assert_eq!(choice["category"], "Shared");
     let ecs = create_server(&server, &carol, &create_form("from-shared", &image, false)).await;
+    let (status, page) = server.page(&carol, &format!("/image/{image}?tab=sharing")).await;
+    assert_eq!(status, StatusCode::OK, "a recipient asking for the Sharing tab gets the image's page");
+    assert!(page.contains("Basic Information") && page.contains("Shared with you by account acme"), "{page}");
     for (function, form) in [
         ("delete_image", vec![("id", image.as_str())]),
         ("list_image_members", vec![("image_id", image.as_str())]),
@@ -264,6 +267,9 @@ async fn sharing_rules_refuse_with_reasons(server: TestServer) -> TestServer {
         .await
         .unwrap();
     assert!(members(&server, &alice, &image).await.is_empty(), "an expired share is over");
+    let (status, body) =
+        server.call(&alice, "stop_sharing", &[("image_id", &image), ("projects", &carol_project)]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "an expired share has nothing left to stop: {body}");
     assert!(shared_ids(&server, &carol, "accepted").await.is_empty());
     assert_eq!(server.call(&carol, "get_image", &[("id", &image)]).await.0, StatusCode::NOT_FOUND);
     assert_eq!(notices(&server, &carol).await, (0, 0));
@@ -424,5 +430,25 @@ async fn koogallery_publish_and_subscribe(server: TestServer) -> TestServer {
     let (status, _) =
         server.call(&carol, "create_servers", &common::pairs(&create_form("appliance-2", &image, true))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Published again at another price: the subscriber accepts the new price before its next ECS.
+    assert_eq!(publish(alice.clone(), image.clone(), "0.20").await.0, StatusCode::OK);
+    let (status, body) =
+        server.call(&carol, "create_servers", &common::pairs(&create_form("appliance-3", &image, false))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = field_message(&body, "accept_price");
+    assert!(
+        message.contains("USD 0.20/hour") && message.contains("changed since your project accepted USD 0.10/hour"),
+        "{message}"
+    );
+    let repriced = create_server(&server, &carol, &create_form("appliance-3", &image, true)).await;
+    let (_, detail) = server.call(&carol, "get_server", &[("id", &repriced)]).await;
+    assert_eq!(detail["server"]["image_price_cents"], 20);
+    let (_, subscriptions) = server.call(&carol, "list_subscriptions", &[]).await;
+    let subscription =
+        subscriptions.as_array().unwrap().iter().find(|entry| entry["image_id"] == image.as_str()).cloned().unwrap();
+    assert_eq!(subscription["price_cents"], 20);
+    let (_, detail) = server.call(&carol, "get_server", &[("id", &from_published)]).await;
+    assert_eq!(detail["server"]["image_price_cents"], 10, "an ECS keeps the charge it was made with");
     server
 }

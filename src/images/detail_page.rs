@@ -15,7 +15,9 @@ use crate::regions::region_name;
 use crate::sharing::members_panel::{share_done_banner, ShareDialog, ShareTarget, SharingTab};
 use crate::sharing::model::{MemberStatus, MemberView};
 use crate::sharing::{list_image_members, AnswerShares, ShareImages, StopSharing};
-use crate::ui::{error_toast, field_error, general_error, ErrorBanner, FieldError, SignedInPage, StatusBadge};
+use crate::ui::{
+    error_toast, field_error, general_error, ErrorBanner, FieldError, NoticesResource, SignedInPage, StatusBadge,
+};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,6 +33,7 @@ struct DetailActions {
     publish: ServerAction<PublishImage>,
     publish_open: RwSignal<bool>,
     unpublish: ServerAction<UnpublishImage>,
+    export: ServerAction<ExportImage>,
 }
 
 #[component]
@@ -47,6 +50,7 @@ pub fn ImageDetailPage() -> impl IntoView {
         publish: ServerAction::new(),
         publish_open: RwSignal::new(false),
         unpublish: ServerAction::new(),
+        export: ServerAction::new(),
     };
     let image = Resource::new(
         move || {
@@ -61,13 +65,28 @@ pub fn ImageDetailPage() -> impl IntoView {
     let members = Resource::new(
         move || (id(), sharing_tab.get(), actions.share.version().get(), actions.stop.version().get()),
         |(id, sharing, _, _)| async move {
-            if sharing {
-                Some(list_image_members(id).await)
-            } else {
-                None
+            // Only an owner's image has members to list (asking for another's would answer 404,
+            // which would become the page's status).
+            if !sharing {
+                return None;
+            }
+            match get_image(id.clone()).await {
+                Ok(image) if image.owned && image.imagetype == "private" => Some(list_image_members(id).await),
+                _ => None,
             }
         },
     );
+    // An answer changes the header's count of pending shares.
+    let notices = use_context::<NoticesResource>();
+    Effect::new(move |previous: Option<usize>| {
+        let version = actions.answer.version().get();
+        if let (Some(previous), Some(NoticesResource(notices))) = (previous, notices) {
+            if previous != version {
+                notices.refetch();
+            }
+        }
+        version
+    });
     let crumb = Signal::derive(move || match image.get() {
         Some(Ok(image)) => image.name,
         _ => "Image".to_string(),
@@ -99,12 +118,14 @@ fn detail_view(
         Ok(image) => {
             let can_modify = info.role.can_modify_images();
             let own_private = image.owned && image.imagetype == "private";
+            // Only an owner has a Sharing tab; anyone else sees the basic information.
+            let sharing_tab = sharing_tab && own_private;
             let exportable = can_modify
                 && own_private
                 && image.status == ImageStatus::Active
                 && !matches!(image.kind.as_str(), "iso" | "full_ecs");
             let export = (exportable && !sharing_tab)
-                .then(|| view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() buckets /> });
+                .then(|| view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() buckets export=actions.export /> });
             let sharing = (own_private && sharing_tab).then(|| {
                 view! {
                     <SharingTab
@@ -215,8 +236,10 @@ fn recipient_notice(
             {(can_modify && status != MemberStatus::Accepted).then(|| view! {
                 <button type="button" class="button button-small button-primary" on:click=move |_| dispatch(MemberStatus::Accepted)>"Accept"</button>
             })}
-            {(can_modify && status == MemberStatus::Pending).then(|| view! {
-                <button type="button" class="button button-small" on:click=move |_| dispatch_reject(MemberStatus::Rejected)>"Reject"</button>
+            {(can_modify && status != MemberStatus::Rejected).then(|| view! {
+                <button type="button" class="button button-small" on:click=move |_| dispatch_reject(MemberStatus::Rejected)>
+                    {if status == MemberStatus::Accepted { "Remove" } else { "Reject" }}
+                </button>
             })}
         </div>
     })
@@ -328,7 +351,11 @@ fn image_header(image: &ImageDetail, info: &SessionInfo, actions: DetailActions)
     });
     let admin = info.role == Role::Admin && own_private;
     let published = image.offering.is_some();
-    let publish_button = (admin && !published && image.kind == "system" && image.status == ImageStatus::Active).then(|| {
+    let publishable = image.kind == "system"
+        && image.status == ImageStatus::Active
+        && image.cmk_id.is_empty()
+        && image.shared_with == 0;
+    let publish_button = (admin && !published && publishable).then(|| {
         view! { <button type="button" class="button" on:click=move |_| actions.publish_open.set(true)>"Publish in KooGallery"</button> }
     });
     let unpublish = (admin && published).then(|| unpublish_button(image.id.clone(), actions.unpublish));
@@ -413,8 +440,8 @@ fn ExportPanel(
     image_id: String,
     image_name: String,
     buckets: Resource<Result<Vec<BucketView>, AppError>>,
+    export: ServerAction<ExportImage>,
 ) -> impl IntoView {
-    let export = ServerAction::<ExportImage>::new();
     let format = RwSignal::new("qcow2".to_string());
     let default_name = move || format!("{image_name}.{}", format.get());
     let error =

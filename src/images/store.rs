@@ -420,6 +420,16 @@ pub async fn find_owned(db: &Db, caller: &Caller, id: &str) -> Result<Option<Own
     .await
 }
 
+/// Takes the image's row lock for the rest of the transaction (a no-op write), so changes that
+/// check and then write the image's members or listing take turns. False when it is gone.
+pub async fn lock_image(transaction: &mut Transaction<'_, Any>, id: &str) -> Result<bool, sqlx::Error> {
+    let locked = sqlx::query("UPDATE images SET updated_at = updated_at WHERE id = $1 AND deleted_at IS NULL")
+        .bind(id)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(locked.rows_affected() == 1)
+}
+
 /// Marks a private image of the caller's project deleted and forgets its tags, data disks and
 /// members. Returns the object keys of its data disk files (a full-ECS image has one per data
 /// disk, beside its own file), for the caller to remove. `None` (and nothing changed) while a

@@ -29,20 +29,18 @@ pub async fn publish(state: &AppState, caller: &Caller, request: &PublishRequest
         .await?
         .filter(|image| image.imagetype == "private")
         .ok_or_else(|| AppError::NotFound(format!("Image '{id}' is not one of your private images in this region.")))?;
-    let live_members = crate::sharing::store::members_of(&state.db, id, now_ms()).await?.len();
     let refusal = if image.status != ImageStatus::Active {
         Some("only images in the Normal state can be published.")
     } else if image.image_kind != "system" {
         Some("only system disk images can be published in KooGallery.")
     } else if !image.cmk_id.is_empty() {
         Some("encrypted images cannot be published.")
-    } else if live_members > 0 {
-        Some("it is shared with other projects, and shared images cannot be published. Stop sharing it first.")
     } else {
         None
     };
+    let refused = |reason: &str| AppError::Conflict(format!("Image '{}' cannot be published: {reason}", image.name));
     if let Some(reason) = refusal {
-        return Err(AppError::Conflict(format!("Image '{}' cannot be published: {reason}", image.name)));
+        return Err(refused(reason));
     }
     let offering = Offering {
         image_id: id.to_string(),
@@ -53,6 +51,15 @@ pub async fn publish(state: &AppState, caller: &Caller, request: &PublishRequest
         published_at: now_ms(),
     };
     let mut transaction = state.db.begin().await?;
+    // With the image's row locked, a share of it waits for this publish (or this for it).
+    if !image_store::lock_image(&mut transaction, id).await? {
+        return Err(refused("it has been deleted."));
+    }
+    if crate::sharing::store::live_member_count(&mut transaction, id, now_ms()).await? > 0 {
+        return Err(refused(
+            "it is shared with other projects, and shared images cannot be published. Stop sharing it first.",
+        ));
+    }
     if !store::insert_offering(&mut transaction, &offering, &caller.region, &caller.account_id).await? {
         return Err(AppError::Conflict(format!("Image '{}' is already published in KooGallery.", image.name)));
     }
@@ -94,14 +101,18 @@ pub async fn image_charge(
     if offering.price_cents == 0 || own > 0 {
         return Ok(0);
     }
-    if store::is_subscribed(transaction, &caller.project_id, image_id).await? {
+    let accepted = store::accepted_price(transaction, &caller.project_id, image_id).await?;
+    if accepted == Some(offering.price_cents) {
         return Ok(offering.price_cents);
     }
     if !accept {
+        let changed = accepted.map_or(String::new(), |old| {
+            format!(" Its price has changed since your project accepted {}.", price_label(old))
+        });
         return Err(AppError::field(
             "accept_price",
             format!(
-                "Image '{image_name}' is a paid KooGallery image ({} per ECS, from {}). Accept its price to continue.",
+                "Image '{image_name}' is a paid KooGallery image ({} per ECS, from {}).{changed} Accept its price to continue.",
                 price_label(offering.price_cents),
                 offering.publisher
             ),

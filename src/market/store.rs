@@ -69,22 +69,21 @@ pub async fn delete_offering(db: &Db, image_id: &str, account_id: &str) -> Resul
     Ok(done.rows_affected() == 1)
 }
 
-/// Whether the project has accepted the price of the image.
-pub async fn is_subscribed(
+/// The hourly price the project accepted for the image, if it has.
+pub async fn accepted_price(
     transaction: &mut Transaction<'_, Any>,
     project_id: &str,
     image_id: &str,
-) -> Result<bool, sqlx::Error> {
-    let count: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM market_subscriptions WHERE project_id = $1 AND image_id = $2")
-            .bind(project_id)
-            .bind(image_id)
-            .fetch_one(&mut **transaction)
-            .await?;
-    Ok(count > 0)
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT price_cents FROM market_subscriptions WHERE project_id = $1 AND image_id = $2")
+        .bind(project_id)
+        .bind(image_id)
+        .fetch_optional(&mut **transaction)
+        .await
 }
 
-/// Records the project's acceptance of the offering's price (once per project and image).
+/// Records the project's acceptance of the offering's price: one subscription per project and
+/// image, which a new acceptance (of a changed price) replaces.
 pub async fn insert_subscription(
     transaction: &mut Transaction<'_, Any>,
     project_id: &str,
@@ -95,7 +94,10 @@ pub async fn insert_subscription(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO market_subscriptions (id, project_id, region, image_id, image_name, publisher, price_cents, \
-         accepted_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (project_id, image_id) DO NOTHING",
+         accepted_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (project_id, image_id) DO UPDATE SET image_name = excluded.image_name, \
+         publisher = excluded.publisher, price_cents = excluded.price_cents, accepted_by = excluded.accepted_by, \
+         created_at = excluded.created_at",
     )
     .bind(new_hex_id())
     .bind(project_id)

@@ -135,6 +135,17 @@ pub async fn share_images(
     let project_ids: Vec<String> = recipients.iter().map(|project| project.id.clone()).collect();
     let mut transaction = state.db.begin().await?;
     for (id, name) in image_ids.iter().zip(&named) {
+        // With the image's row locked, a publish or another share of it waits for this one;
+        // what was checked above is checked again where it could have changed meanwhile.
+        if !image_store::lock_image(&mut transaction, id).await? {
+            return Err(AppError::NotFound(format!("Image '{name}' has been deleted.")));
+        }
+        if market_store::offering_of(&mut *transaction, id).await?.is_some() {
+            return Err(AppError::field(
+                "images",
+                format!("Image '{name}' cannot be shared: it has just been published in KooGallery."),
+            ));
+        }
         let count = store::add_members(&mut transaction, id, &project_ids, expires_at, now).await?;
         if count as usize > MAX_MEMBERS {
             return Err(AppError::field(
@@ -193,7 +204,7 @@ pub async fn stop_sharing(
         Some(parse_project_ids(projects).map_err(|message| AppError::field("projects", message))?)
     };
     let mut transaction = state.db.begin().await?;
-    let removed = store::remove_members(&mut transaction, image_id, only.as_deref()).await?;
+    let removed = store::remove_members(&mut transaction, image_id, only.as_deref(), now_ms()).await?;
     if removed == 0 {
         return Err(AppError::Conflict(format!(
             "Image '{}' is not shared with {}.",
@@ -312,12 +323,22 @@ pub async fn set_sharing_policy(
 pub async fn stop_forbidden_shares(state: &AppState, caller: &Caller) -> Result<u64, AppError> {
     require_admin(caller, "stopping forbidden shares")?;
     let view = sharing_policy(state, caller).await?;
+    let now = now_ms();
     let mut transaction = state.db.begin().await?;
     let mut stopped = 0;
     for share in &view.forbidden_shares {
-        stopped +=
-            store::remove_members(&mut transaction, &share.image_id, Some(std::slice::from_ref(&share.project_id)))
-                .await?;
+        let project = std::slice::from_ref(&share.project_id);
+        stopped += store::remove_members(&mut transaction, &share.image_id, Some(project), now).await?;
+    }
+    if stopped > 0 {
+        let mut images: Vec<String> = view.forbidden_shares.iter().map(|share| share.image_id.clone()).collect();
+        let mut names: Vec<String> = view.forbidden_shares.iter().map(|share| share.image_name.clone()).collect();
+        let mut projects: Vec<String> = view.forbidden_shares.iter().map(|share| share.project_id.clone()).collect();
+        for list in [&mut images, &mut names, &mut projects] {
+            list.sort();
+            list.dedup();
+        }
+        record_finished(&mut transaction, member_job(caller, DELETE_MEMBERS_JOB, &images, &names, &projects)).await?;
     }
     transaction.commit().await?;
     tracing::info!(account = %caller.account_name, stopped, "shares the policy forbids stopped");

@@ -80,11 +80,14 @@ pub async fn set_policy(
         .execute(&mut **transaction)
         .await?;
     for allowed in allowed_ids {
-        sqlx::query("INSERT INTO sharing_allowed_accounts (account_id, allowed_account_id) VALUES ($1, $2)")
-            .bind(account_id)
-            .bind(allowed)
-            .execute(&mut **transaction)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sharing_allowed_accounts (account_id, allowed_account_id) VALUES ($1, $2) \
+             ON CONFLICT (account_id, allowed_account_id) DO NOTHING",
+        )
+        .bind(account_id)
+        .bind(allowed)
+        .execute(&mut **transaction)
+        .await?;
     }
     Ok(())
 }
@@ -147,30 +150,49 @@ pub async fn add_members(
         .await
 }
 
-/// Ends shares of the image: with `only` the listed projects, otherwise all. Returns how many
-/// ended.
+/// Ends the live shares of the image: with `only` the listed projects, otherwise all. Returns
+/// how many ended (an expired share has ended already and is not counted).
 pub async fn remove_members(
     transaction: &mut Transaction<'_, Any>,
     image_id: &str,
     only: Option<&[String]>,
+    now: i64,
 ) -> Result<u64, sqlx::Error> {
+    let live = "image_id = $1 AND (expires_at IS NULL OR expires_at > $2)";
     let Some(projects) = only else {
-        let done = sqlx::query("DELETE FROM image_members WHERE image_id = $1")
+        let done = sqlx::query(&format!("DELETE FROM image_members WHERE {live}"))
             .bind(image_id)
+            .bind(now)
             .execute(&mut **transaction)
             .await?;
         return Ok(done.rows_affected());
     };
     let mut removed = 0;
     for project in projects {
-        let done = sqlx::query("DELETE FROM image_members WHERE image_id = $1 AND member_id = $2")
+        let done = sqlx::query(&format!("DELETE FROM image_members WHERE {live} AND member_id = $3"))
             .bind(image_id)
+            .bind(now)
             .bind(project)
             .execute(&mut **transaction)
             .await?;
         removed += done.rows_affected();
     }
     Ok(removed)
+}
+
+/// How many projects the image is shared with now, inside the caller's transaction.
+pub async fn live_member_count(
+    transaction: &mut Transaction<'_, Any>,
+    image_id: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM image_members WHERE image_id = $1 AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(image_id)
+    .bind(now)
+    .fetch_one(&mut **transaction)
+    .await
 }
 
 /// The recipient's answer to a live share. False when there is no such share (never shared,
