@@ -18,7 +18,7 @@ LAYERS = [
     ("composition", lambda p: p in ("main.rs", "server.rs", "lib.rs")),
     ("routes", lambda p: p == "app.rs"),
     ("ui", lambda p: p.startswith("ui/")),
-    ("pages", lambda p: p.endswith("_page.rs") or p.endswith("/page.rs") or p in ("compute/panels.rs", "buckets/uploader.rs",
+    ("pages", lambda p: p.endswith("_page.rs") or p.endswith("/page.rs") or p.endswith("_dialog.rs") or p in ("compute/panels.rs", "buckets/uploader.rs",
                                                                                         "sharing/members_panel.rs", "market/publish_panel.rs")),
     ("adapters", lambda p: p in ("images/mod.rs", "buckets/mod.rs", "compute/mod.rs", "jobs/mod.rs", "quotas/mod.rs",
                                  "sharing/mod.rs", "market/mod.rs",

@@ -110,6 +110,7 @@ fn form_with(id: &str) -> Vec<(String, String)> {
         ("status", ""),
         ("policy", "any"),
         ("accounts", ""),
+        ("protected", "true"),
     ]
     .iter()
     .map(|(field, value)| (field.to_string(), value.to_string()))

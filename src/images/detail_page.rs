@@ -1,8 +1,9 @@
 //! One image with every attribute of the IMS image model that applies to it, and its tags.
 
 use super::model::{kind_label, ImageDetail, ImageStatus, ImageTag};
+use super::modify_dialog::{protection_switch, ModifyDialog};
 use super::requests::EXPORT_FORMATS;
-use super::{get_image, ExportImage};
+use super::{get_image, ExportImage, ModifyImage, SetImageProtection};
 use crate::buckets::list_buckets;
 use crate::buckets::model::BucketView;
 use crate::caller::Role;
@@ -34,6 +35,9 @@ struct DetailActions {
     publish_open: RwSignal<bool>,
     unpublish: ServerAction<UnpublishImage>,
     export: ServerAction<ExportImage>,
+    modify: ServerAction<ModifyImage>,
+    modify_open: RwSignal<bool>,
+    protect: ServerAction<SetImageProtection>,
 }
 
 #[component]
@@ -51,11 +55,31 @@ pub fn ImageDetailPage() -> impl IntoView {
         publish_open: RwSignal::new(false),
         unpublish: ServerAction::new(),
         export: ServerAction::new(),
+        modify: ServerAction::new(),
+        modify_open: RwSignal::new(false),
+        protect: ServerAction::new(),
     };
+    // The image reloads after a dialog's save, not after its refusal (which would reset the
+    // dialog and lose what the user typed).
+    let saved = RwSignal::new(0usize);
+    for succeeded in [
+        Signal::derive(move || matches!(actions.modify.value().get(), Some(Ok(())))),
+        Signal::derive(move || matches!(actions.publish.value().get(), Some(Ok(())))),
+    ] {
+        Effect::new(move |_| {
+            if succeeded.get() {
+                saved.update(|count| *count += 1);
+            }
+        });
+    }
     let image = Resource::new(
         move || {
-            let versions =
-                (actions.answer.version().get(), actions.publish.version().get(), actions.unpublish.version().get());
+            let versions = (
+                actions.answer.version().get(),
+                saved.get(),
+                actions.unpublish.version().get(),
+                actions.protect.version().get(),
+            );
             (id(), versions, actions.share.version().get() + actions.stop.version().get())
         },
         |(id, _, _)| get_image(id),
@@ -145,15 +169,22 @@ fn detail_view(
                     <PublishDialog image_id=image.id.clone() image_name=image.name.clone() open=actions.publish_open action=actions.publish />
                 }
             });
+            let editable = can_modify && own_private && !image.status.is_in_progress();
+            let modify_dialog = editable
+                .then(|| view! { <ModifyDialog image=image.clone() open=actions.modify_open action=actions.modify /> });
+            let protection = (editable && !sharing_tab)
+                .then(|| protection_switch(image.id.clone(), image.protected, actions.protect));
             view! {
                 <Title text=format!("{} — Image Management Service", image.name) />
                 {image_header(&image, &info, actions)}
+                {protection}
                 {recipient_notice(&image, can_modify, actions.answer)}
                 {detail_tabs(&image, own_private, sharing_tab)}
                 {sharing}
                 {(!sharing_tab).then(|| image_view(image))}
                 {export}
                 {publish_dialog}
+                {modify_dialog}
             }
             .into_any()
         }
@@ -349,6 +380,14 @@ fn image_header(image: &ImageDetail, info: &SessionInfo, actions: DetailActions)
                 on:click=move |_| actions.share_target.set(Some(target.clone()))>"Share"</button>
         }
     });
+    let modify_button = (own_private && info.role.can_modify_images()).then(|| {
+        let blocked = image.status.is_in_progress().then_some("The image is still being created.");
+        view! {
+            <button type="button" class="button" disabled=blocked.is_some()
+                title=blocked.unwrap_or("Change the name, description, memory limits, boot mode, OS version or protection")
+                on:click=move |_| actions.modify_open.set(true)>"Modify"</button>
+        }
+    });
     let admin = info.role == Role::Admin && own_private;
     let published = image.offering.is_some();
     let publishable = image.kind == "system"
@@ -364,7 +403,7 @@ fn image_header(image: &ImageDetail, info: &SessionInfo, actions: DetailActions)
             <a class="back-link" href=back>"‹ Back"</a>
             <h1>{image.name.clone()}</h1>
             <StatusBadge status=image.status.as_str() label=image.status.label() reason=image.status_reason.clone() />
-            <div class="header-actions">{use_link}{share_button}{publish_button}{unpublish}</div>
+            <div class="header-actions">{use_link}{modify_button}{share_button}{publish_button}{unpublish}</div>
         </div>
         {share_done_banner(actions.share)}
         {move || matches!(actions.publish.value().get(), Some(Ok(()))).then(|| view! {

@@ -8,6 +8,7 @@ pub mod detail_page;
 pub mod jobs;
 pub mod list_page;
 pub mod model;
+pub mod modify_dialog;
 pub mod query;
 pub mod requests;
 #[cfg(feature = "ssr")]
@@ -20,7 +21,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use model::{ImageDetail, ImagePage};
 use query::ImageQuery;
-use requests::ImportRequest;
+use requests::{ImportRequest, ModifyRequest};
 #[cfg(feature = "ssr")]
 use {crate::auth::as_editor, crate::auth::as_viewer, requests::ExportRequest};
 
@@ -40,6 +41,18 @@ pub async fn get_image(id: String) -> Result<ImageDetail, AppError> {
 #[server(endpoint = "delete_image")]
 pub async fn delete_image(id: String) -> Result<(), AppError> {
     as_editor(|state, caller| async move { service::delete_image(&state, &caller, &id).await }).await
+}
+
+/// Modify: changes what an owner may change on one of its private images.
+#[server(endpoint = "modify_image")]
+pub async fn modify_image(request: ModifyRequest) -> Result<(), AppError> {
+    as_editor(|state, caller| async move { service::modify_image(&state, &caller, &request).await }).await
+}
+
+/// Turns deletion protection of one of the caller's private images on or off.
+#[server(endpoint = "set_image_protection")]
+pub async fn set_image_protection(id: String, protected: bool) -> Result<(), AppError> {
+    as_editor(|state, caller| async move { service::set_protection(&state, &caller, &id, protected).await }).await
 }
 
 /// Registers the image (status queued) and queues its import job. Returns the image id.

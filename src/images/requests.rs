@@ -140,6 +140,82 @@ impl ImportRequest {
     }
 }
 
+/// The Modify dialog: what an owner may change on a private image. Which fields apply depends
+/// on the image's kind and architecture, which the service passes to `validate`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModifyRequest {
+    pub image_id: String,
+    pub name: String,
+    pub description: String,
+    pub min_ram: String,
+    pub max_ram: String,
+    pub boot_mode: String,
+    pub os_version: String,
+    /// Deletion protection: set (to anything) for on.
+    pub protected: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidModify {
+    pub name: String,
+    pub description: String,
+    pub min_ram: i64,
+    pub max_ram: i64,
+    pub boot_mode: String,
+    pub os_version: String,
+    pub protected: bool,
+}
+
+impl ModifyRequest {
+    /// Checks every field against the rules of creation for an image of `kind` and
+    /// `architecture`; a data disk image keeps no OS, so its boot mode and OS version are not
+    /// asked for and stay as they are (`current_boot_mode`).
+    pub fn validate(
+        &self,
+        kind: &str,
+        architecture: &str,
+        current_boot_mode: &str,
+    ) -> Result<ValidModify, FieldErrors> {
+        let mut errors = Errors::default();
+        let name = self.name.trim().to_string();
+        errors.check("name", validate::image_name(&name));
+        errors.check("description", validate::description(&self.description));
+        let min_ram = errors.number("min_ram", &self.min_ram, 0..=524_288, "Min. memory (MB)").unwrap_or(0);
+        let max_ram = errors.number("max_ram", &self.max_ram, 0..=524_288, "Max. memory (MB)").unwrap_or(0);
+        if max_ram != 0 && max_ram < min_ram {
+            errors.check("max_ram", Err("Max. memory cannot be below min. memory.".into()));
+        }
+        let data = kind == "data";
+        let boot_mode = if data { current_boot_mode.to_string() } else { self.boot_mode.trim().to_string() };
+        if !data {
+            let boot = match (architecture, boot_mode.as_str()) {
+                ("arm", "bios") => Err("Arm images boot in UEFI mode.".into()),
+                (_, "bios" | "uefi") => Ok(()),
+                _ => Err("Choose BIOS or UEFI.".into()),
+            };
+            errors.check("boot_mode", boot);
+        }
+        let os_version = if data { String::new() } else { self.os_version.trim().to_string() };
+        if !data && !(1..=255).contains(&os_version.chars().count()) {
+            errors.check("os_version", Err("Enter the OS version, e.g. Ubuntu 22.04 server 64bit.".into()));
+        }
+        if errors.0.is_empty() {
+            Ok(ValidModify {
+                name,
+                description: self.description.clone(),
+                min_ram,
+                max_ram,
+                boot_mode,
+                os_version,
+                protected: !self.protected.trim().is_empty(),
+            })
+        } else {
+            Err(errors.0)
+        }
+    }
+}
+
 pub const EXPORT_FORMATS: &[&str] = &["qcow2", "vmdk", "vhd", "raw"];
 
 /// Export of a private image to a bucket object.
@@ -176,6 +252,27 @@ impl ExportRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modify_requests_follow_the_rules_of_creation() {
+        let good = ModifyRequest {
+            name: "web v2".into(),
+            min_ram: "1024".into(),
+            boot_mode: "uefi".into(),
+            os_version: "Ubuntu 24.04 server 64bit".into(),
+            protected: "on".into(),
+            ..Default::default()
+        };
+        let valid = good.validate("system", "x86", "bios").unwrap();
+        assert_eq!((valid.min_ram, valid.boot_mode.as_str(), valid.protected), (1024, "uefi", true));
+        let bad = ModifyRequest { name: "a;b".into(), max_ram: "512".into(), boot_mode: "bios".into(), ..good.clone() };
+        let fields: Vec<String> =
+            bad.validate("system", "arm", "uefi").unwrap_err().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["name", "max_ram", "boot_mode"]);
+        let data = ModifyRequest { name: "disk".into(), boot_mode: "nonsense".into(), ..Default::default() };
+        let valid = data.validate("data", "x86", "bios").unwrap();
+        assert_eq!((valid.boot_mode.as_str(), valid.os_version.as_str(), valid.protected), ("bios", "", false));
+    }
 
     #[test]
     fn import_requests_point_at_their_fields_in_form_order() {

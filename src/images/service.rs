@@ -5,7 +5,7 @@
 use super::jobs::{ExportParams, ImportParams, EXPORT_JOB, IMPORT_JOB};
 use super::model::{ImageDetail, ImagePage, ImageStatus};
 use super::query::ImageQuery;
-use super::requests::{ExportRequest, ImportRequest};
+use super::requests::{ExportRequest, ImportRequest, ModifyRequest};
 use super::store::{self, NewImage};
 use crate::buckets::service::{find_object, require_bucket};
 use crate::buckets::store as bucket_store;
@@ -65,6 +65,45 @@ pub async fn delete_image(state: &AppState, caller: &Caller, id: &str) -> Result
         }
     }
     tracing::info!(image = id, project = %caller.project_id, user = %caller.user_name, "image deleted");
+    Ok(())
+}
+
+/// One of the caller's own private images, or NotFound (a viewer never gets here: the gate
+/// refuses it; a recipient of a shared image and a public image are not the caller's).
+async fn own_private(state: &AppState, caller: &Caller, id: &str) -> Result<store::OwnedImage, AppError> {
+    store::find_owned(&state.db, caller, id)
+        .await?
+        .filter(|image| image.imagetype == "private")
+        .ok_or_else(|| AppError::NotFound(format!("Image '{id}' is not one of your private images in this region.")))
+}
+
+/// Modify: name, description, memory limits, boot mode, OS version and deletion protection of
+/// one of the caller's private images, checked by the rules of creation.
+pub async fn modify_image(state: &AppState, caller: &Caller, request: &ModifyRequest) -> Result<(), AppError> {
+    let id = request.image_id.trim();
+    let image = own_private(state, caller, id).await?;
+    if image.status.is_in_progress() {
+        return Err(AppError::Conflict(format!(
+            "Image '{}' is still being created. Modify it when it is ready.",
+            image.name
+        )));
+    }
+    let valid =
+        request.validate(&image.image_kind, &image.architecture, &image.hw_firmware_type).map_err(AppError::Fields)?;
+    if !store::update_attributes(&state.db, caller, id, &valid).await? {
+        return Err(AppError::Conflict(format!("Image '{}' changed meanwhile; try again.", image.name)));
+    }
+    tracing::info!(image = id, project = %caller.project_id, user = %caller.user_name, "image modified");
+    Ok(())
+}
+
+/// The detail page's deletion protection switch.
+pub async fn set_protection(state: &AppState, caller: &Caller, id: &str, protected: bool) -> Result<(), AppError> {
+    own_private(state, caller, id).await?;
+    if !store::set_protected(&state.db, caller, id, protected).await? {
+        return Err(store::not_found(id, caller));
+    }
+    tracing::info!(image = id, protected, user = %caller.user_name, "deletion protection set");
     Ok(())
 }
 

@@ -406,18 +406,64 @@ pub struct OwnedImage {
     pub image_size: i64,
     pub virtual_size: i64,
     pub cmk_id: String,
+    pub architecture: String,
+    pub hw_firmware_type: String,
 }
 
 /// An image the caller's project owns, if it is not deleted.
 pub async fn find_owned(db: &Db, caller: &Caller, id: &str) -> Result<Option<OwnedImage>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT name, status, image_kind, imagetype, protected, file_location, image_size, virtual_size, cmk_id FROM images \
+        "SELECT name, status, image_kind, imagetype, protected, file_location, image_size, virtual_size, cmk_id, \
+         architecture, hw_firmware_type FROM images \
          WHERE id = $1 AND owner = $2 AND deleted_at IS NULL",
     )
     .bind(id)
     .bind(&caller.project_id)
     .fetch_optional(db)
     .await
+}
+
+/// What Modify changes on one of the caller's images. False when it is not the caller's live
+/// image or is still being created (nothing changed).
+pub async fn update_attributes(
+    db: &Db,
+    caller: &Caller,
+    id: &str,
+    valid: &super::requests::ValidModify,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE images SET name = $1, description = $2, min_ram = $3, max_ram = $4, hw_firmware_type = $5, \
+         os_version = $6, protected = $7, updated_at = $8 \
+         WHERE id = $9 AND owner = $10 AND deleted_at IS NULL AND status NOT IN ('queued', 'saving')",
+    )
+    .bind(&valid.name)
+    .bind(&valid.description)
+    .bind(valid.min_ram)
+    .bind(valid.max_ram)
+    .bind(&valid.boot_mode)
+    .bind(&valid.os_version)
+    .bind(i64::from(valid.protected))
+    .bind(now_ms())
+    .bind(id)
+    .bind(&caller.project_id)
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Turns deletion protection of one of the caller's images on or off. False when it is not
+/// the caller's live image.
+pub async fn set_protected(db: &Db, caller: &Caller, id: &str, protected: bool) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE images SET protected = $1, updated_at = $2 WHERE id = $3 AND owner = $4 AND deleted_at IS NULL",
+    )
+    .bind(i64::from(protected))
+    .bind(now_ms())
+    .bind(id)
+    .bind(&caller.project_id)
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 /// Takes the image's row lock for the rest of the transaction (a no-op write), so changes that
