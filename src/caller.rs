@@ -44,6 +44,8 @@ pub enum Access {
     View,
     /// Changing images, servers, disks, buckets and jobs: admins and members.
     Edit,
+    /// The account's own settings and listings (sharing policy, KooGallery): admins only.
+    Admin,
 }
 
 /// What the browser may know about the logged-in user.
@@ -86,6 +88,8 @@ impl Caller {
             Access::View => Ok(()),
             Access::Edit if self.role.can_modify_images() => Ok(()),
             Access::Edit => Err(AppError::Forbidden),
+            Access::Admin if self.role == Role::Admin => Ok(()),
+            Access::Admin => Err(AppError::Forbidden),
         }
     }
 }
@@ -119,5 +123,7 @@ mod tests {
         assert_eq!(caller(Role::Viewer).require(Access::View), Ok(()));
         assert_eq!(caller(Role::Viewer).require(Access::Edit), Err(AppError::Forbidden));
         assert_eq!(caller(Role::Member).require(Access::Edit), Ok(()));
+        assert_eq!(caller(Role::Member).require(Access::Admin), Err(AppError::Forbidden));
+        assert_eq!(caller(Role::Admin).require(Access::Admin), Ok(()));
     }
 }

@@ -10,14 +10,15 @@ use crate::caller::Role;
 use crate::caller::SessionInfo;
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time};
+use crate::market::model::publish_refusal;
 use crate::market::publish_panel::{offering_panel, unpublish_button, PublishDialog};
 use crate::market::{PublishImage, UnpublishImage};
 use crate::regions::region_name;
 use crate::sharing::members_panel::{share_done_banner, ShareDialog, ShareTarget, SharingTab};
-use crate::sharing::model::{MemberStatus, MemberView};
+use crate::sharing::model::{sentence, share_refusal as share_refusal_of, MemberStatus, MemberView};
 use crate::sharing::{list_image_members, AnswerShares, ShareImages, StopSharing};
 use crate::ui::{
-    error_toast, field_error, general_error, ErrorBanner, FieldError, NoticesResource, SignedInPage, StatusBadge,
+    error_toast, field_error, general_error, refresh_notices_after, ErrorBanner, FieldError, SignedInPage, StatusBadge,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -101,16 +102,7 @@ pub fn ImageDetailPage() -> impl IntoView {
         },
     );
     // An answer changes the header's count of pending shares.
-    let notices = use_context::<NoticesResource>();
-    Effect::new(move |previous: Option<usize>| {
-        let version = actions.answer.version().get();
-        if let (Some(previous), Some(NoticesResource(notices))) = (previous, notices) {
-            if previous != version {
-                notices.refetch();
-            }
-        }
-        version
-    });
+    refresh_notices_after(move || actions.answer.version().get());
     let crumb = Signal::derive(move || match image.get() {
         Some(Ok(image)) => image.name,
         _ => "Image".to_string(),
@@ -205,18 +197,9 @@ fn detail_view(
 
 /// Why the owner cannot share the image now, if it cannot (the service gives the same reasons).
 fn share_refusal(image: &ImageDetail) -> Option<String> {
-    let reason = if image.status != ImageStatus::Active {
-        "Only images in the Normal state can be shared."
-    } else if image.kind == "full_ecs" {
-        "Full-ECS images cannot be shared: IMS shares only full-ECS images made from CBR backups, and this console has no CBR."
-    } else if !image.cmk_id.is_empty() {
-        "Encrypted images cannot be shared."
-    } else if image.offering.is_some() {
-        "Images published in KooGallery cannot be shared. Unpublish it first."
-    } else {
-        return None;
-    };
-    Some(reason.to_string())
+    let active = image.status == ImageStatus::Active;
+    let reason = share_refusal_of(active, &image.kind, !image.cmk_id.is_empty(), image.offering.is_some());
+    reason.map(sentence)
 }
 
 /// Basic Information and, for the owner's private images, Sharing.
@@ -390,10 +373,8 @@ fn image_header(image: &ImageDetail, info: &SessionInfo, actions: DetailActions)
     });
     let admin = info.role == Role::Admin && own_private;
     let published = image.offering.is_some();
-    let publishable = image.kind == "system"
-        && image.status == ImageStatus::Active
-        && image.cmk_id.is_empty()
-        && image.shared_with == 0;
+    let active = image.status == ImageStatus::Active;
+    let publishable = publish_refusal(active, &image.kind, !image.cmk_id.is_empty(), image.shared_with > 0).is_none();
     let publish_button = (admin && !published && publishable).then(|| {
         view! { <button type="button" class="button" on:click=move |_| actions.publish_open.set(true)>"Publish in KooGallery"</button> }
     });

@@ -7,11 +7,11 @@ use crate::error::AppError;
 use crate::format::{format_bytes, format_time, format_time_short};
 use crate::market::model::price_label;
 use crate::sharing::members_panel::{share_done_banner, ShareDialog, ShareTarget};
-use crate::sharing::model::{expiry_label, expiry_short, MemberStatus};
+use crate::sharing::model::{expiry_label, expiry_short, sentence, share_refusal, MemberStatus};
 use crate::sharing::{AnswerShares, ShareImages};
 use crate::ui::{
-    error_toast, general_error, submit_own_form, use_polling, ConfirmDialog, Confirmation, ErrorBanner, NotFound,
-    NoticesResource, Pager, ProgressBar, SignedInPage, StatusBadge,
+    error_toast, general_error, refresh_notices_after, submit_own_form, use_polling, ConfirmDialog, Confirmation,
+    ErrorBanner, NotFound, NoticesResource, Pager, ProgressBar, SignedInPage, StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -61,22 +61,13 @@ pub fn ImageListPage() -> impl IntoView {
         answer,
         selected: RwSignal::new(Vec::new()),
     };
-    // A new view starts with nothing selected; an answer changes the header's count.
+    // A new view, or an answer, starts with nothing selected; an answer changes the header's count.
     Effect::new(move |_| {
         query.track();
+        answer.version().track();
         actions.selected.set(Vec::new());
     });
-    let notices = use_context::<NoticesResource>();
-    Effect::new(move |previous: Option<usize>| {
-        let version = answer.version().get();
-        if previous.is_some_and(|previous| previous != version) {
-            if let Some(NoticesResource(notices)) = notices {
-                notices.refetch();
-            }
-            actions.selected.set(Vec::new());
-        }
-        version
-    });
+    refresh_notices_after(move || answer.version().get());
 
     view! {
         {move || match tab.get() {
@@ -492,19 +483,10 @@ fn use_link(image: &ImageSummary) -> Option<impl IntoView> {
     Some(view! { <a href=href>{label}</a> })
 }
 
-/// Why an own image cannot be shared, if it cannot (the service says the same).
-fn share_blocked(image: &ImageSummary) -> Option<&'static str> {
-    if image.status != ImageStatus::Active {
-        Some("Only images in the Normal state can be shared.")
-    } else if image.kind == "full_ecs" {
-        Some("Full-ECS images cannot be shared (IMS shares only full-ECS images made from CBR backups).")
-    } else if image.encrypted {
-        Some("Encrypted images cannot be shared.")
-    } else if image.publisher.is_some() {
-        Some("Images published in KooGallery cannot be shared.")
-    } else {
-        None
-    }
+/// Why an own image cannot be shared, if it cannot (the service's own rules).
+fn share_blocked(image: &ImageSummary) -> Option<String> {
+    let active = image.status == ImageStatus::Active;
+    share_refusal(active, &image.kind, image.encrypted, image.publisher.is_some()).map(sentence)
 }
 
 fn image_row(
@@ -555,7 +537,7 @@ fn image_row(
         let blocked = share_blocked(&image);
         view! {
             <button type="button" class="link-button" disabled=blocked.is_some()
-                title=blocked.unwrap_or("Share this image with other projects")
+                title=blocked.clone().unwrap_or_else(|| "Share this image with other projects".into())
                 on:click=move |_| actions.share_target.set(Some(target.clone()))>
                 "Share"
             </button>

@@ -70,7 +70,7 @@ pub async fn delete_image(state: &AppState, caller: &Caller, id: &str) -> Result
 
 /// One of the caller's own private images, or NotFound (a viewer never gets here: the gate
 /// refuses it; a recipient of a shared image and a public image are not the caller's).
-async fn own_private(state: &AppState, caller: &Caller, id: &str) -> Result<store::OwnedImage, AppError> {
+pub async fn own_private(state: &AppState, caller: &Caller, id: &str) -> Result<store::OwnedImage, AppError> {
     store::find_owned(&state.db, caller, id)
         .await?
         .filter(|image| image.imagetype == "private")

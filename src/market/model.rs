@@ -61,6 +61,22 @@ pub fn parse_price(text: &str) -> Result<i64, String> {
     Ok(cents)
 }
 
+/// Why an image cannot be published in KooGallery, if it cannot, as a clause that follows
+/// "cannot be published:". The service and the detail page both ask this one.
+pub fn publish_refusal(active: bool, kind: &str, encrypted: bool, shared: bool) -> Option<&'static str> {
+    if !active {
+        Some("only images in the Normal state can be published.")
+    } else if kind != "system" {
+        Some("only system disk images can be published in KooGallery.")
+    } else if encrypted {
+        Some("encrypted images cannot be published.")
+    } else if shared {
+        Some("it is shared with other projects, and shared images cannot be published. Stop sharing it first.")
+    } else {
+        None
+    }
+}
+
 /// The Publish dialog's form.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -116,6 +132,9 @@ mod tests {
         assert!(parse_price("5000").unwrap_err().contains("at most"));
         assert_eq!(price_label(0), "Free");
         assert_eq!(price_label(125), "USD 1.25/hour");
+        assert_eq!(publish_refusal(true, "system", false, false), None);
+        assert!(publish_refusal(true, "data", false, false).unwrap().contains("only system disk images"));
+        assert!(publish_refusal(true, "system", false, true).unwrap().contains("Stop sharing"));
     }
 
     #[test]

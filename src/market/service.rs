@@ -1,47 +1,25 @@
 //! KooGallery: publishing a private system disk image as an offering of its region, taking it
 //! off again, and the price a project accepts before its first ECS from a paid image.
 
-use super::model::{price_label, Offering, PublishRequest, Subscription};
+use super::model::{price_label, publish_refusal, Offering, PublishRequest, Subscription};
 use super::store;
-use crate::caller::{Caller, Role};
+use crate::caller::{Access, Caller};
 use crate::db::now_ms;
 use crate::error::AppError;
 use crate::images::model::ImageStatus;
+use crate::images::service::own_private;
 use crate::images::store as image_store;
 use crate::state::AppState;
 use sqlx::{Any, Transaction};
 
-fn require_admin(caller: &Caller) -> Result<(), AppError> {
-    if caller.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 /// An account admin lists one of the account's Normal private system disk images in
 /// KooGallery for every tenant of the region.
 pub async fn publish(state: &AppState, caller: &Caller, request: &PublishRequest) -> Result<(), AppError> {
-    require_admin(caller)?;
+    caller.require(Access::Admin)?;
     let valid = request.validate().map_err(AppError::Fields)?;
     let id = request.image_id.trim();
-    let image = image_store::find_owned(&state.db, caller, id)
-        .await?
-        .filter(|image| image.imagetype == "private")
-        .ok_or_else(|| AppError::NotFound(format!("Image '{id}' is not one of your private images in this region.")))?;
-    let refusal = if image.status != ImageStatus::Active {
-        Some("only images in the Normal state can be published.")
-    } else if image.image_kind != "system" {
-        Some("only system disk images can be published in KooGallery.")
-    } else if !image.cmk_id.is_empty() {
-        Some("encrypted images cannot be published.")
-    } else {
-        None
-    };
+    let image = own_private(state, caller, id).await?;
     let refused = |reason: &str| AppError::Conflict(format!("Image '{}' cannot be published: {reason}", image.name));
-    if let Some(reason) = refusal {
-        return Err(refused(reason));
-    }
     let offering = Offering {
         image_id: id.to_string(),
         name: valid.name,
@@ -55,10 +33,11 @@ pub async fn publish(state: &AppState, caller: &Caller, request: &PublishRequest
     if !image_store::lock_image(&mut transaction, id).await? {
         return Err(refused("it has been deleted."));
     }
-    if crate::sharing::store::live_member_count(&mut transaction, id, now_ms()).await? > 0 {
-        return Err(refused(
-            "it is shared with other projects, and shared images cannot be published. Stop sharing it first.",
-        ));
+    // Checked under the lock: whether it is shared can change until then.
+    let shared = crate::sharing::store::live_member_count(&mut transaction, id, now_ms()).await? > 0;
+    let active = image.status == ImageStatus::Active;
+    if let Some(reason) = publish_refusal(active, &image.image_kind, !image.cmk_id.is_empty(), shared) {
+        return Err(refused(reason));
     }
     if !store::insert_offering(&mut transaction, &offering, &caller.region, &caller.account_id).await? {
         return Err(AppError::Conflict(format!("Image '{}' is already published in KooGallery.", image.name)));
@@ -70,7 +49,7 @@ pub async fn publish(state: &AppState, caller: &Caller, request: &PublishRequest
 
 /// Takes the account's offering off KooGallery; ECSs made from it keep running.
 pub async fn unpublish(state: &AppState, caller: &Caller, image_id: &str) -> Result<(), AppError> {
-    require_admin(caller)?;
+    caller.require(Access::Admin)?;
     if !store::delete_offering(&state.db, image_id, &caller.account_id).await? {
         return Err(AppError::NotFound(format!("Image '{image_id}' is not published in KooGallery by your account.")));
     }

@@ -156,6 +156,31 @@ pub fn expiry_short(expires_at: Option<i64>) -> String {
     }
 }
 
+/// Why an image cannot be shared at all (IMS rules), if it cannot, as a clause that follows
+/// "cannot be shared:". The service, the image list and the detail page all ask this one.
+pub fn share_refusal(active: bool, kind: &str, encrypted: bool, published: bool) -> Option<&'static str> {
+    if !active {
+        Some("only images in the Normal state can be shared.")
+    } else if kind == "full_ecs" {
+        Some(
+            "full-ECS images cannot be shared: IMS shares only full-ECS images made from CBR backups, and this \
+             console has no CBR.",
+        )
+    } else if encrypted {
+        Some("encrypted images cannot be shared.")
+    } else if published {
+        Some("images published in KooGallery cannot be shared; unpublish it first.")
+    } else {
+        None
+    }
+}
+
+/// A refusal clause as a sentence of its own (for a tooltip or a hint).
+pub fn sentence(clause: &str) -> String {
+    let mut chars = clause.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// A project id as this console makes them: 32 lower-case hexadecimal characters.
 pub fn is_project_id(text: &str) -> bool {
     text.len() == 32 && text.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
@@ -261,6 +286,9 @@ mod tests {
             assert_eq!(SharingPolicy::parse(policy.as_str()), Some(policy));
         }
         assert_eq!(parse_image_ids(" a, b ,a").unwrap(), vec!["a", "b"]);
+        assert_eq!(share_refusal(true, "system", false, false), None);
+        assert!(share_refusal(true, "full_ecs", false, false).unwrap().contains("CBR"));
+        assert_eq!(sentence("encrypted images cannot be shared."), "Encrypted images cannot be shared.");
         assert!(parse_image_ids(",").is_err());
     }
 }

@@ -3,14 +3,15 @@
 //! finished job of the IMS job type (the IMS API returns these as `job_id`s).
 
 use super::model::{
-    parse_expiry, parse_image_ids, parse_project_ids, Credentials, MemberStatus, MemberView, NoticeCounts, PolicyView,
-    SharingPolicy, MAX_MEMBERS,
+    self, parse_expiry, parse_image_ids, parse_project_ids, Credentials, MemberStatus, MemberView, NoticeCounts,
+    PolicyView, SharingPolicy, MAX_MEMBERS,
 };
 use super::store::{self, ProjectInfo};
-use crate::caller::{Caller, Role};
+use crate::caller::{Access, Caller};
 use crate::db::now_ms;
 use crate::error::AppError;
 use crate::images::model::ImageStatus;
+use crate::images::service::own_private;
 use crate::images::store::{self as image_store, OwnedImage};
 use crate::jobs::model::JobEntities;
 use crate::jobs::queue::{record_finished, NewJob};
@@ -37,31 +38,11 @@ pub async fn notices(state: &AppState, caller: &Caller) -> Result<NoticeCounts, 
     Ok(store::notices(&state.db, &caller.project_id, now_ms()).await?)
 }
 
-/// One of the caller's own private images, or NotFound.
-async fn own_private_image(state: &AppState, caller: &Caller, id: &str) -> Result<OwnedImage, AppError> {
-    image_store::find_owned(&state.db, caller, id)
-        .await?
-        .filter(|image| image.imagetype == "private")
-        .ok_or_else(|| AppError::NotFound(format!("Image '{id}' is not one of your private images in this region.")))
-}
-
 /// Why the image cannot be shared at all, if it cannot.
 async fn share_refusal(state: &AppState, id: &str, image: &OwnedImage) -> Result<Option<String>, AppError> {
-    let reason = if image.status != ImageStatus::Active {
-        Some("only images in the Normal state can be shared.".to_string())
-    } else if image.image_kind == "full_ecs" {
-        Some(
-            "full-ECS images cannot be shared. IMS shares only full-ECS images made from CBR backups, and this \
-             console has no CBR."
-                .to_string(),
-        )
-    } else if !image.cmk_id.is_empty() {
-        Some("encrypted images cannot be shared.".to_string())
-    } else if market_store::offering_of(&state.db, id).await?.is_some() {
-        Some("it is published in KooGallery, and published images cannot be shared.".to_string())
-    } else {
-        None
-    };
+    let published = market_store::offering_of(&state.db, id).await?.is_some();
+    let active = image.status == ImageStatus::Active;
+    let reason = model::share_refusal(active, &image.image_kind, !image.cmk_id.is_empty(), published);
     Ok(reason.map(|reason| format!("Image '{}' cannot be shared: {reason}", image.name)))
 }
 
@@ -125,7 +106,7 @@ pub async fn share_images(
     let expires_at = parse_expiry(expires_on, now).map_err(|message| AppError::field("expires_on", message))?;
     let mut named = Vec::new();
     for id in &image_ids {
-        let image = own_private_image(state, caller, id).await?;
+        let image = own_private(state, caller, id).await?;
         if let Some(message) = share_refusal(state, id, &image).await? {
             return Err(AppError::field("images", message));
         }
@@ -185,7 +166,7 @@ fn member_job(
 
 /// The projects one of the caller's images is shared with.
 pub async fn list_members(state: &AppState, caller: &Caller, image_id: &str) -> Result<Vec<MemberView>, AppError> {
-    own_private_image(state, caller, image_id).await?;
+    own_private(state, caller, image_id).await?;
     Ok(store::members_of(&state.db, image_id, now_ms()).await?)
 }
 
@@ -197,7 +178,7 @@ pub async fn stop_sharing(
     image_id: &str,
     projects: &str,
 ) -> Result<String, AppError> {
-    let image = own_private_image(state, caller, image_id).await?;
+    let image = own_private(state, caller, image_id).await?;
     let only = if projects.trim().is_empty() {
         None
     } else {
@@ -264,17 +245,8 @@ pub async fn sharing_policy(state: &AppState, caller: &Caller) -> Result<PolicyV
         policy,
         allowed_accounts: allowed.into_iter().map(|(_, name)| name).collect(),
         forbidden_shares,
-        can_edit: caller.role == Role::Admin,
+        can_edit: caller.require(Access::Admin).is_ok(),
     })
-}
-
-fn require_admin(caller: &Caller, what: &str) -> Result<(), AppError> {
-    if caller.role == Role::Admin {
-        Ok(())
-    } else {
-        tracing::info!(user = %caller.user_name, "{what} refused: not an account admin");
-        Err(AppError::Forbidden)
-    }
 }
 
 /// The account admin sets the sharing policy; `accounts` lists the allowed account names
@@ -285,7 +257,7 @@ pub async fn set_sharing_policy(
     policy: &str,
     accounts: &str,
 ) -> Result<PolicyView, AppError> {
-    require_admin(caller, "changing the sharing policy")?;
+    caller.require(Access::Admin)?;
     let policy = SharingPolicy::parse(policy.trim())
         .ok_or_else(|| AppError::field("policy", "Choose one of the three sharing policies."))?;
     let mut allowed_ids = Vec::new();
@@ -321,7 +293,7 @@ pub async fn set_sharing_policy(
 /// Stops every share of the account's images that its current policy forbids. Returns how
 /// many ended.
 pub async fn stop_forbidden_shares(state: &AppState, caller: &Caller) -> Result<u64, AppError> {
-    require_admin(caller, "stopping forbidden shares")?;
+    caller.require(Access::Admin)?;
     let view = sharing_policy(state, caller).await?;
     let now = now_ms();
     let mut transaction = state.db.begin().await?;

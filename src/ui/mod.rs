@@ -7,7 +7,7 @@ mod shell;
 
 pub use page::{Loaded, NotFound, PageFailed, SessionEnded, SignedInPage};
 pub use pager::Pager;
-pub use shell::{HeaderNotices, NoticesResource, SessionResource, Shell};
+pub use shell::{refresh_notices_after, HeaderNotices, NoticesResource, SessionResource, Shell};
 
 use crate::error::AppError;
 use leptos::prelude::*;

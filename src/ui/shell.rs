@@ -22,6 +22,21 @@ pub struct HeaderNotices {
 #[derive(Clone, Copy)]
 pub struct NoticesResource(pub Resource<Option<HeaderNotices>>);
 
+/// Reloads the header's notices each time `version` moves on (an action's version, say), not
+/// when the page first renders.
+pub fn refresh_notices_after(version: impl Fn() -> usize + Send + Sync + 'static) {
+    let notices = use_context::<NoticesResource>();
+    Effect::new(move |previous: Option<usize>| {
+        let current = version();
+        if let (Some(previous), Some(NoticesResource(notices))) = (previous, notices) {
+            if previous != current {
+                notices.refetch();
+            }
+        }
+        current
+    });
+}
+
 #[component]
 pub fn Shell(info: SessionInfo, #[prop(into)] crumb: Signal<String>, children: Children) -> impl IntoView {
     let region = info.region.clone();
