@@ -1,14 +1,15 @@
 //! Benchmark (not a test): 100,000 private images in one project; p50/p95 of the list query
-//! and of the rendered list page for the first page, a deep page and a filtered query, on
-//! SQLite and PostgreSQL. Run: `scripts/bench.sh` (or `cargo bench --bench list_images
+//! and of the rendered list page for the first page, a deep page and a filtered query, and the
+//! time of Export List over all 100,000 rows, on SQLite and PostgreSQL. Run: `scripts/bench.sh` (or `cargo bench --bench list_images
 //! --no-default-features --features ssr`). Figures go to stdout and bench/results/list_images.md.
 
 use ims_console::auth::accounts::project_id;
 use ims_console::caller::{Caller, Role};
 use ims_console::config::Config;
+use ims_console::images::list_store;
 use ims_console::images::model::ImageStatus;
 use ims_console::images::query::ImageQuery;
-use ims_console::images::store::{self, insert_image, NewImage};
+use ims_console::images::store::{insert_image, NewImage};
 use ims_console::seed::Lcg;
 use sqlx::{AnyConnection, Connection, Executor};
 use std::time::{Duration, Instant};
@@ -147,7 +148,7 @@ async fn run(backend: &str, database_url: String, data_dir: std::path::PathBuf, 
         let url = format!("{base}{}", query(case.params).href());
         for sample in 0..SAMPLES + 3 {
             let started = Instant::now();
-            let page = store::list_images(&db, &user, &valid).await.unwrap();
+            let page = list_store::list_images(&db, &user, &valid).await.unwrap();
             let query_time = started.elapsed();
             let started = Instant::now();
             let response = client.get(&url).send().await.unwrap();
@@ -172,6 +173,22 @@ async fn run(backend: &str, database_url: String, data_dir: std::path::PathBuf, 
         report.push_str(&line);
         report.push('\n');
     }
+    // Export List: every one of the 100,000 rows as CSV, streamed over HTTP.
+    let started = Instant::now();
+    let response = client.get(format!("{base}/export/images.csv?tab=private")).send().await.unwrap();
+    assert!(response.status().is_success());
+    let csv = response.bytes().await.unwrap();
+    let export_time = started.elapsed();
+    let rows = csv.split(|byte| *byte == b'\n').filter(|line| !line.is_empty()).count() - 1;
+    assert_eq!(rows, IMAGES, "Export List has every row");
+    let line = format!(
+        "| {backend} | Export List, all {IMAGES} rows as CSV ({:.1} MB) | — | — | {:.0} | — |",
+        csv.len() as f64 / 1e6,
+        export_time.as_secs_f64() * 1000.0
+    );
+    println!("{line}");
+    report.push_str(&line);
+    report.push('\n');
     server.abort();
     db.close().await;
 }

@@ -2,6 +2,7 @@
 
 use crate::auth::load_session_info;
 use crate::auth::login_page::LoginPage;
+use crate::auth::operation_log_page::OperationLogPage;
 use crate::buckets::page::{BucketPage, BucketsPage};
 use crate::compute::create_page::CreateServerPage;
 use crate::compute::detail_page::ServerDetailPage;
@@ -10,6 +11,7 @@ use crate::compute::list_page::ServerListPage;
 use crate::images::create_page::CreateImagePage;
 use crate::images::detail_page::ImageDetailPage;
 use crate::images::list_page::ImageListPage;
+use crate::images::recycle_bin_page::RecycleBinPage;
 use crate::jobs::page::JobsPage;
 use crate::market::subscriptions_page::SubscriptionsPage;
 use crate::quotas::page::QuotasPage;
@@ -69,6 +71,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/images/create") view=CreateImagePage ssr=SsrMode::Async />
+                    <Route path=path!("/images/recycle-bin") view=RecycleBinPage ssr=SsrMode::Async />
                     <Route path=path!("/images/:tab") view=ImageListPage ssr=SsrMode::Async />
                     <Route path=path!("/buckets") view=BucketsPage ssr=SsrMode::Async />
                     <Route path=path!("/buckets/:name") view=BucketPage ssr=SsrMode::Async />
@@ -82,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/credentials") view=CredentialsPage ssr=SsrMode::Async />
                     <Route path=path!("/account/settings") view=AccountSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/operation-log") view=OperationLogPage ssr=SsrMode::Async />
                 </Routes>
             </ErrorBoundary>
         </Router>

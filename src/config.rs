@@ -18,6 +18,16 @@ pub struct Config {
     pub engine: EngineSettings,
     pub web: WebSettings,
     pub quotas: QuotaSettings,
+    pub recycle: RecycleSettings,
+}
+
+/// The recycle bin: how long a deleted private image waits there (`IMS_RECYCLE_RETENTION_SECONDS`,
+/// default 7 days) and how often the sweeper looks for images whose time is up
+/// (`IMS_RECYCLE_SWEEP_SECONDS`).
+#[derive(Clone, Debug)]
+pub struct RecycleSettings {
+    pub retention_ms: i64,
+    pub sweep_seconds: u64,
 }
 
 /// What one project may hold at once, the same for every project (`IMS_QUOTA_*`).
@@ -164,6 +174,10 @@ impl Config {
             disks: env.number("IMS_QUOTA_DISKS", 200, 0..=1_000_000)?,
             queued_jobs: env.number("IMS_QUOTA_QUEUED_JOBS", 100, 1..=100_000)?,
         };
+        let recycle = RecycleSettings {
+            retention_ms: env.number("IMS_RECYCLE_RETENTION_SECONDS", 7 * 86_400, 1..=365 * 86_400)? * 1000,
+            sweep_seconds: env.number("IMS_RECYCLE_SWEEP_SECONDS", 60, 1..=86_400)? as u64,
+        };
         let web = WebSettings { public_origin: public_origin(&env)?, trusted_proxies: trusted_proxies(&env)? };
 
         Ok(Config {
@@ -177,6 +191,7 @@ impl Config {
             engine,
             web,
             quotas,
+            recycle,
         })
     }
 
@@ -334,6 +349,17 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(config.storage, StorageConfig::S3 { ref region, .. } if region == "us-east-1"));
+    }
+
+    #[test]
+    fn recycle_bin_settings() {
+        let config = config_with(&[]).unwrap();
+        assert_eq!((config.recycle.retention_ms, config.recycle.sweep_seconds), (7 * 86_400_000, 60));
+        let config =
+            config_with(&[("IMS_RECYCLE_RETENTION_SECONDS", "3"), ("IMS_RECYCLE_SWEEP_SECONDS", "1")]).unwrap();
+        assert_eq!((config.recycle.retention_ms, config.recycle.sweep_seconds), (3000, 1));
+        let error = config_with(&[("IMS_RECYCLE_RETENTION_SECONDS", "0")]).unwrap_err();
+        assert_eq!(error.variable, "IMS_RECYCLE_RETENTION_SECONDS");
     }
 
     #[test]

@@ -48,9 +48,68 @@ pub fn parse_date_start_ms(date: &str) -> Option<i64> {
     Some(date.midnight().assume_utc().unix_timestamp() * 1000)
 }
 
+/// A list's date-range filter: `from` and `to` (`YYYY-MM-DD`, each optional) as the unix-ms
+/// start of `from` and the start of the day after `to`; a bad date or a reversed range is the
+/// user's message.
+pub fn day_range(from: &str, to: &str) -> Result<(Option<i64>, Option<i64>), String> {
+    let day = |text: &str, what: &str| match text.trim() {
+        "" => Ok(None),
+        day => parse_date_start_ms(day)
+            .map(Some)
+            .ok_or_else(|| format!("The {what} '{day}' is not a date like 2026-01-31.")),
+    };
+    let start = day(from, "start date")?;
+    let end = day(to, "end date")?.map(|start| start + 86_400_000);
+    if let (Some(start), Some(end)) = (start, end) {
+        if start >= end {
+            return Err("The start date must not be after the end date.".into());
+        }
+    }
+    Ok((start, end))
+}
+
+/// A list's page number (empty is the first page).
+pub fn page_number(text: &str) -> Result<u32, String> {
+    match text.trim() {
+        "" => Ok(1),
+        text => text
+            .parse::<u32>()
+            .ok()
+            .filter(|page| (1..=1_000_000).contains(page))
+            .ok_or_else(|| format!("'{text}' is not a page number.")),
+    }
+}
+
+/// Parses `YYYY-MM-DDTHH:MM` (what a `datetime-local` input sends), read as UTC, into unix ms.
+pub fn parse_datetime_ms(text: &str) -> Option<i64> {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let with_seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let time = time::PrimitiveDateTime::parse(text, &format)
+        .or_else(|_| time::PrimitiveDateTime::parse(text, &with_seconds))
+        .ok()?;
+    Some(time.assume_utc().unix_timestamp() * 1000)
+}
+
+/// The `datetime-local` value (`YYYY-MM-DDTHH:MM`, UTC) of a unix-millisecond time.
+pub fn datetime_input_value(unix_ms: i64) -> String {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    OffsetDateTime::from_unix_timestamp_nanos(unix_ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|time| time.format(&format).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_and_writes_datetime_inputs() {
+        assert_eq!(parse_datetime_ms("1970-01-02T01:00"), Some(90_000_000));
+        assert_eq!(parse_datetime_ms("1970-01-02T01:00:30"), Some(90_030_000));
+        assert_eq!(parse_datetime_ms("tomorrow"), None);
+        assert_eq!(datetime_input_value(90_000_000), "1970-01-02T01:00");
+    }
 
     #[test]
     fn formats_times_in_utc() {

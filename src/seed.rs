@@ -9,6 +9,7 @@ use crate::engine::demo_disk::{self, DemoDisk};
 use crate::error::AppError;
 use crate::images::model::ImageStatus;
 use crate::images::store::{insert_image, NewImage, StoredFile};
+use crate::jobs::runner::Runner;
 use crate::market::model::Offering;
 use crate::market::store::insert_offering;
 use crate::regions::REGIONS;
@@ -25,8 +26,8 @@ pub enum SeedError {
     Database(#[from] sqlx::Error),
     #[error("building the demo disk images failed: {0}")]
     DemoDisks(String),
-    #[error("creating demo server {0} failed: {1}")]
-    DemoServer(&'static str, AppError),
+    #[error("making the demo's {0} failed: {1}")]
+    Demo(&'static str, AppError),
 }
 
 /// Size of the demo disks: small, but a real partition table and ext4 filesystem.
@@ -51,12 +52,15 @@ fn demo_files(platform: &str, version: &str) -> Vec<(String, String)> {
     )]
 }
 
-/// Builds one real disk per OS version and boot mode, stores a copy for every catalog image,
-/// and records the file, its size and checksums on the image.
-async fn store_demo_disks(storage: &Storage, work_dir: &Path, catalog: &mut [NewImage]) -> Result<(), String> {
-    let dir = work_dir.join("demo-disks");
-    std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
-    let mut built: HashMap<(String, bool), PathBuf> = HashMap::new();
+/// The demo's disk files: one real disk per (OS version, UEFI), built once.
+pub type DemoDisks = HashMap<(String, bool), PathBuf>;
+
+/// Builds one real disk per OS version and boot mode in `dir`, stores a copy for every catalog
+/// image, and records the file, its size and checksums on the image. Returns the disks (for
+/// the demo's private images, which are imported from them).
+async fn store_demo_disks(storage: &Storage, dir: &Path, catalog: &mut [NewImage]) -> Result<DemoDisks, String> {
+    std::fs::create_dir_all(dir).map_err(|error| error.to_string())?;
+    let mut built: DemoDisks = HashMap::new();
     for image in catalog.iter_mut() {
         let uefi = image.boot_mode == "uefi";
         let key = (image.os_version.clone(), uefi);
@@ -68,7 +72,7 @@ async fn store_demo_disks(storage: &Storage, work_dir: &Path, catalog: &mut [New
                 virtual_size: DEMO_DISK_SIZE,
                 files: demo_files(&image.platform, &image.os_version),
             };
-            let dir = dir.clone();
+            let dir = dir.to_path_buf();
             let path = tokio::task::spawn_blocking(move || demo_disk::build(&dir, &disk))
                 .await
                 .map_err(|error| error.to_string())?
@@ -82,8 +86,7 @@ async fn store_demo_disks(storage: &Storage, work_dir: &Path, catalog: &mut [New
         image.virtual_size = DEMO_DISK_SIZE as i64;
         image.file = Some(StoredFile { location: object_key, md5: digests.md5, sha256: digests.sha256 });
     }
-    std::fs::remove_dir_all(&dir).map_err(|error| error.to_string())?;
-    Ok(())
+    Ok(built)
 }
 
 /// Owner of the public images of a region: the platform's own project there.
@@ -91,12 +94,16 @@ pub fn platform_project(region: &str) -> String {
     format!("platform-{region}")
 }
 
-pub async fn seed_demo_if_empty(state: &AppState, password: &str) -> Result<(), SeedError> {
+/// Seeds the demo into an empty database. Its private images, ECSs, shares and recycle bin are
+/// made through the services a tenant uses, and their jobs run here (`runner`), before the
+/// console serves: the demo starts settled, every image with its stored file.
+pub async fn seed_demo_if_empty(state: &AppState, password: &str, runner: Runner) -> Result<(), SeedError> {
     let db = &state.db;
     let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(db).await?;
     if accounts > 0 {
         return Ok(());
     }
+    let started = std::time::Instant::now();
     let password_hash = password_hash(password)?;
     let now = now_ms();
     let mut catalog: Vec<NewImage> = REGIONS.iter().flat_map(|region| public_catalog(region.id, now)).collect();
@@ -108,7 +115,8 @@ pub async fn seed_demo_if_empty(state: &AppState, password: &str) -> Result<(), 
             offering
         })
         .collect();
-    store_demo_disks(&state.storage, &state.work_dir(), &mut catalog).await.map_err(SeedError::DemoDisks)?;
+    let disk_dir = state.work_dir().join("demo-disks");
+    let disks = store_demo_disks(&state.storage, &disk_dir, &mut catalog).await.map_err(SeedError::DemoDisks)?;
     let mut transaction = db.begin().await?;
     for (account, users) in
         [("acme", &[("alice", Role::Admin), ("bob", Role::Viewer)][..]), ("globex", &[("carol", Role::Admin)][..])]
@@ -126,43 +134,45 @@ pub async fn seed_demo_if_empty(state: &AppState, password: &str) -> Result<(), 
     }
     transaction.commit().await?;
 
-    for (account, prefixes, seed) in [("acme", ACME_NAMES, 7_u64), ("globex", GLOBEX_NAMES, 1_234_567)] {
-        let mut transaction = db.begin().await?;
-        for (region_index, region) in REGIONS.iter().enumerate() {
-            let project = project_id(db, account, region.id).await?;
-            let count = if region_index == 0 { 32 } else { 8 };
-            let mut random = Lcg(seed + region_index as u64 * 97);
-            for index in 0..count {
-                let image = private_image(&mut random, index, region.id, &project, prefixes, now);
-                insert_image(&mut transaction, &image).await?;
-            }
-        }
-        transaction.commit().await?;
-    }
+    crate::demo_private::import_images(state, &disk_dir, &disks).await?;
     seed_demo_servers(state).await?;
-    tracing::info!("seeded demo accounts acme (alice, bob) and globex (carol)");
+    runner.run_until_idle().await;
+    crate::demo_private::capture_images(state, &runner).await?;
+    crate::demo_private::finish(state).await?;
+    std::fs::remove_dir_all(&disk_dir).map_err(|error| SeedError::DemoDisks(error.to_string()))?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "seeded demo accounts acme (alice, bob) and globex (carol)"
+    );
     Ok(())
 }
 
-/// Two ECSs of acme in the first region, made from a public image by the normal path (their
-/// creation jobs run once the server starts).
+/// The admin of a demo account, acting in `region`.
+pub async fn demo_admin(state: &AppState, account: &str, user: &str, region: &str) -> Result<Caller, SeedError> {
+    let (user_id, account_id): (String, String) = sqlx::query_as(
+        "SELECT u.id, a.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.name = $1 AND u.name = $2",
+    )
+    .bind(account)
+    .bind(user)
+    .fetch_one(&state.db)
+    .await?;
+    Ok(Caller {
+        user_id,
+        user_name: user.into(),
+        role: Role::Admin,
+        account_id,
+        account_name: account.into(),
+        region: region.into(),
+        project_id: project_id(&state.db, account, region).await?,
+    })
+}
+
+/// Two ECSs of acme in the first region, made from a public image by the normal path.
 async fn seed_demo_servers(state: &AppState) -> Result<(), SeedError> {
     use crate::compute::requests::CreateServersRequest;
     use crate::compute::service::create_servers;
     let region = REGIONS[0].id;
-    let (user_id, account_id): (String, String) =
-        sqlx::query_as("SELECT u.id, a.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.name = 'acme' AND u.name = 'alice'")
-            .fetch_one(&state.db)
-            .await?;
-    let alice = Caller {
-        user_id,
-        user_name: "alice".into(),
-        role: Role::Admin,
-        account_id,
-        account_name: "acme".into(),
-        region: region.into(),
-        project_id: project_id(&state.db, "acme", region).await?,
-    };
+    let alice = demo_admin(state, "acme", "alice", region).await?;
     let image_id: String = sqlx::query_scalar(
         "SELECT id FROM images WHERE imagetype = 'gold' AND region = $1 AND platform = 'Ubuntu' AND architecture = 'x86' \
          AND hw_firmware_type = 'bios' ORDER BY name DESC LIMIT 1",
@@ -178,7 +188,7 @@ async fn seed_demo_servers(state: &AppState) -> Result<(), SeedError> {
             data_disks: data_disks.into(),
             ..Default::default()
         };
-        create_servers(state, &alice, &request).await.map_err(|error| SeedError::DemoServer(name, error))?;
+        create_servers(state, &alice, &request).await.map_err(|error| SeedError::Demo(name, error))?;
     }
     Ok(())
 }
@@ -206,9 +216,9 @@ fn fnv(text: &str) -> u64 {
 }
 
 /// (platform, os type, OS version, variants as (architecture, boot mode)).
-type CatalogEntry = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+pub type CatalogEntry = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
 
-const CATALOG: &[CatalogEntry] = &[
+pub const CATALOG: &[CatalogEntry] = &[
     ("Ubuntu", "Linux", "Ubuntu 24.04 server 64bit", &[("x86", "bios"), ("x86", "uefi"), ("arm", "uefi")]),
     ("Ubuntu", "Linux", "Ubuntu 22.04 server 64bit", &[("x86", "bios"), ("x86", "uefi"), ("arm", "uefi")]),
     ("Ubuntu", "Linux", "Ubuntu 20.04 server 64bit", &[("x86", "bios"), ("arm", "uefi")]),
@@ -324,128 +334,6 @@ fn market_catalog(region: &str, now: i64) -> Vec<(NewImage, (Offering, String))>
         .collect()
 }
 
-/// Name stems of the demo accounts' private images, with the kind each one is.
-const ACME_NAMES: &[(&str, &str)] = &[
-    ("web-frontend", "system"),
-    ("api-gateway", "system"),
-    ("postgres-primary", "system"),
-    ("redis-cache", "system"),
-    ("ml-training", "system"),
-    ("ci-runner", "system"),
-    ("billing-data", "data"),
-    ("logs-archive", "data"),
-    ("erp-full", "full_ecs"),
-    ("rescue-installer", "iso"),
-    ("windows-ad", "system"),
-    ("k8s-node", "system"),
-];
-const GLOBEX_NAMES: &[(&str, &str)] = &[
-    ("globex-portal", "system"),
-    ("globex-db", "system"),
-    ("hr-records", "data"),
-    ("globex-analytics", "system"),
-    ("globex-full-backup", "full_ecs"),
-    ("globex-installer", "iso"),
-];
-
-const FAILURE_REASONS: &[&str] = &[
-    "The image file is qcow2 but was declared as vhd.",
-    "The image file refers to a backing file, which is not allowed.",
-    "The virtual size 2.00 TB exceeds the maximum of 1 TB.",
-];
-
-/// The environment a demo image is for, and its tags (env, usually team, sometimes cost center).
-fn demo_tags(random: &mut Lcg, index: usize) -> (&'static str, Vec<(String, String)>) {
-    let env = *random.pick(&["prod", "dev", "test"]);
-    let team = *random.pick(&["web", "data", "ml", "infra"]);
-    let mut tags = vec![("env".to_string(), env.to_string())];
-    if index % 3 != 2 {
-        tags.push(("team".to_string(), team.to_string()));
-    }
-    if index.is_multiple_of(5) {
-        tags.push(("cost-center".to_string(), format!("cc-{}", 100 + random.below(5))));
-    }
-    (env, tags)
-}
-
-fn private_image(
-    random: &mut Lcg,
-    index: usize,
-    region: &str,
-    project: &str,
-    stems: &[(&'static str, &'static str)],
-    now: i64,
-) -> NewImage {
-    let (stem, kind) = stems[index % stems.len()];
-    let (platform, os_type, version, variants) =
-        if stem.starts_with("windows") { CATALOG[11] } else { *random.pick(&CATALOG[..11]) };
-    let (architecture, firmware) = *random.pick(variants);
-    let status = match index % 16 {
-        3 => ImageStatus::Saving,
-        7 => ImageStatus::Killed,
-        11 => ImageStatus::Queued,
-        _ => ImageStatus::Active,
-    };
-    let disk_format = match kind {
-        "iso" => "iso",
-        "full_ecs" => "zvhd2",
-        "data" => *random.pick(&["qcow2", "raw"]),
-        _ => *random.pick(&["qcow2", "vhd", "vmdk", "raw", "zvhd2"]),
-    };
-    let (os_type, platform, version) = match kind {
-        "data" => ("Linux", "Other", String::new()),
-        _ => (os_type, platform, version.to_string()),
-    };
-    let image_size = match kind {
-        "iso" => GB / 2 + random.below(GB as u64) as i64,
-        "full_ecs" => (20 + random.below(60) as i64) * GB,
-        _ => GB / 4 + random.below(30 * GB as u64) as i64,
-    };
-    let min_disk = ((image_size / GB) + 1).clamp(40, 1024);
-    let (env, tags) = demo_tags(random, index);
-    let from_file = kind == "iso" || index % 4 == 1;
-    NewImage {
-        id: uuid::Uuid::new_v4().to_string(),
-        region: region.to_string(),
-        owner: project.to_string(),
-        name: format!("{stem}-{:02}", index / stems.len() + 1),
-        description: format!("{stem} image for {env}"),
-        status,
-        status_reason: if status == ImageStatus::Killed {
-            random.pick(FAILURE_REASONS).to_string()
-        } else {
-            String::new()
-        },
-        public: false,
-        market: false,
-        kind: kind.to_string(),
-        os_type: os_type.to_string(),
-        platform: platform.to_string(),
-        os_version: version,
-        architecture: architecture.to_string(),
-        boot_mode: firmware.to_string(),
-        disk_format: disk_format.to_string(),
-        min_disk,
-        min_ram: *random.pick(&[0, 1024, 2048, 4096]),
-        max_ram: 0,
-        image_size,
-        virtual_size: min_disk * GB,
-        protected: index % 13 == 5,
-        cmk_id: if index % 7 == 2 { uuid::Uuid::new_v4().to_string() } else { String::new() },
-        data_origin: if from_file {
-            format!("file,{region}-images:{stem}.{disk_format}")
-        } else {
-            format!("instance,{}", uuid::Uuid::new_v4())
-        },
-        root_origin: if from_file { "file" } else { "" }.into(),
-        original_image_id: String::new(),
-        support_flags: "kvm".into(),
-        created_at: now - random.below(180 * DAY_MS as u64) as i64,
-        tags,
-        file: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,23 +356,5 @@ mod tests {
         assert!(catalog.iter().any(|image| image.architecture == "arm"));
         assert!(catalog.iter().any(|image| image.boot_mode == "uefi"));
         assert!(catalog.iter().all(|image| image.public && image.status == ImageStatus::Active));
-    }
-
-    #[test]
-    fn private_images_vary_in_status_kind_and_format() {
-        let mut random = Lcg(7);
-        let images: Vec<NewImage> =
-            (0..32).map(|index| private_image(&mut random, index, "cn-north-4", "p", ACME_NAMES, 0)).collect();
-        for status in [ImageStatus::Active, ImageStatus::Saving, ImageStatus::Queued, ImageStatus::Killed] {
-            assert!(images.iter().any(|image| image.status == status), "{status:?} missing");
-        }
-        for kind in ["system", "data", "full_ecs", "iso"] {
-            assert!(images.iter().any(|image| image.kind == kind), "{kind} missing");
-        }
-        assert!(images.iter().any(|image| !image.cmk_id.is_empty()));
-        assert!(images
-            .iter()
-            .filter(|image| image.status == ImageStatus::Killed)
-            .all(|image| !image.status_reason.is_empty()));
     }
 }

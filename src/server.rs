@@ -46,6 +46,17 @@ fn job_handlers() -> Vec<Arc<dyn JobHandler>> {
     handlers
 }
 
+/// This instance's job runner, with every domain's handlers.
+fn runner(state: &AppState) -> Runner {
+    Runner::new(
+        state.job_env(),
+        state.config.jobs.clone(),
+        job_handlers(),
+        state.job_waker.clone(),
+        state.running_jobs.clone(),
+    )
+}
+
 /// Connects the database, migrates it and seeds the demo data when asked to.
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let db = connect_and_migrate(&config.database_url).await?;
@@ -64,7 +75,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         hooks: Default::default(),
     };
     if let Some(password) = &state.config.demo_password {
-        crate::seed::seed_demo_if_empty(&state, password).await?;
+        crate::seed::seed_demo_if_empty(&state, password, runner(&state)).await?;
     }
     remove_stale_work(&state).await.map_err(StartError::WorkDir)?;
     Ok(state)
@@ -98,6 +109,7 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         route("/auth/region", &["POST"], post(handlers::switch_region)),
     ];
     routes.extend(crate::buckets::transfer::routes());
+    routes.extend(crate::images::csv_route::routes());
     routes
 }
 
@@ -139,7 +151,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` completes, with this instance's job workers running. Expired
-/// sessions and abandoned uploads are swept every ten minutes.
+/// sessions and abandoned uploads are swept every ten minutes, the recycle bin as often as
+/// configured.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -159,17 +172,20 @@ pub async fn serve(
             }
         }
     });
-    let runner = Runner::new(
-        state.job_env(),
-        state.config.jobs.clone(),
-        job_handlers(),
-        state.job_waker.clone(),
-        state.running_jobs.clone(),
-    );
-    let workers = runner.start();
+    let bin_state = state.clone();
+    let bin_sweeper = tokio::spawn(async move {
+        let period = std::time::Duration::from_secs(bin_state.config.recycle.sweep_seconds);
+        let mut interval = tokio::time::interval(period);
+        loop {
+            interval.tick().await;
+            crate::images::recycle::sweep(&bin_state).await;
+        }
+    });
+    let workers = runner(&state).start();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
+    bin_sweeper.abort();
     for worker in workers {
         worker.abort();
     }

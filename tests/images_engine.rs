@@ -46,11 +46,17 @@ async fn buckets_follow_the_naming_and_ownership_rules(server: TestServer) -> Te
     assert_eq!(status, StatusCode::FORBIDDEN, "viewers cannot create buckets");
     let (status, buckets) = server.call(&bob, "list_buckets", &[]).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(buckets[0]["name"], "acme-images", "the account's viewer sees it");
+    assert!(
+        buckets.as_array().unwrap().iter().any(|bucket| bucket["name"] == "acme-images"),
+        "the account's viewer sees it"
+    );
 
     let carol = server.login_as("globex", "carol").await;
     let (_, buckets) = server.call(&carol, "list_buckets", &[]).await;
-    assert_eq!(buckets.as_array().unwrap().len(), 0, "another tenant sees no acme bucket");
+    assert!(
+        buckets.as_array().unwrap().iter().all(|bucket| bucket["name"] == "globex-demo-files"),
+        "another tenant sees no acme bucket"
+    );
     let (status, _) = server.call(&carol, "list_objects", &[("bucket", "acme-images")]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let response = carol
@@ -238,7 +244,11 @@ async fn an_image_file_becomes_an_image_and_exports_back(server: TestServer) -> 
         .unwrap();
     let stored = server.state.storage.local_path(&location).unwrap();
     assert!(stored.exists());
+    // Deleted, the image waits in the recycle bin with its file; deleted for good, the file goes.
     let (status, _) = server.call(&alice, "delete_image", &[("id", &image_id)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(stored.exists());
+    let (status, _) = server.call(&alice, "delete_image_permanently", &[("id", &image_id)]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!stored.exists());
     assert!(server.work_leftovers().is_empty(), "no temporary files remain: {:?}", server.work_leftovers());
@@ -488,6 +498,7 @@ async fn an_image_is_not_deleted_while_an_export_reads_it(server: TestServer) ->
 
 async fn bad_import_requests_name_their_fields(server: TestServer) -> TestServer {
     let alice = server.login_as("acme", "alice").await;
+    let (_, before) = server.list(&alice, "private", &[]).await;
     server.call(&alice, "create_bucket", &[("name", "forms")]).await;
     let mut form = import_form(" bad<name ", "forms", "missing.qcow2", "zip");
     form.push(("request[min_disk]".into(), "5000".into()));
@@ -506,7 +517,7 @@ async fn bad_import_requests_name_their_fields(server: TestServer) -> TestServer
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.to_string().contains("does not exist in bucket"), "{body}");
     let (_, private) = server.list(&alice, "private", &[]).await;
-    assert_eq!(private["total"], 32, "a refused request registers nothing");
+    assert_eq!(private["total"], before["total"], "a refused request registers nothing");
 
     let bob = server.login_as("acme", "bob").await;
     let (status, _) = server.call(&bob, "create_image_from_file", &pairs(&form)).await;

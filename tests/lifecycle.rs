@@ -107,10 +107,9 @@ async fn modify_follows_the_rules_of_creation_and_only_the_owner_may(server: Tes
     assert_eq!((data_after["name"].as_str(), data_after["os_version"].as_str()), (Some("data-renamed"), Some("")));
 
     // An image still being created waits.
-    let creating = first_private(&server, &alice, &[("status", "saving")]).await;
-    let creating_id = creating["id"].as_str().unwrap();
+    let creating_id = server.queued_image(&alice, "being-made").await;
     let (status, body) =
-        modify(&server, &alice, &[("image_id", creating_id), ("name", "too-early"), ("os_version", "x")]).await;
+        modify(&server, &alice, &[("image_id", &creating_id), ("name", "too-early"), ("os_version", "x")]).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.to_string().contains("still being created"), "{body}");
 

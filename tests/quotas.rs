@@ -8,7 +8,7 @@ use common::{import_form, pairs, TestServer};
 use reqwest::StatusCode;
 
 const TIGHT: &[(&str, &str)] =
-    &[("IMS_QUOTA_STORED_GB", "600"), ("IMS_QUOTA_IMAGES", "33"), ("IMS_QUOTA_SERVERS", "2")];
+    &[("IMS_QUOTA_STORED_GB", "600"), ("IMS_QUOTA_IMAGES", "17"), ("IMS_QUOTA_SERVERS", "2")];
 
 on_both_backends_with!(super::TIGHT, quotas_are_shown_and_enforced);
 on_both_backends_with!(&[], a_huge_sparse_disk_is_not_exported_at_full_size);
@@ -34,13 +34,13 @@ async fn quotas_are_shown_and_enforced(server: TestServer) -> TestServer {
     let (status, quotas) = server.call(&alice, "list_quotas", &[]).await;
     assert_eq!(status, StatusCode::OK, "{quotas}");
     let line = |kind: &str| quotas.as_array().unwrap().iter().find(|line| line["type"] == kind).cloned().unwrap();
-    assert_eq!((line("image")["used"].as_i64(), line("image")["quota"].as_i64()), (Some(32), Some(33)));
+    assert_eq!((line("image")["used"].as_i64(), line("image")["quota"].as_i64()), (Some(16), Some(17)));
     assert_eq!(line("stored_bytes")["quota"].as_i64(), Some(600 << 30));
     let stored = line("stored_bytes")["used"].as_i64().unwrap();
     assert!(stored > 0 && stored < 400 << 30, "the demo images' recorded sizes count: {stored}");
     let (status, page) = server.page(&alice, "/quotas").await;
     assert_eq!(status, StatusCode::OK);
-    for words in ["Quotas", "Private images", "Stored data", "Jobs waiting to run", "32"] {
+    for words in ["Quotas", "Private images", "Stored data", "Jobs waiting to run", "16"] {
         assert!(page.contains(words), "the Quotas page shows {words}");
     }
 
@@ -53,16 +53,16 @@ async fn quotas_are_shown_and_enforced(server: TestServer) -> TestServer {
     let reason = image["status_reason"].as_str().unwrap();
     assert!(reason.contains("does not fit the quota") && reason.contains("600 GB quota"), "{reason}");
 
-    // The image quota (33, with 32 in use and one killed import counted) is now full.
+    // The image quota (17, with 16 in use and one killed import counted) is now full.
     let form = import_form("one-more", "quota-files", "big.qcow2", "qcow2");
     let (status, body) = server.call(&alice, "create_image_from_file", &pairs(&form)).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
-    assert!(body.to_string().contains("quota of 33 private images"), "{body}");
+    assert!(body.to_string().contains("quota of 17 private images"), "{body}");
 
     // An upload larger than the stored-data quota is refused before a byte is sent.
     let response = alice
         .post(server.url("/storage/uploads"))
-        .json(&serde_json::json!({ "bucket": "quota-files", "key": "huge.raw", "size": 400u64 << 30 }))
+        .json(&serde_json::json!({ "bucket": "quota-files", "key": "huge.raw", "size": 700u64 << 30 }))
         .send()
         .await
         .unwrap();

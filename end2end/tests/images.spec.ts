@@ -15,9 +15,10 @@ test('@readonly the three tabs list public, private and shared images', async ({
   }
   await page.getByRole('link', { name: 'Private Images' }).first().click();
   await expect(page).toHaveURL(/\/images\/private$/);
-  await expect(page.getByTestId('total-count')).toHaveText('Total Records: 32');
+  await expect(page.getByTestId('total-count')).toHaveText('Total Records: 15');
+  // globex shares its portal image with acme in the demo, and acme accepted it.
   await page.goto('/images/shared');
-  await expect(page.getByTestId('empty-result')).toHaveText('No images have been shared with you in this region.');
+  await expect(rows(page).filter({ hasText: 'globex-portal-01' }).getByTestId('shared-by')).toHaveText('globex');
 });
 
 test('@readonly every filter narrows the list and stays in the URL', async ({ page }) => {
@@ -113,7 +114,7 @@ test('@readonly sorting, pagination and page size, with reload and back', async 
   const apply = page.getByRole('button', { name: 'Apply' });
   if (await apply.isVisible()) await apply.click();
   await expect(page).toHaveURL(/page_size=20/);
-  await expect(rows(page)).toHaveCount(20);
+  await expect(rows(page)).toHaveCount(Math.min(20, await totalCount(page)));
   await expect(page).toHaveURL(/sort=name/);
 
   // A pasted link shows the same view in a fresh page.

@@ -142,10 +142,20 @@ pub async fn login(
         return internal_error("session write failed", error);
     }
     tracing::info!(account, user, "login");
+    record_session_event(&state, &session, "Log in").await;
     Redirect::to(safe_next(&form.next)).into_response()
 }
 
-pub async fn logout(session: Session) -> Response {
+/// Logging in and out go to the operation log too.
+async fn record_session_event(state: &AppState, session: &Session, operation: &'static str) {
+    if let Ok(Some(caller)) = super::caller_from_session(&state.db, session).await {
+        let audit = super::audit::Audit::new(operation, "user", caller.user_name.clone());
+        super::audit::record(&state.db, &caller, super::audit::Source::Console, &audit, Ok(())).await;
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, session: Session) -> Response {
+    record_session_event(&state, &session, "Log out").await;
     if let Err(error) = session.flush().await {
         return internal_error("session delete failed", error);
     }
@@ -193,6 +203,7 @@ fn is_protected_page(path: &str) -> bool {
         "/credentials",
         "/account",
         "/subscriptions",
+        "/operation-log",
     ]
     .iter()
     .any(|prefix| path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/')))

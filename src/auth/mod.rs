@@ -1,7 +1,9 @@
 //! Logins and sessions: who a request's caller is, and the one gate every server function
 //! passes (`as_viewer` / `as_editor`). Accounts, users and projects live here too.
 
+pub mod audit;
 pub mod login_page;
+pub mod operation_log_page;
 
 #[cfg(feature = "ssr")]
 pub mod accounts;
@@ -26,14 +28,26 @@ pub async fn load_session_info() -> Result<Option<SessionInfo>, AppError> {
     Ok(caller_from_session(&state.db, &session).await?.map(|caller| caller.info()))
 }
 
+/// One page of the account's operation log (account admins only).
+#[server(endpoint = "list_operations")]
+pub async fn list_operations(query: audit::OperationQuery) -> Result<audit::OperationPage, AppError> {
+    as_admin_reader(|state, caller| async move {
+        let valid = query.validate()?;
+        audit::list(&state.db, &caller, &valid).await
+    })
+    .await
+}
+
 #[cfg(feature = "ssr")]
 pub use gate::*;
 
 #[cfg(feature = "ssr")]
 mod gate {
+    use super::audit::{self, Audit, Source};
     use crate::caller::{Access, Caller, Role};
     use crate::error::AppError;
     use crate::state::{app_state, request_session, with_status, AppState};
+    use serde::Serialize;
     use std::future::Future;
 
     /// Session keys.
@@ -110,12 +124,61 @@ mod gate {
         gated(Access::View, work).await
     }
 
-    /// Runs a server function's work for a caller whose role may change things.
-    pub async fn as_editor<T, F, Fut>(work: F) -> Result<T, AppError>
+    /// Runs a server function's work that changes something, for a caller whose role allows
+    /// `access`, and records it in the operation log: refused or done, with the reason the
+    /// caller was told. What it creates (the id it returns) is the resource when `audit` has none.
+    async fn audited<T, F, Fut>(access: Access, mut audit: Audit, work: F) -> Result<T, AppError>
+    where
+        T: Serialize,
+        F: FnOnce(AppState, Caller) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        with_status(async move {
+            let state = app_state()?;
+            let caller =
+                caller_from_session(&state.db, &request_session().await?).await?.ok_or(AppError::Unauthorized)?;
+            if let Err(refused) = caller.require(access) {
+                audit::record(&state.db, &caller, Source::Console, &audit, Err(&refused)).await;
+                return Err(refused);
+            }
+            let result = work(state.clone(), caller.clone()).await;
+            if let (Ok(value), true) = (&result, audit.resource_id.is_empty()) {
+                audit.resource_id = created_ids(value);
+            }
+            audit::record(&state.db, &caller, Source::Console, &audit, result.as_ref().map(|_| ())).await;
+            result
+        })
+        .await
+    }
+
+    /// The id (or ids) an operation returned, when it returned ids.
+    fn created_ids(value: &impl Serialize) -> String {
+        match serde_json::to_value(value) {
+            Ok(serde_json::Value::String(id)) => id,
+            Ok(serde_json::Value::Array(items)) => {
+                items.iter().filter_map(|item| item.as_str()).collect::<Vec<_>>().join(",")
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// Runs a server function's work for a caller whose role may change things, and records it
+    /// in the operation log.
+    pub async fn as_editor<T, F, Fut>(audit: Audit, work: F) -> Result<T, AppError>
+    where
+        T: Serialize,
+        F: FnOnce(AppState, Caller) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        audited(Access::Edit, audit, work).await
+    }
+
+    /// Runs a read-only account administrator's server function (nothing to record).
+    pub async fn as_admin_reader<T, F, Fut>(work: F) -> Result<T, AppError>
     where
         F: FnOnce(AppState, Caller) -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
     {
-        gated(Access::Edit, work).await
+        gated(Access::Admin, work).await
     }
 }

@@ -16,6 +16,8 @@ mod uploader;
 pub mod uploads;
 
 #[cfg(feature = "ssr")]
+use crate::auth::audit::Audit;
+#[cfg(feature = "ssr")]
 use crate::auth::{as_editor, as_viewer};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -28,12 +30,18 @@ pub async fn list_buckets() -> Result<Vec<BucketView>, AppError> {
 
 #[server(endpoint = "create_bucket")]
 pub async fn create_bucket(name: String) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::create_bucket(&state, &caller, &name).await }).await
+    as_editor(Audit::new("Create bucket", "bucket", name.as_str()), |state, caller| async move {
+        service::create_bucket(&state, &caller, &name).await
+    })
+    .await
 }
 
 #[server(endpoint = "delete_bucket")]
 pub async fn delete_bucket(name: String) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::delete_bucket(&state, &caller, &name).await }).await
+    as_editor(Audit::new("Delete bucket", "bucket", name.as_str()), |state, caller| async move {
+        service::delete_bucket(&state, &caller, &name).await
+    })
+    .await
 }
 
 #[server(endpoint = "list_objects")]
@@ -48,5 +56,8 @@ pub async fn list_uploads(bucket: String) -> Result<Vec<UploadView>, AppError> {
 
 #[server(endpoint = "delete_object")]
 pub async fn delete_object(bucket: String, key: String) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::delete_object(&state, &caller, &bucket, &key).await }).await
+    as_editor(Audit::new("Delete object", "object", format!("{bucket}/{key}")), |state, caller| async move {
+        service::delete_object(&state, &caller, &bucket, &key).await
+    })
+    .await
 }

@@ -4,6 +4,7 @@
 
 use super::model::{CompletedUpload, UploadState, UPLOAD_CHUNK_SIZE};
 use super::uploads;
+use crate::auth::audit::{self, Audit, Source};
 use crate::auth::session_caller;
 use crate::caller::{Access, Caller};
 use crate::error::AppError;
@@ -101,7 +102,10 @@ async fn complete_upload(
     Query(query): Query<CompleteQuery>,
 ) -> Result<Json<CompletedUpload>, ApiError> {
     let caller = editor(&state, &session).await?;
-    Ok(Json(uploads::complete_upload(&state, &caller, &id, query.sha256.as_deref()).await?))
+    let result = uploads::complete_upload(&state, &caller, &id, query.sha256.as_deref()).await;
+    let audit = Audit::new("Upload object", "object", id.as_str());
+    audit::record(&state.db, &caller, Source::Console, &audit, result.as_ref().map(|_| ())).await;
+    Ok(Json(result?))
 }
 
 async fn cancel_upload(
@@ -110,7 +114,16 @@ async fn cancel_upload(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let caller = editor(&state, &session).await?;
-    uploads::cancel_upload(&state, &caller, &id).await?;
+    let result = uploads::cancel_upload(&state, &caller, &id).await;
+    audit::record(
+        &state.db,
+        &caller,
+        Source::Console,
+        &Audit::new("Cancel upload", "object", id.as_str()),
+        result.as_ref().map(|_| ()),
+    )
+    .await;
+    result?;
     Ok(StatusCode::NO_CONTENT)
 }
 

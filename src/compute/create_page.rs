@@ -52,17 +52,37 @@ fn server_form(
     image_id: RwSignal<String>,
 ) -> impl IntoView {
     let error = move |field: &'static str| Signal::derive(move || field_error(create.value().get(), field));
-    let options = image_options(&choices, &image_id.get_untracked());
+    let hidden = choices.iter().filter(|choice| choice.deprecated).count();
+    // A deprecated image is offered only when asked for (or when a link chose it).
+    let show_deprecated =
+        RwSignal::new(choices.iter().any(|choice| choice.deprecated && choice.id == image_id.get_untracked()));
+    let options = {
+        let choices = choices.clone();
+        move || image_options(&choices, &image_id.get_untracked(), show_deprecated.get())
+    };
     let chosen = Signal::derive(move || choices.iter().find(|choice| choice.id == image_id.get()).cloned());
     view! {
         <ActionForm action=create attr:class="panel form-grid" attr:novalidate=true>
             <h2>"Image"</h2>
             <FormRow label="Image" id="server-image" error=error("image_id")>
-                <select id="server-image" name="request[image_id]" on:change=move |event| image_id.set(event_target_value(&event))>
+                <select id="server-image" name="request[image_id]" prop:value=move || image_id.get()
+                    on:change=move |event| image_id.set(event_target_value(&event))>
                     <option value="">"Choose an image"</option>
                     {options}
                 </select>
+                {(hidden > 0).then(|| view! {
+                    <label class="check-field js-only">
+                        <input type="checkbox" prop:checked=move || show_deprecated.get()
+                            on:change=move |event| show_deprecated.set(event_target_checked(&event)) />
+                        {format!("Show deprecated images ({hidden})")}
+                    </label>
+                })}
                 {move || chosen.get().map(|image| view! { <p class="hint" data-testid="image-needs">{image_needs(&image)}</p> })}
+                {move || chosen.get().filter(|image| image.deprecated).map(|_| view! {
+                    <p class="banner banner-warning" role="status" data-testid="deprecated-warning">
+                        "This image is deprecated: its owner advises against new ECSs from it. You can still create them."
+                    </p>
+                })}
             </FormRow>
             {move || {
                 let paid = chosen.get().filter(|image| image.price_cents > 0);
@@ -119,27 +139,40 @@ fn server_form(
     }
 }
 
-fn image_options(choices: &[ImageChoice], selected: &str) -> impl IntoView {
-    ["Public", "Private", "Shared", "KooGallery"]
+/// The image choices by group: the user's frequently used images first, then public, private,
+/// shared and KooGallery images; deprecated ones only when `show_deprecated`.
+fn image_options(choices: &[ImageChoice], selected: &str, show_deprecated: bool) -> impl IntoView {
+    let option = |choice: &ImageChoice| {
+        let mut label = match choice.kind.as_str() {
+            "system" => choice.name.clone(),
+            kind => format!("{} ({})", choice.name, kind_label(kind)),
+        };
+        if choice.price_cents > 0 {
+            label = format!("{label} — {}", price_label(choice.price_cents));
+        }
+        if choice.deprecated {
+            label = format!("{label} — deprecated");
+        }
+        view! { <option value=choice.id.clone() selected=choice.id == selected>{label}</option> }
+    };
+    let shown = |choice: &&ImageChoice| show_deprecated || !choice.deprecated || choice.id == selected;
+    let group = |label: String, members: Vec<&ImageChoice>| {
+        (!members.is_empty())
+            .then(|| view! { <optgroup label=label>{members.into_iter().map(option).collect_view()}</optgroup> })
+    };
+    let favorites: Vec<&ImageChoice> = choices.iter().filter(|choice| choice.favorite).filter(shown).collect();
+    let categories = ["Public", "Private", "Shared", "KooGallery"]
         .into_iter()
         .map(|category| {
-            let options = choices
-                .iter()
-                .filter(|choice| choice.category == category)
-                .map(|choice| {
-                    let mut label = match choice.kind.as_str() {
-                        "system" => choice.name.clone(),
-                        kind => format!("{} ({})", choice.name, kind_label(kind)),
-                    };
-                    if choice.price_cents > 0 {
-                        label = format!("{label} — {}", price_label(choice.price_cents));
-                    }
-                    view! { <option value=choice.id.clone() selected=choice.id == selected>{label}</option> }
-                })
-                .collect_view();
-            view! { <optgroup label=format!("{category} images")>{options}</optgroup> }
+            let members: Vec<&ImageChoice> =
+                choices.iter().filter(|choice| choice.category == category && !choice.favorite).filter(shown).collect();
+            group(format!("{category} images"), members)
         })
-        .collect_view()
+        .collect_view();
+    view! {
+        {group("Frequently used images".to_string(), favorites)}
+        {categories}
+    }
 }
 
 fn image_needs(image: &ImageChoice) -> String {

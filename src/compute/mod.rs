@@ -24,6 +24,8 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 
+#[cfg(feature = "ssr")]
+use crate::auth::audit::Audit;
 use crate::error::AppError;
 use leptos::prelude::*;
 use model::{DiskBytes, DiskView, ImageChoice, ServerDetail, ServerView};
@@ -59,60 +61,95 @@ pub async fn list_image_choices(for_disks: bool) -> Result<Vec<ImageChoice>, App
 /// Creates one or several ECSs from an image. Returns their ids.
 #[server(endpoint = "create_servers")]
 pub async fn create_servers(request: CreateServersRequest) -> Result<Vec<String>, AppError> {
-    as_editor(|state, caller| async move { service::create_servers(&state, &caller, &request).await }).await
+    as_editor(Audit::new("Create ECS", "server", ""), |state, caller| async move {
+        service::create_servers(&state, &caller, &request).await
+    })
+    .await
 }
 
 /// `start`, `stop` or `reinstall` (the OS again from the image the ECS came from).
 #[server(endpoint = "server_action")]
 pub async fn run_server_action(id: String, action: String) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::server_action(&state, &caller, &id, &action).await }).await
+    let operation = match action.as_str() {
+        "start" => "Start ECS",
+        "stop" => "Stop ECS",
+        "reinstall" => "Reinstall OS",
+        _ => "ECS action",
+    };
+    as_editor(Audit::new(operation, "server", id.as_str()), |state, caller| async move {
+        service::server_action(&state, &caller, &id, &action).await
+    })
+    .await
 }
 
 /// Replaces the ECS's system disk with one made from `image_id`; data disks are kept.
 #[server(endpoint = "change_os")]
 pub async fn change_os(id: String, image_id: String) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::change_os(&state, &caller, &id, &image_id).await }).await
+    as_editor(Audit::new("Change OS", "server", id.as_str()), |state, caller| async move {
+        service::change_os(&state, &caller, &id, &image_id).await
+    })
+    .await
 }
 
 /// Deletes an ECS and its system disk; its data disks are detached and kept unless asked.
 #[server(endpoint = "delete_server")]
 pub async fn delete_server(id: String, #[server(default)] delete_data_disks: bool) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::delete_server(&state, &caller, &id, delete_data_disks).await })
-        .await
+    as_editor(Audit::new("Delete ECS", "server", id.as_str()), |state, caller| async move {
+        service::delete_server(&state, &caller, &id, delete_data_disks).await
+    })
+    .await
 }
 
 #[server(endpoint = "attach_disk")]
 pub async fn attach_disk(server_id: String, disk_id: String) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::attach_disk(&state, &caller, &server_id, &disk_id).await }).await
+    as_editor(Audit::new("Attach EVS disk", "disk", disk_id.as_str()), |state, caller| async move {
+        service::attach_disk(&state, &caller, &server_id, &disk_id).await
+    })
+    .await
 }
 
 #[server(endpoint = "detach_disk")]
 pub async fn detach_disk(disk_id: String) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::detach_disk(&state, &caller, &disk_id).await }).await
+    as_editor(Audit::new("Detach EVS disk", "disk", disk_id.as_str()), |state, caller| async move {
+        service::detach_disk(&state, &caller, &disk_id).await
+    })
+    .await
 }
 
 /// Creates an EVS disk, blank or from a data disk image. Returns its id.
 #[server(endpoint = "create_disk")]
 pub async fn create_disk(request: CreateDiskRequest) -> Result<String, AppError> {
-    as_editor(|state, caller| async move { service::create_disk(&state, &caller, &request).await }).await
+    as_editor(Audit::new("Create EVS disk", "disk", ""), |state, caller| async move {
+        service::create_disk(&state, &caller, &request).await
+    })
+    .await
 }
 
 #[server(endpoint = "delete_disk")]
 pub async fn delete_disk(id: String) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::delete_disk(&state, &caller, &id).await }).await
+    as_editor(Audit::new("Delete EVS disk", "disk", id.as_str()), |state, caller| async move {
+        service::delete_disk(&state, &caller, &id).await
+    })
+    .await
 }
 
 /// Creates a system disk, full-ECS or data disk image from an ECS. Returns the image id.
 #[server(endpoint = "create_image_from_server")]
 pub async fn create_image_from_server(request: CaptureRequest) -> Result<String, AppError> {
-    as_editor(|state, caller| async move { service::create_image_from_server(&state, &caller, &request).await }).await
+    as_editor(Audit::new("Create image from ECS", "image", ""), |state, caller| async move {
+        service::create_image_from_server(&state, &caller, &request).await
+    })
+    .await
 }
 
 /// Writes text at a byte offset of a disk: how tests and operators put known content on a
 /// server's disk, to find it again in images made from it.
 #[server(endpoint = "write_disk")]
 pub async fn write_disk(request: WriteDiskRequest) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::write_disk(&state, &caller, &request).await }).await
+    as_editor(Audit::new("Write to EVS disk", "disk", request.disk_id.as_str()), |state, caller| async move {
+        service::write_disk(&state, &caller, &request).await
+    })
+    .await
 }
 
 #[server(endpoint = "read_disk")]
@@ -124,7 +161,10 @@ pub async fn read_disk(disk_id: String, offset: String, length: String) -> Resul
 /// Writes a file into the filesystem on a disk (ext2/3/4, first partition or whole disk).
 #[server(endpoint = "write_disk_file")]
 pub async fn write_disk_file(request: WriteFileRequest) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::write_disk_file(&state, &caller, &request).await }).await
+    as_editor(Audit::new("Write file to EVS disk", "disk", request.disk_id.as_str()), |state, caller| async move {
+        service::write_disk_file(&state, &caller, &request).await
+    })
+    .await
 }
 
 #[server(endpoint = "read_disk_file")]

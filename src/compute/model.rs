@@ -185,6 +185,10 @@ pub struct ImageChoice {
     pub min_ram: i64,
     /// Hourly price of a paid KooGallery image; 0 otherwise.
     pub price_cents: i64,
+    /// Its owner deprecated it: offered only when asked, with a warning.
+    pub deprecated: bool,
+    /// The user starred it: listed first.
+    pub favorite: bool,
 }
 
 #[cfg(test)]

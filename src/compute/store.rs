@@ -313,21 +313,28 @@ struct ChoiceRow {
     min_disk: i64,
     min_ram: i64,
     price_cents: Option<i64>,
+    deprecated_at: Option<i64>,
+    favorite: i64,
 }
 
+/// Every image the caller may make servers (or, `for_disks`, disks) from, with the user's stars
+/// and whether each is deprecated (the form decides what to show).
 pub async fn image_choices(db: &Db, caller: &Caller, for_disks: bool) -> Result<Vec<ImageChoice>, AppError> {
     let kinds = if for_disks { "('data')" } else { "('system', 'full_ecs', 'iso')" };
     let sql = format!(
         "SELECT i.id, i.name, i.imagetype, i.owner, i.image_kind, i.architecture, i.hw_firmware_type, i.min_disk, i.min_ram, \
-         (SELECT o.price_cents FROM market_offerings o WHERE o.image_id = i.id) AS price_cents \
+         i.deprecated_at, (SELECT o.price_cents FROM market_offerings o WHERE o.image_id = i.id) AS price_cents, \
+         (SELECT COUNT(*) FROM favorite_images f WHERE f.image_id = i.id AND f.user_id = $5) AS favorite \
          FROM images i WHERE i.id <> $1 AND {USABLE_BY_CALLER} AND i.status = 'active' AND i.file_location <> '' \
          AND i.image_kind IN {kinds} ORDER BY i.imagetype, i.name LIMIT 1000"
     );
+    let now = now_ms();
     let rows: Vec<ChoiceRow> = sqlx::query_as(&sql)
         .bind("")
         .bind(&caller.region)
         .bind(&caller.project_id)
-        .bind(now_ms())
+        .bind(now)
+        .bind(&caller.user_id)
         .fetch_all(db)
         .await?;
     Ok(rows
@@ -348,6 +355,8 @@ pub async fn image_choices(db: &Db, caller: &Caller, for_disks: bool) -> Result<
             min_disk: row.min_disk,
             min_ram: row.min_ram,
             price_cents: row.price_cents.unwrap_or(0),
+            deprecated: row.deprecated_at.is_some_and(|at| at <= now),
+            favorite: row.favorite > 0,
         })
         .collect())
 }

@@ -118,6 +118,33 @@ fn write_partition_table(
     Ok((PARTITION_START, last_usable))
 }
 
+/// A small ISO 9660 file (a primary volume descriptor and its terminator, no files), for the
+/// demo's ISO images. Returns its path.
+pub fn build_iso(dir: &Path, name: &str, volume_id: &str) -> std::io::Result<PathBuf> {
+    const BLOCK: usize = 2048;
+    let mut bytes = vec![0u8; BLOCK * 20];
+    let descriptor = &mut bytes[16 * BLOCK..17 * BLOCK];
+    descriptor[0] = 1;
+    descriptor[1..6].copy_from_slice(b"CD001");
+    descriptor[6] = 1;
+    descriptor[8..40].fill(b' ');
+    descriptor[40..72].fill(b' ');
+    let label = volume_id.to_ascii_uppercase();
+    let label = &label.as_bytes()[..label.len().min(32)];
+    descriptor[40..40 + label.len()].copy_from_slice(label);
+    descriptor[80..84].copy_from_slice(&20u32.to_le_bytes());
+    descriptor[84..88].copy_from_slice(&20u32.to_be_bytes());
+    descriptor[128..130].copy_from_slice(&(BLOCK as u16).to_le_bytes());
+    descriptor[130..132].copy_from_slice(&(BLOCK as u16).to_be_bytes());
+    let terminator = &mut bytes[17 * BLOCK..18 * BLOCK];
+    terminator[0] = 255;
+    terminator[1..6].copy_from_slice(b"CD001");
+    terminator[6] = 1;
+    let path = dir.join(format!("{name}.iso"));
+    std::fs::write(&path, bytes)?;
+    Ok(path)
+}
+
 /// Builds the disk in `dir` and returns the path of its qcow2 file.
 pub fn build(dir: &Path, disk: &DemoDisk) -> std::io::Result<PathBuf> {
     let root = dir.join(format!("{}-root", disk.name));

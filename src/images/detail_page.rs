@@ -1,9 +1,15 @@
 //! One image with every attribute of the IMS image model that applies to it, and its tags.
 
-use super::model::{kind_label, ImageDetail, ImageStatus, ImageTag};
+use super::delete_dialog::{DeleteDialog, DeleteTarget};
+use super::deprecate_dialog::{deprecation_notice, DeprecateDialog};
+use super::lineage_panel::lineage_panel;
+use super::model::{delete_refusal, kind_label, ImageDetail, ImageStatus, VIEW_ONLY};
 use super::modify_dialog::{protection_switch, ModifyDialog};
 use super::requests::EXPORT_FORMATS;
-use super::{get_image, ExportImage, ModifyImage, SetImageProtection};
+use super::tags_dialog::{tags_panel, TagActions, TagDialog};
+use super::{
+    get_image, DeleteImages, ExportImage, ModifyImage, SetFavoriteImage, SetImageDeprecation, SetImageProtection,
+};
 use crate::buckets::list_buckets;
 use crate::buckets::model::BucketView;
 use crate::caller::Role;
@@ -18,7 +24,8 @@ use crate::sharing::members_panel::{share_done_banner, ShareDialog, ShareTarget,
 use crate::sharing::model::{sentence, share_refusal as share_refusal_of, MemberStatus, MemberView};
 use crate::sharing::{list_image_members, AnswerShares, ShareImages, StopSharing};
 use crate::ui::{
-    error_toast, field_error, general_error, refresh_notices_after, ErrorBanner, FieldError, SignedInPage, StatusBadge,
+    disabled_reason, error_toast, field_error, general_error, refresh_notices_after, ErrorBanner, FieldError,
+    SignedInPage, StatusBadge,
 };
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -39,6 +46,12 @@ struct DetailActions {
     modify: ServerAction<ModifyImage>,
     modify_open: RwSignal<bool>,
     protect: ServerAction<SetImageProtection>,
+    delete: ServerAction<DeleteImages>,
+    delete_target: RwSignal<Option<DeleteTarget>>,
+    tags: TagActions,
+    star: ServerAction<SetFavoriteImage>,
+    deprecate: ServerAction<SetImageDeprecation>,
+    deprecate_open: RwSignal<bool>,
 }
 
 #[component]
@@ -59,13 +72,28 @@ pub fn ImageDetailPage() -> impl IntoView {
         modify: ServerAction::new(),
         modify_open: RwSignal::new(false),
         protect: ServerAction::new(),
+        delete: ServerAction::new(),
+        delete_target: RwSignal::new(None),
+        tags: TagActions::new(),
+        star: ServerAction::new(),
+        deprecate: ServerAction::new(),
+        deprecate_open: RwSignal::new(false),
     };
+    // A deleted image is in the recycle bin now: show it there.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if matches!(actions.delete.value().get(), Some(Ok(()))) {
+            navigate("/images/recycle-bin", Default::default());
+        }
+    });
     // The image reloads after a dialog's save, not after its refusal (which would reset the
     // dialog and lose what the user typed).
     let saved = RwSignal::new(0usize);
     for succeeded in [
         Signal::derive(move || matches!(actions.modify.value().get(), Some(Ok(())))),
         Signal::derive(move || matches!(actions.publish.value().get(), Some(Ok(())))),
+        Signal::derive(move || matches!(actions.tags.set.value().get(), Some(Ok(())))),
+        Signal::derive(move || matches!(actions.deprecate.value().get(), Some(Ok(())))),
     ] {
         Effect::new(move |_| {
             if succeeded.get() {
@@ -80,6 +108,7 @@ pub fn ImageDetailPage() -> impl IntoView {
                 saved.get(),
                 actions.unpublish.version().get(),
                 actions.protect.version().get(),
+                actions.tags.delete.version().get() + actions.star.version().get(),
             );
             (id(), versions, actions.share.version().get() + actions.stop.version().get())
         },
@@ -118,6 +147,8 @@ pub fn ImageDetailPage() -> impl IntoView {
             </Transition>
         </SignedInPage>
         <ShareDialog target=actions.share_target action=actions.share />
+        <DeleteDialog target=actions.delete_target action=actions.delete on_leave_out=Callback::new(|_| ()) />
+        <TagDialog image_id=Signal::derive(id) actions=actions.tags />
         {move || error_toast(general_error(actions.answer.value().get()))}
     }
 }
@@ -136,12 +167,16 @@ fn detail_view(
             let own_private = image.owned && image.imagetype == "private";
             // Only an owner has a Sharing tab; anyone else sees the basic information.
             let sharing_tab = sharing_tab && own_private;
-            let exportable = can_modify
-                && own_private
-                && image.status == ImageStatus::Active
-                && !matches!(image.kind.as_str(), "iso" | "full_ecs");
-            let export = (exportable && !sharing_tab)
-                .then(|| view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() buckets export=actions.export /> });
+            let export = (own_private && !sharing_tab).then(|| match export_refusal(&image, can_modify) {
+                None => view! { <ExportPanel image_id=image.id.clone() image_name=image.name.clone() buckets export=actions.export /> }.into_any(),
+                Some(reason) => view! {
+                    <section class="panel">
+                        <h2>"Export Image"</h2>
+                        <p class="hint" data-testid="export-unavailable">{reason}</p>
+                    </section>
+                }
+                .into_any(),
+            });
             let sharing = (own_private && sharing_tab).then(|| {
                 view! {
                     <SharingTab
@@ -164,19 +199,24 @@ fn detail_view(
             let editable = can_modify && own_private && !image.status.is_in_progress();
             let modify_dialog = editable
                 .then(|| view! { <ModifyDialog image=image.clone() open=actions.modify_open action=actions.modify /> });
+            let deprecate_dialog = (can_modify && own_private).then(|| {
+                view! { <DeprecateDialog image=image.clone() open=actions.deprecate_open action=actions.deprecate /> }
+            });
             let protection = (editable && !sharing_tab)
                 .then(|| protection_switch(image.id.clone(), image.protected, actions.protect));
             view! {
                 <Title text=format!("{} — Image Management Service", image.name) />
                 {image_header(&image, &info, actions)}
                 {protection}
+                {deprecation_notice(&image)}
                 {recipient_notice(&image, can_modify, actions.answer)}
                 {detail_tabs(&image, own_private, sharing_tab)}
                 {sharing}
-                {(!sharing_tab).then(|| image_view(image))}
+                {(!sharing_tab).then(|| image_view(image, own_private, (!can_modify).then(|| VIEW_ONLY.to_string()), actions.tags))}
                 {export}
                 {publish_dialog}
                 {modify_dialog}
+                {deprecate_dialog}
             }
             .into_any()
         }
@@ -192,6 +232,21 @@ fn detail_view(
             </p>
         }
         .into_any(),
+    }
+}
+
+/// Why the owner cannot export the image now, if it cannot (the service refuses the same).
+fn export_refusal(image: &ImageDetail, can_modify: bool) -> Option<&'static str> {
+    if !can_modify {
+        Some(VIEW_ONLY)
+    } else if image.kind == "iso" {
+        Some("ISO images cannot be exported.")
+    } else if image.kind == "full_ecs" {
+        Some("Full-ECS images cannot be exported.")
+    } else if image.status != ImageStatus::Active {
+        Some("Only images in the Normal state can be exported.")
+    } else {
+        None
     }
 }
 
@@ -354,37 +409,80 @@ fn image_header(image: &ImageDetail, info: &SessionInfo, actions: DetailActions)
         _ => view! { <a class="button button-primary" href=format!("/ecs/create?image={}", image.id)>"Apply for ECS"</a> }.into_any(),
     });
     let own_private = image.owned && image.imagetype == "private";
-    let share_button = (own_private && info.role.can_modify_images()).then(|| {
+    // The owner's operations show for a viewer too, disabled, each saying why.
+    let role = (!info.role.can_modify_images()).then(|| VIEW_ONLY.to_string());
+    let share_button = own_private.then(|| {
         let target = ShareTarget { ids: vec![image.id.clone()], names: vec![image.name.clone()] };
-        let blocked = share_refusal(image);
-        view! {
-            <button type="button" class="button" disabled=blocked.is_some()
-                title=blocked.unwrap_or_else(|| "Share this image with other projects".into())
-                on:click=move |_| actions.share_target.set(Some(target.clone()))>"Share"</button>
-        }
+        let blocked = role.clone().or_else(|| share_refusal(image));
+        operation_button("Share", "button", blocked, "Share this image with other projects", move || {
+            actions.share_target.set(Some(target.clone()))
+        })
     });
-    let modify_button = (own_private && info.role.can_modify_images()).then(|| {
-        let blocked = image.status.is_in_progress().then_some("The image is still being created.");
-        view! {
-            <button type="button" class="button" disabled=blocked.is_some()
-                title=blocked.unwrap_or("Change the name, description, memory limits, boot mode, OS version or protection")
-                on:click=move |_| actions.modify_open.set(true)>"Modify"</button>
-        }
+    let modify_button = own_private.then(|| {
+        let blocked =
+            role.clone().or_else(|| image.status.is_in_progress().then(|| "The image is still being created.".into()));
+        operation_button(
+            "Modify",
+            "button",
+            blocked,
+            "Change the name, description, memory limits, boot mode, OS version or protection",
+            move || actions.modify_open.set(true),
+        )
     });
+    let delete_button = own_private.then(|| {
+        let row = (image.id.clone(), image.name.clone());
+        let refusal = delete_refusal(image.protected, image.status, image.offering.is_some()).map(str::to_string);
+        operation_button(
+            "Delete",
+            "button button-danger-outline",
+            role.clone().or(refusal),
+            "Move this image to the recycle bin",
+            move || actions.delete_target.set(Some(vec![row.clone()])),
+        )
+    });
+    let deprecate_button = own_private.then(|| {
+        let label = if image.deprecated_at.is_some() { "Deprecation" } else { "Deprecate" };
+        operation_button(label, "button", role.clone(), "Set the time from which this image is deprecated", move || {
+            actions.deprecate_open.set(true)
+        })
+    });
+    let star = {
+        let (id, on) = (image.id.clone(), image.favorite);
+        let label = if on { "Remove from frequently used images" } else { "Mark as frequently used" };
+        view! {
+            <button type="button" class="star star-large" class:star-on=on aria-pressed=if on { "true" } else { "false" }
+                aria-label=label title=label data-testid="star"
+                on:click=move |_| { actions.star.dispatch(SetFavoriteImage { id: id.clone(), favorite: !on }); }>
+                {if on { "★" } else { "☆" }}
+            </button>
+        }
+    };
+    let deprecated = image.deprecated.then(|| view! { <span class="tag-badge">"Deprecated"</span> });
     let admin = info.role == Role::Admin && own_private;
     let published = image.offering.is_some();
     let active = image.status == ImageStatus::Active;
-    let publishable = publish_refusal(active, &image.kind, !image.cmk_id.is_empty(), image.shared_with > 0).is_none();
-    let publish_button = (admin && !published && publishable).then(|| {
-        view! { <button type="button" class="button" on:click=move |_| actions.publish_open.set(true)>"Publish in KooGallery"</button> }
+    let publish_button = (own_private && !published).then(|| {
+        let blocked = if info.role == Role::Admin {
+            publish_refusal(active, &image.kind, !image.cmk_id.is_empty(), image.shared_with > 0)
+                .map(|reason| format!("This image cannot be published: {reason}"))
+        } else {
+            Some("Only the account admin can publish images in KooGallery.".to_string())
+        };
+        operation_button("Publish in KooGallery", "button", blocked, "List this image in KooGallery", move || {
+            actions.publish_open.set(true)
+        })
     });
     let unpublish = (admin && published).then(|| unpublish_button(image.id.clone(), actions.unpublish));
     view! {
         <div class="page-header">
             <a class="back-link" href=back>"‹ Back"</a>
+            {star}
             <h1>{image.name.clone()}</h1>
             <StatusBadge status=image.status.as_str() label=image.status.label() reason=image.status_reason.clone() />
-            <div class="header-actions">{use_link}{modify_button}{share_button}{publish_button}{unpublish}</div>
+            {deprecated}
+            <div class="header-actions">
+                {use_link}{modify_button}{share_button}{deprecate_button}{publish_button}{unpublish}{delete_button}
+            </div>
         </div>
         {share_done_banner(actions.share)}
         {move || matches!(actions.publish.value().get(), Some(Ok(()))).then(|| view! {
@@ -393,9 +491,25 @@ fn image_header(image: &ImageDetail, info: &SessionInfo, actions: DetailActions)
     }
 }
 
-fn image_view(image: ImageDetail) -> impl IntoView {
-    // Images made from one of the caller's ECSs link to it.
-    let source_server = image.owned.then(|| image.data_origin.strip_prefix("instance,").map(str::to_string)).flatten();
+/// A header operation: enabled with `hint` as its tooltip, or disabled saying why (to the
+/// mouse and to screen readers).
+fn operation_button(
+    label: &'static str,
+    class: &'static str,
+    blocked: Option<String>,
+    hint: &'static str,
+    on_click: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let (disabled, title) = (blocked.is_some(), blocked.clone().unwrap_or_else(|| hint.to_string()));
+    view! {
+        <button type="button" class=class disabled=disabled title=title on:click=move |_| on_click()>
+            {label}
+            {disabled_reason(blocked)}
+        </button>
+    }
+}
+
+fn image_view(image: ImageDetail, owner: bool, role_reason: Option<String>, tag_actions: TagActions) -> impl IntoView {
     let offering = image.offering.clone().map(offering_panel);
     view! {
         {(!image.status_reason.is_empty())
@@ -415,42 +529,10 @@ fn image_view(image: ImageDetail) -> impl IntoView {
                         }
                     })
                     .collect_view()}
-                {source_server.map(|id| view! {
-                    <div class="attribute">
-                        <dt>"Source ECS"</dt>
-                        <dd><a href=format!("/ecs/{id}")>{id.clone()}</a></dd>
-                    </div>
-                })}
             </dl>
         </section>
-        {tags_panel(image.tags)}
-    }
-}
-
-fn tags_panel(tags: Vec<ImageTag>) -> impl IntoView {
-    let body = if tags.is_empty() {
-        view! { <p class="empty">"This image has no tags."</p> }.into_any()
-    } else {
-        view! {
-            <table class="tag-table">
-                <thead>
-                    <tr>
-                        <th>"Key"</th>
-                        <th>"Value"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {tags.into_iter().map(|tag| view! { <tr><td>{tag.key}</td><td>{tag.value}</td></tr> }).collect_view()}
-                </tbody>
-            </table>
-        }
-        .into_any()
-    };
-    view! {
-        <section class="panel">
-            <h2>"Tags"</h2>
-            {body}
-        </section>
+        {image.lineage.map(lineage_panel)}
+        {tags_panel(image.id, image.tags, owner, role_reason, tag_actions)}
     }
 }
 

@@ -1,8 +1,12 @@
 //! The image list: tabs, filters, sortable columns, pagination — all carried in the URL.
 
-use super::model::{kind_label, ImagePage, ImageStatus, ImageSummary, IMAGE_KINDS, OS_TYPES, PLATFORMS};
+use super::delete_dialog::{DeleteDialog, DeleteTarget};
+use super::model::{
+    delete_refusal, kind_label, ImagePage, ImageStatus, ImageSummary, IMAGE_KINDS, OS_TYPES, PLATFORMS, VIEW_ONLY,
+};
 use super::query::{ImageQuery, ImageTab, SortKey, ValidQuery, PAGE_SIZES, QUERY_KEYS};
-use super::{list_images, DeleteImage};
+use super::tags_dialog::BatchTagDialog;
+use super::{list_images, BatchTagImages, DeleteImages, SetFavoriteImage};
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time, format_time_short};
 use crate::market::model::price_label;
@@ -10,19 +14,20 @@ use crate::sharing::members_panel::{share_done_banner, ShareDialog, ShareTarget}
 use crate::sharing::model::{expiry_label, expiry_short, sentence, share_refusal, MemberStatus};
 use crate::sharing::{AnswerShares, ShareImages};
 use crate::ui::{
-    error_toast, general_error, refresh_notices_after, submit_own_form, use_polling, ConfirmDialog, Confirmation,
-    ErrorBanner, NotFound, NoticesResource, Pager, ProgressBar, SignedInPage, StatusBadge,
+    disabled_reason, error_toast, general_error, refresh_notices_after, submit_own_form, use_polling, ErrorBanner,
+    NotFound, NoticesResource, Pager, ProgressBar, SignedInPage, StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-/// The list's actions: delete (with its confirmation), share (with its dialog), the
-/// recipient's answers, and the rows selected for a batch.
+/// The list's actions: delete and share (each with its dialog), the recipient's answers, and
+/// the rows selected for a batch.
 #[derive(Clone, Copy)]
 struct ListActions {
-    delete: ServerAction<DeleteImage>,
-    confirm: RwSignal<Option<Confirmation>>,
+    delete_target: RwSignal<Option<DeleteTarget>>,
+    tag_target: RwSignal<Option<Vec<(String, String)>>>,
+    star: ServerAction<SetFavoriteImage>,
     share_target: RwSignal<Option<ShareTarget>>,
     answer: ServerAction<AnswerShares>,
     /// (id, name) of the selected rows.
@@ -38,15 +43,22 @@ pub fn ImageListPage() -> impl IntoView {
         query_map.with(|map| ImageQuery::from_params(&tab, |key| map.get(key)))
     });
     let tab = Memo::new(move |_| query.with(|query| ImageTab::parse(&query.tab)));
-    let delete = ServerAction::<DeleteImage>::new();
+    let delete = ServerAction::<DeleteImages>::new();
     let share = ServerAction::<ShareImages>::new();
     let answer = ServerAction::<AnswerShares>::new();
+    let batch_tag = ServerAction::<BatchTagImages>::new();
+    let star = ServerAction::<SetFavoriteImage>::new();
     // While an image of the page is being created, refresh every few seconds to show progress.
     let tick = use_polling(3);
     let creating = RwSignal::new(false);
     let images = Resource::new(
         move || {
-            let versions = (delete.version().get(), share.version().get(), answer.version().get());
+            let versions = (
+                delete.version().get(),
+                share.version().get(),
+                answer.version().get(),
+                batch_tag.version().get() + star.version().get(),
+            );
             (query.get(), versions, if creating.get() { tick.get() } else { 0 })
         },
         |(query, _, _)| async move {
@@ -55,19 +67,27 @@ pub fn ImageListPage() -> impl IntoView {
         },
     );
     let actions = ListActions {
-        delete,
-        confirm: RwSignal::new(None),
+        delete_target: RwSignal::new(None),
+        tag_target: RwSignal::new(None),
+        star,
         share_target: RwSignal::new(None),
         answer,
         selected: RwSignal::new(Vec::new()),
     };
-    // A new view, or an answer, starts with nothing selected; an answer changes the header's count.
+    // A new view, an answer or a deletion starts with nothing selected; an answer changes the
+    // header's count.
     Effect::new(move |_| {
         query.track();
         answer.version().track();
-        actions.selected.set(Vec::new());
+        if !matches!(delete.value().get(), Some(Err(_))) {
+            actions.selected.set(Vec::new());
+        }
     });
     refresh_notices_after(move || answer.version().get());
+    // Images the Delete dialog left out are deselected too.
+    let leave_out = Callback::new(move |ids: Vec<String>| {
+        actions.selected.update(|rows| rows.retain(|(id, _)| !ids.contains(id)));
+    });
 
     view! {
         {move || match tab.get() {
@@ -96,9 +116,10 @@ pub fn ImageListPage() -> impl IntoView {
             }
             .into_any(),
         }}
-        {move || error_toast(general_error(delete.value().get()))}
         {move || error_toast(general_error(answer.value().get()))}
-        <ConfirmDialog request=actions.confirm />
+        {move || error_toast(general_error(star.value().get()))}
+        <BatchTagDialog target=actions.tag_target action=batch_tag />
+        <DeleteDialog target=actions.delete_target action=delete on_leave_out=leave_out />
         <ShareDialog target=actions.share_target action=share />
     }
 }
@@ -146,24 +167,38 @@ fn list_header(tab: ImageTab, can_modify: bool) -> impl IntoView {
     view! {
         <div class="page-header">
             <h1>"Images"</h1>
-            {(can_modify && tab == ImageTab::Private)
-                .then(|| view! { <a class="button button-primary header-action" href="/images/create">"Create Image"</a> })}
+            {(tab == ImageTab::Private).then(|| if can_modify {
+                view! { <a class="button button-primary header-action" href="/images/create">"Create Image"</a> }.into_any()
+            } else {
+                view! {
+                    <button type="button" class="button button-primary header-action" disabled=true title=VIEW_ONLY>
+                        "Create Image"{disabled_reason(Some(VIEW_ONLY.to_string()))}
+                    </button>
+                }
+                .into_any()
+            })}
         </div>
+        {image_tabs(Some(tab))}
+    }
+}
+
+/// The image lists' tabs, and the recycle bin's (`None`).
+pub fn image_tabs(current: Option<ImageTab>) -> impl IntoView {
+    let bin = current.is_none();
+    view! {
         <nav class="tabs" aria-label="Image lists">
             {ImageTab::ALL
                 .iter()
                 .map(|other| {
+                    let active = current == Some(*other);
                     view! {
-                        <a
-                            href=format!("/images/{}", other.slug())
-                            class:active=*other == tab
-                            aria-current=(*other == tab).then_some("page")
-                        >
+                        <a href=format!("/images/{}", other.slug()) class:active=active aria-current=active.then_some("page")>
                             {other.title()}
                         </a>
                     }
                 })
                 .collect_view()}
+            <a href="/images/recycle-bin" class="tab-aside" class:active=bin aria-current=bin.then_some("page")>"Recycle Bin"</a>
         </nav>
     }
 }
@@ -181,7 +216,13 @@ fn list_body(
             let footer = list_footer(&query, &page);
             let batch = can_modify.then(|| batch_bar(tab, valid.member_status, actions));
             view! {
-                {batch}
+                <div class="list-toolbar">
+                    {batch}
+                    <a class="button toolbar-end" href=query.export_href() download
+                        title="Download this list, with its filters and sort, over all pages, as a CSV file">
+                        "Export List"
+                    </a>
+                </div>
                 {results_table(tab, &query, &valid, page, can_modify, actions)}
                 {footer}
             }
@@ -250,7 +291,15 @@ fn FilterForm(query: ImageQuery) -> impl IntoView {
                 "to"
                 <input type="date" name="created_to" value=query.created_to.clone() />
             </label>
-            {kept_fields(&query, &["sort", "order", "page_size"])}
+            <label class="check-field">
+                <input type="checkbox" name="frequently_used" value="1" checked=!query.frequently_used.is_empty() />
+                "Frequently Used"
+            </label>
+            <label class="check-field">
+                <input type="checkbox" name="show_deprecated" value="1" checked=!query.show_deprecated.is_empty() />
+                "Show deprecated"
+            </label>
+            {kept_fields(&query, &["sort", "order", "page_size", "member_status"])}
             <button type="submit" class="button button-primary">"Search"</button>
             <a class="button" href=reset_href>"Reset"</a>
         </form>
@@ -282,7 +331,9 @@ fn empty_text(tab: ImageTab, query: &ImageQuery, total: i64) -> &'static str {
                 (key == "member_status" && !status.is_empty()).then(|| status.to_string())
             })
     };
-    if total == 0 && tab == ImageTab::Shared && unfiltered("") {
+    if total == 0 && !query.frequently_used.is_empty() {
+        "No frequently used images here. Mark an image with its star (☆) to find it under Frequently Used."
+    } else if total == 0 && tab == ImageTab::Shared && unfiltered("") {
         "No images have been shared with you in this region."
     } else if total == 0 && tab == ImageTab::Shared && unfiltered("pending") {
         "No shared images are waiting for your answer."
@@ -333,6 +384,10 @@ fn batch_bar(tab: ImageTab, member_status: MemberStatus, actions: ListActions) -
                     names: rows.iter().map(|(_, name)| name.clone()).collect(),
                 }));
             }>"Share"</button>
+            <button type="button" class="button" disabled=none
+                on:click=move |_| actions.tag_target.set(Some(selected.get()))>"Batch Tag"</button>
+            <button type="button" class="button button-danger-outline" disabled=none
+                on:click=move |_| actions.delete_target.set(Some(selected.get()))>"Batch Delete"</button>
         }
         .into_any(),
         _ => view! {
@@ -459,15 +514,20 @@ fn list_footer(query: &ImageQuery, page: &ImagePage) -> impl IntoView {
     }
 }
 
-/// What deleting an image means for the servers made from it.
-pub fn delete_message(name: &str, servers_created: i64) -> String {
-    match servers_created {
-        0 => format!("Delete image \"{name}\"? This cannot be undone."),
-        count => format!(
-            "{count} ECS{} created from image \"{name}\". They keep running and keep their disks, but they can no longer be \
-             reinstalled from this image. Delete it? This cannot be undone.",
-            if count == 1 { " was" } else { "s were" }
-        ),
+/// The star that marks an image as frequently used (for this user only).
+pub fn star_button(image: &ImageSummary, star: ServerAction<SetFavoriteImage>) -> impl IntoView {
+    let (id, on) = (image.id.clone(), image.favorite);
+    let label = if on {
+        format!("Remove {} from frequently used images", image.name)
+    } else {
+        format!("Mark {} as frequently used", image.name)
+    };
+    view! {
+        <button type="button" class="star" class:star-on=on aria-pressed=if on { "true" } else { "false" }
+            aria-label=label.clone() title=label data-testid="star"
+            on:click=move |_| { star.dispatch(SetFavoriteImage { id: id.clone(), favorite: !on }); }>
+            {if on { "★" } else { "☆" }}
+        </button>
     }
 }
 
@@ -498,48 +558,36 @@ fn image_row(
     actions: ListActions,
 ) -> impl IntoView {
     let detail_href = format!("/image/{}", image.id);
-    let deletable = can_modify && image.owned && tab == ImageTab::Private;
-    let delete_button = deletable.then(|| {
-        let (id, name, servers_created) = (image.id.clone(), image.name.clone(), image.servers_created);
-        let blocked = if image.protected {
-            Some("Protected images cannot be deleted.")
-        } else if image.status.is_in_progress() {
-            Some("The image is still being created.")
-        } else if image.publisher.is_some() {
-            Some("Published images cannot be deleted: unpublish it first.")
-        } else {
-            None
-        };
+    // A viewer sees the owner's operations too, disabled, each saying why.
+    let own = image.owned && tab == ImageTab::Private;
+    let role_reason = (!can_modify).then(|| VIEW_ONLY.to_string());
+    let delete_button = own.then(|| {
+        let row = (image.id.clone(), image.name.clone());
+        let blocked = role_reason
+            .clone()
+            .or_else(|| delete_refusal(image.protected, image.status, image.publisher.is_some()).map(str::to_string));
         view! {
             <button
                 type="button"
                 class="link-button danger"
                 disabled=blocked.is_some()
-                title=blocked.unwrap_or("Delete this image")
-                on:click=move |_| {
-                    let id = id.clone();
-                    actions.confirm.set(Some(Confirmation {
-                        title: "Delete Image".into(),
-                        message: delete_message(&name, servers_created),
-                        confirm_label: "Delete",
-                        on_confirm: Callback::new(move |_| {
-                            actions.delete.dispatch(DeleteImage { id: id.clone() });
-                        }),
-                    }))
-                }
+                title=blocked.clone().unwrap_or_else(|| "Move this image to the recycle bin".into())
+                on:click=move |_| actions.delete_target.set(Some(vec![row.clone()]))
             >
                 "Delete"
+                {disabled_reason(blocked.clone())}
             </button>
         }
     });
-    let share_button = deletable.then(|| {
+    let share_button = own.then(|| {
         let target = ShareTarget { ids: vec![image.id.clone()], names: vec![image.name.clone()] };
-        let blocked = share_blocked(&image);
+        let blocked = role_reason.clone().or_else(|| share_blocked(&image));
         view! {
             <button type="button" class="link-button" disabled=blocked.is_some()
                 title=blocked.clone().unwrap_or_else(|| "Share this image with other projects".into())
                 on:click=move |_| actions.share_target.set(Some(target.clone()))>
                 "Share"
+                {disabled_reason(blocked.clone())}
             </button>
         }
     });
@@ -590,11 +638,15 @@ fn image_row(
         <tr data-testid="image-row">
             {check}
             <td class="name-cell">
-                <a class="image-name" href=detail_href.clone()>{image.name.clone()}</a>
+                <div class="name-line">
+                    {star_button(&image, actions.star)}
+                    <a class="image-name" href=detail_href.clone()>{image.name.clone()}</a>
+                </div>
                 <span class="image-id">{image.id.clone()}</span>
             </td>
             <td>
                 <StatusBadge status=image.status.as_str() label=image.status.label() reason=image.status_reason.clone() />
+                {image.deprecated.then(|| view! { <span class="tag-badge" title="Its owner deprecated it: it is listed only with Show deprecated">"Deprecated"</span> })}
                 {image.progress.map(|percent| view! { <ProgressBar percent=percent /> })}
             </td>
             {(tab == ImageTab::Shared).then(|| view! {
@@ -627,18 +679,5 @@ fn image_row(
                 </div>
             </td>
         </tr>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::delete_message;
-
-    #[test]
-    fn deleting_a_used_image_says_what_happens_to_its_servers() {
-        assert_eq!(delete_message("base", 0), "Delete image \"base\"? This cannot be undone.");
-        assert!(delete_message("base", 1).starts_with("1 ECS was created from image \"base\"."));
-        assert!(delete_message("base", 3).contains("3 ECSs were created"));
-        assert!(delete_message("base", 3).contains("can no longer be reinstalled"));
     }
 }

@@ -86,6 +86,23 @@ impl ImageStatus {
 #[cfg(feature = "ssr")]
 crate::db::text_column!(ImageStatus);
 
+/// Why a viewer's controls are disabled.
+pub const VIEW_ONLY: &str = "Your role (viewer) can only view images.";
+
+/// Why the owner cannot delete an image now, if it cannot (the service refuses it for the
+/// same reasons, and names the image).
+pub fn delete_refusal(protected: bool, status: ImageStatus, published: bool) -> Option<&'static str> {
+    if protected {
+        Some("Deletion protection is on: turn it off to delete this image.")
+    } else if status.is_in_progress() {
+        Some("The image is still being created.")
+    } else if published {
+        Some("Published images cannot be deleted: unpublish it first.")
+    } else {
+        None
+    }
+}
+
 /// One row of the image list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImageSummary {
@@ -121,6 +138,10 @@ pub struct ImageSummary {
     pub price_cents: Option<i64>,
     /// When the share with the caller's project ends, for images shared with it.
     pub share_expires_at: Option<i64>,
+    /// Its deprecation time has passed.
+    pub deprecated: bool,
+    /// The user starred it as frequently used.
+    pub favorite: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -201,6 +222,147 @@ pub struct ImageDetail {
     pub shared_with: i64,
     /// The KooGallery listing, when the image is listed.
     pub offering: Option<Offering>,
+    /// Where it came from and what was made from it (filled by the service).
+    pub lineage: Option<Lineage>,
+    /// When the owner deprecates (or deprecated) it.
+    pub deprecated_at: Option<i64>,
+    /// The deprecation time has passed.
+    pub deprecated: bool,
+    /// The user starred it as frequently used.
+    pub favorite: bool,
+}
+
+/// A resource an image's lineage names: its id, its name and, when the caller may open it, its
+/// page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinkedResource {
+    pub id: String,
+    pub name: String,
+    pub href: Option<String>,
+}
+
+/// Where an image came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ImageSource {
+    /// Imported from an object in a bucket (the bucket's page when it still exists).
+    File { bucket: String, object_key: String, href: Option<String> },
+    /// Captured from an ECS (no page when the ECS is gone).
+    Server(LinkedResource),
+    /// Captured from an EVS disk (no page when the disk is gone).
+    Disk(LinkedResource),
+    /// Copied from another image.
+    Image(LinkedResource),
+    /// A platform image: public or KooGallery.
+    Platform,
+    /// Nothing is recorded (an image made before lineage was kept).
+    Unknown,
+}
+
+/// A project an image is shared with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShareLink {
+    pub project_id: String,
+    pub account: String,
+    pub status: MemberStatus,
+}
+
+/// What was made from an image: ECSs and EVS disks (the caller's, linked; other projects'
+/// ECSs counted), images (replicas, and images captured from its ECSs), and, for its owner,
+/// its shares.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Descendants {
+    pub servers: Vec<LinkedResource>,
+    pub other_servers: i64,
+    pub disks: Vec<LinkedResource>,
+    pub images: Vec<LinkedResource>,
+    pub shares: Vec<ShareLink>,
+}
+
+impl Descendants {
+    pub fn is_empty(&self) -> bool {
+        self.servers.is_empty()
+            && self.other_servers == 0
+            && self.disks.is_empty()
+            && self.images.is_empty()
+            && self.shares.is_empty()
+    }
+}
+
+/// An image's lineage: where it came from and what came from it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lineage {
+    pub source: ImageSource,
+    /// The image the source ECS was made from, or the image this one was copied from.
+    pub parent: Option<LinkedResource>,
+    pub descendants: Descendants,
+}
+
+/// What deleting one image would affect, or why it cannot be deleted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeletionImpact {
+    pub id: String,
+    pub name: String,
+    /// Why this image cannot be deleted now, naming it.
+    pub refusal: Option<String>,
+    pub descendants: Descendants,
+}
+
+/// What the Delete dialog shows: each image's impact, and how long deleted images stay in
+/// the recycle bin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeletionPlan {
+    pub retention_ms: i64,
+    pub images: Vec<DeletionImpact>,
+}
+
+/// One image in the recycle bin, as its page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct RecycledImage {
+    pub id: String,
+    pub name: String,
+    pub image_kind: String,
+    pub image_size: i64,
+    pub deleted_at: i64,
+    pub purge_at: i64,
+}
+
+/// The recycle bin of a project: its images and how long images stay there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecycleBin {
+    pub retention_ms: i64,
+    /// The server's clock when it listed them (time left is counted from it).
+    pub now: i64,
+    pub images: Vec<RecycledImage>,
+}
+
+/// The time an image has left in the recycle bin, in words.
+pub fn time_left(purge_at: i64, now: i64) -> String {
+    let minutes = (purge_at - now).max(0) / 60_000;
+    let (days, hours) = (minutes / 1440, minutes / 60 % 24);
+    let plural = |count: i64, unit: &str| format!("{count} {unit}{}", if count == 1 { "" } else { "s" });
+    match (days, hours, minutes) {
+        (0, 0, 0) => "Being deleted".to_string(),
+        (0, 0, minutes) => plural(minutes, "minute"),
+        (0, hours, _) => plural(hours, "hour"),
+        (days, 0, _) => plural(days, "day"),
+        (days, hours, _) => format!("{} {}", plural(days, "day"), plural(hours, "hour")),
+    }
+}
+
+/// A retention period in words ("7 days", "2 hours", "30 seconds").
+pub fn period_label(ms: i64) -> String {
+    let seconds = ms / 1000;
+    let plural = |count: i64, unit: &str| format!("{count} {unit}{}", if count == 1 { "" } else { "s" });
+    if seconds % 86_400 == 0 {
+        plural(seconds / 86_400, "day")
+    } else if seconds % 3600 == 0 {
+        plural(seconds / 3600, "hour")
+    } else if seconds % 60 == 0 {
+        plural(seconds / 60, "minute")
+    } else {
+        plural(seconds, "second")
+    }
 }
 
 #[cfg(test)]
@@ -217,5 +379,19 @@ mod tests {
         }
         assert_eq!(ImageStatus::Active.label(), "Normal");
         assert_eq!(ImageStatus::parse("gone"), None);
+    }
+
+    #[test]
+    fn time_left_reads_like_a_person_would_say_it() {
+        let (minute, hour, day) = (60_000, 3_600_000, 86_400_000);
+        assert_eq!(time_left(0, 0), "Being deleted");
+        assert_eq!(time_left(-5, 0), "Being deleted");
+        assert_eq!(time_left(minute * 5 + 10, 0), "5 minutes");
+        assert_eq!(time_left(hour, 0), "1 hour");
+        assert_eq!(time_left(day * 6 + hour * 23 + minute, 0), "6 days 23 hours");
+        assert_eq!(time_left(day * 7, 0), "7 days");
+        assert_eq!(period_label(7 * day), "7 days");
+        assert_eq!(period_label(2 * hour), "2 hours");
+        assert_eq!(period_label(3000), "3 seconds");
     }
 }

@@ -3,7 +3,7 @@
 
 use super::model::{ImageStatus, IMAGE_KINDS, OS_TYPES, PLATFORMS};
 use crate::error::AppError;
-use crate::format::{parse_date_start_ms, url_encode};
+use crate::format::{day_range, page_number, url_encode};
 use crate::sharing::model::MemberStatus;
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +87,10 @@ pub struct ImageQuery {
     pub page_size: String,
     /// Images Shared with Me: `accepted` (the default), `pending` or `rejected`.
     pub member_status: String,
+    /// `1`: only the images the user starred.
+    pub frequently_used: String,
+    /// `1`: deprecated images too (they are left out otherwise).
+    pub show_deprecated: String,
 }
 
 /// The URL parameter names other than the tab, in the order links write them.
@@ -105,6 +109,8 @@ pub const QUERY_KEYS: &[&str] = &[
     "page",
     "page_size",
     "member_status",
+    "frequently_used",
+    "show_deprecated",
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -126,9 +132,9 @@ pub struct ValidQuery {
     pub page: u32,
     pub page_size: u32,
     pub member_status: MemberStatus,
+    pub frequently_used: bool,
+    pub show_deprecated: bool,
 }
-
-const DAY_MS: i64 = 86_400_000;
 
 fn non_empty(text: &str) -> Option<String> {
     let trimmed = text.trim();
@@ -165,6 +171,8 @@ impl ImageQuery {
             page: value("page"),
             page_size: value("page_size"),
             member_status: value("member_status"),
+            frequently_used: value("frequently_used"),
+            show_deprecated: value("show_deprecated"),
         }
     }
 
@@ -184,6 +192,8 @@ impl ImageQuery {
             "page" => &self.page,
             "page_size" => &self.page_size,
             "member_status" => &self.member_status,
+            "frequently_used" => &self.frequently_used,
+            "show_deprecated" => &self.show_deprecated,
             _ => "",
         }
     }
@@ -201,6 +211,17 @@ impl ImageQuery {
         } else {
             format!("{path}?{}", pairs.join("&"))
         }
+    }
+
+    /// Export List's link: this view's tab, filters and sort, over all pages.
+    pub fn export_href(&self) -> String {
+        let tab = if self.tab.is_empty() { "public" } else { &self.tab };
+        let pairs: String = QUERY_KEYS
+            .iter()
+            .filter(|key| !matches!(**key, "page" | "page_size") && !self.get(key).is_empty())
+            .map(|key| format!("&{key}={}", url_encode(self.get(key))))
+            .collect();
+        format!("/export/images.csv?tab={}{pairs}", url_encode(tab))
     }
 
     pub fn with_page(&self, page: u32) -> ImageQuery {
@@ -240,13 +261,8 @@ impl ImageQuery {
         if tag_value.is_some() && tag_key.is_none() {
             return Err(AppError::Invalid("Enter a tag key to filter by tag value.".into()));
         }
-        let created_from_ms = parse_day(&self.created_from, "start date")?;
-        let created_until_ms = parse_day(&self.created_to, "end date")?.map(|start| start + DAY_MS);
-        if let (Some(from), Some(until)) = (created_from_ms, created_until_ms) {
-            if from >= until {
-                return Err(AppError::Invalid("The start date must not be after the end date.".into()));
-            }
-        }
+        let (created_from_ms, created_until_ms) =
+            day_range(&self.created_from, &self.created_to).map_err(AppError::Invalid)?;
         let sort = match self.sort.trim() {
             "" | "created" => SortKey::Created,
             "name" => SortKey::Name,
@@ -261,14 +277,7 @@ impl ImageQuery {
             "asc" => false,
             other => return Err(AppError::Invalid(format!("'{other}' is not a sort order. Use asc or desc."))),
         };
-        let page = match self.page.trim() {
-            "" => 1,
-            text => text
-                .parse::<u32>()
-                .ok()
-                .filter(|page| *page >= 1 && *page <= 1_000_000)
-                .ok_or_else(|| AppError::Invalid(format!("'{text}' is not a page number.")))?,
-        };
+        let page = page_number(&self.page).map_err(AppError::Invalid)?;
         let page_size = match self.page_size.trim() {
             "" => DEFAULT_PAGE_SIZE,
             text => text.parse::<u32>().ok().filter(|size| PAGE_SIZES.contains(size)).ok_or_else(|| {
@@ -283,6 +292,8 @@ impl ImageQuery {
         };
         Ok(ValidQuery {
             member_status,
+            frequently_used: switch(&self.frequently_used, "Frequently Used")?,
+            show_deprecated: switch(&self.show_deprecated, "Show deprecated")?,
             tab,
             name,
             os_type: one_of(&self.os_type, OS_TYPES, "OS type")?,
@@ -301,12 +312,14 @@ impl ImageQuery {
     }
 }
 
-fn parse_day(text: &str, what: &str) -> Result<Option<i64>, AppError> {
-    match non_empty(text) {
-        None => Ok(None),
-        Some(day) => parse_date_start_ms(&day)
-            .map(Some)
-            .ok_or_else(|| AppError::Invalid(format!("The {what} '{day}' is not a date like 2026-01-31."))),
+/// A filter that is on (`1`, as a checkbox sends it) or off (empty).
+fn switch(text: &str, what: &str) -> Result<bool, AppError> {
+    match text.trim() {
+        "" | "0" => Ok(false),
+        "1" | "on" | "true" => Ok(true),
+        other => {
+            Err(AppError::Invalid(format!("'{other}' is not a value of the {what} filter. Use 1 or leave it out.")))
+        }
     }
 }
 
@@ -322,6 +335,8 @@ mod tests {
     fn defaults_sort_newest_first_ten_a_page() {
         let valid = query(&[]).validate().unwrap();
         assert_eq!(valid.tab, ImageTab::Private);
+        assert!(!valid.frequently_used && !valid.show_deprecated);
+        assert!(query(&[("frequently_used", "1"), ("show_deprecated", "1")]).validate().unwrap().frequently_used);
         assert_eq!((valid.sort, valid.descending, valid.page, valid.page_size), (SortKey::Created, true, 1, 10));
     }
 
@@ -330,6 +345,12 @@ mod tests {
         let original = query(&[("name", "web server"), ("os_type", "Linux"), ("page", "3"), ("page_size", "20")]);
         assert_eq!(original.href(), "/images/private?name=web%20server&os_type=Linux&page=3&page_size=20");
         assert_eq!(original.with_page(1).href(), "/images/private?name=web%20server&os_type=Linux&page_size=20");
+    }
+
+    #[test]
+    fn the_export_link_keeps_filters_and_sort_but_not_the_page() {
+        let view = query(&[("name", "web"), ("sort", "name"), ("page", "3"), ("page_size", "20")]);
+        assert_eq!(view.export_href(), "/export/images.csv?tab=private&name=web&sort=name");
     }
 
     #[test]
@@ -353,6 +374,7 @@ mod tests {
         assert!(message(&[("tag_value", "prod")]).contains("tag key"));
         assert!(message(&[("created_from", "2026-02-30")]).contains("not a date"));
         assert!(message(&[("created_from", "2026-03-02"), ("created_to", "2026-03-01")]).contains("start date"));
+        assert!(message(&[("frequently_used", "maybe")]).contains("Frequently Used"));
         let unknown_tab = ImageQuery { tab: "secret".into(), ..Default::default() };
         assert!(matches!(unknown_tab.validate(), Err(AppError::NotFound(_))));
     }
@@ -360,6 +382,6 @@ mod tests {
     #[test]
     fn a_one_day_range_covers_that_whole_day() {
         let valid = query(&[("created_from", "2026-03-01"), ("created_to", "2026-03-01")]).validate().unwrap();
-        assert_eq!(valid.created_until_ms.unwrap() - valid.created_from_ms.unwrap(), DAY_MS);
+        assert_eq!(valid.created_until_ms.unwrap() - valid.created_from_ms.unwrap(), 86_400_000);
     }
 }

@@ -249,6 +249,16 @@ impl ExportRequest {
     }
 }
 
+/// Add or edit one tag. `original_key` is the key being edited ("" when adding).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TagRequest {
+    pub image_id: String,
+    pub key: String,
+    pub value: String,
+    #[serde(default)]
+    pub original_key: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

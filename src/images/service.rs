@@ -3,7 +3,8 @@
 //! IMS and Glance APIs) are thin adapters over these.
 
 use super::jobs::{ExportParams, ImportParams, EXPORT_JOB, IMPORT_JOB};
-use super::model::{ImageDetail, ImagePage, ImageStatus};
+use super::lineage::{self, Origin};
+use super::model::{ImageDetail, ImagePage, ImageStatus, Lineage};
 use super::query::ImageQuery;
 use super::requests::{ExportRequest, ImportRequest, ModifyRequest};
 use super::store::{self, NewImage};
@@ -22,50 +23,29 @@ use crate::storage::Storage;
 /// One page of the images the caller may see in its region.
 pub async fn list_images(state: &AppState, caller: &Caller, query: &ImageQuery) -> Result<ImagePage, AppError> {
     let valid = query.validate()?;
-    store::list_images(&state.db, caller, &valid).await
+    super::list_store::list_images(&state.db, caller, &valid).await
 }
 
-/// One image, if the caller may see it.
+/// One image, if the caller may see it, with its lineage.
 pub async fn get_image(state: &AppState, caller: &Caller, id: &str) -> Result<ImageDetail, AppError> {
-    store::get_image(&state.db, caller, id).await
+    let mut image = store::get_image(&state.db, caller, id).await?;
+    let origin = Origin {
+        imagetype: &image.imagetype,
+        data_origin: &image.data_origin,
+        original_image_id: &image.original_image_id,
+    };
+    let own = image.owned && image.imagetype == "private";
+    image.lineage = Some(Lineage {
+        source: lineage::source(&state.db, caller, &origin).await?,
+        parent: lineage::parent(&state.db, caller, &origin).await?,
+        descendants: lineage::descendants(&state.db, caller, id, own).await?,
+    });
+    Ok(image)
 }
 
-/// Deletes one of the caller's private images and its files. Protected images and images still
-/// being created are refused, each with its reason.
+/// Moves one of the caller's private images to the recycle bin (see `recycle`).
 pub async fn delete_image(state: &AppState, caller: &Caller, id: &str) -> Result<(), AppError> {
-    let image = store::find_owned(&state.db, caller, id)
-        .await?
-        .filter(|image| image.imagetype == "private")
-        .ok_or_else(|| store::not_found(id, caller))?;
-    if image.protected != 0 {
-        return Err(AppError::Conflict(format!("Image '{}' is protected and cannot be deleted.", image.name)));
-    }
-    if image.status.is_in_progress() {
-        return Err(AppError::Conflict(format!(
-            "Image '{}' is still being created. Delete it when it is ready or has failed.",
-            image.name
-        )));
-    }
-    if crate::market::store::offering_of(&state.db, id).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "Image '{}' is published in KooGallery. Unpublish it before deleting it.",
-            image.name
-        )));
-    }
-    let Some(part_keys) = store::mark_deleted(&state.db, caller, id).await? else {
-        return Err(AppError::Conflict(format!(
-            "Image '{}' is in use by work in progress (an export, or a new ECS, disk or OS from it). \
-             Delete it when that work has finished.",
-            image.name
-        )));
-    };
-    for key in std::iter::once(image.file_location).chain(part_keys).filter(|key| !key.is_empty()) {
-        if let Err(error) = state.storage.delete(&key).await {
-            tracing::warn!(%error, image = id, "removing a deleted image's file");
-        }
-    }
-    tracing::info!(image = id, project = %caller.project_id, user = %caller.user_name, "image deleted");
-    Ok(())
+    super::recycle::delete_images(state, caller, &[id.to_string()]).await
 }
 
 /// One of the caller's own private images, or NotFound (a viewer never gets here: the gate
@@ -104,6 +84,32 @@ pub async fn set_protection(state: &AppState, caller: &Caller, id: &str, protect
         return Err(store::not_found(id, caller));
     }
     tracing::info!(image = id, protected, user = %caller.user_name, "deletion protection set");
+    Ok(())
+}
+
+/// Stars (`favorite`) or unstars an image the caller can see, for the caller alone.
+pub async fn set_favorite(state: &AppState, caller: &Caller, id: &str, favorite: bool) -> Result<(), AppError> {
+    if favorite && store::visible_name(&state.db, caller, id).await?.is_none() {
+        return Err(store::not_found(id, caller));
+    }
+    store::set_favorite(&state.db, &caller.user_id, id, favorite).await?;
+    Ok(())
+}
+
+/// Sets the deprecation time of one of the caller's private images (`YYYY-MM-DDTHH:MM`, UTC),
+/// or clears it (empty). From that time on the image is Deprecated.
+pub async fn set_deprecation(state: &AppState, caller: &Caller, id: &str, at: &str) -> Result<(), AppError> {
+    own_private(state, caller, id).await?;
+    let at = match at.trim() {
+        "" => None,
+        text => Some(crate::format::parse_datetime_ms(text).ok_or_else(|| {
+            AppError::field("deprecate_at", format!("'{text}' is not a date and time like 2026-12-31T18:00."))
+        })?),
+    };
+    if !store::set_deprecation(&state.db, caller, id, at).await? {
+        return Err(store::not_found(id, caller));
+    }
+    tracing::info!(image = id, deprecate_at = ?at, user = %caller.user_name, "deprecation set");
     Ok(())
 }
 

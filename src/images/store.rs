@@ -1,241 +1,15 @@
-//! The images tables: the only place that writes `images`, `image_tags` and `image_disks`, so
-//! "where does an image's status change?" has a one-file answer. Reads for a caller are scoped
-//! to what that caller may see: public images of its region, its own project's images, and
-//! images shared with that project.
+//! The images tables: with `recycle_store` (the recycle bin) and `tag_store` (tag edits), the
+//! only place that writes `images`, `image_tags` and `image_disks`, so "where does an image's
+//! status change?" has a one-file answer. Reads for a caller are scoped to what that caller may
+//! see: public images of its region, its own project's images, images shared with that
+//! project, and the region's KooGallery images. The list's queries are in `list_store`.
 
-use super::model::{ImageDetail, ImagePage, ImageStatus, ImageSummary, ImageTag};
-use super::query::{ImageTab, SortKey, ValidQuery};
+use super::model::{ImageDetail, ImageStatus, ImageTag};
 use crate::caller::Caller;
-use crate::db::{like_escape, now_ms, Db};
+use crate::db::{now_ms, Db};
 use crate::error::AppError;
 use crate::sharing::model::MemberStatus;
 use sqlx::{Any, Executor, Transaction};
-
-/// A bind value for SQL built at run time.
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// A WHERE clause and its arguments, numbered `$1`, `$2`, ... in order.
-#[derive(Default)]
-struct Filter {
-    clauses: Vec<String>,
-    args: Vec<Arg>,
-}
-
-impl Filter {
-    /// Adds `clause`, in which `?` stands for the new argument.
-    fn push(&mut self, clause: &str, arg: Arg) {
-        self.args.push(arg);
-        self.clauses.push(clause.replace('?', &format!("${}", self.args.len())));
-    }
-
-    fn push_plain(&mut self, clause: &str) {
-        self.clauses.push(clause.to_string());
-    }
-
-    fn sql(&self) -> String {
-        self.clauses.join(" AND ")
-    }
-}
-
-/// Binds every argument in order (works for `query_as` and `query_scalar` alike).
-macro_rules! bind_all {
-    ($query:expr, $args:expr) => {{
-        let mut query = $query;
-        for arg in $args {
-            query = match arg {
-                Arg::Text(text) => query.bind(text.clone()),
-                Arg::Int(number) => query.bind(*number),
-            };
-        }
-        query
-    }};
-}
-
-/// Which images of the tab the caller may see.
-fn tab_scope(filter: &mut Filter, tab: ImageTab, member_status: MemberStatus, user: &Caller) {
-    filter.push_plain("i.deleted_at IS NULL");
-    match tab {
-        ImageTab::Public => {
-            filter.push_plain("i.imagetype = 'gold'");
-            filter.push("i.region = ?", Arg::Text(user.region.clone()));
-        }
-        ImageTab::Private => {
-            // A project owns only private images (public ones belong to the platform).
-            filter.push("i.owner = ?", Arg::Text(user.project_id.clone()));
-        }
-        ImageTab::Shared => {
-            filter.push_plain("i.imagetype = 'private'");
-            filter.push("i.region = ?", Arg::Text(user.region.clone()));
-            filter.args.push(Arg::Text(user.project_id.clone()));
-            filter.args.push(Arg::Text(member_status.as_str().to_string()));
-            filter.args.push(Arg::Int(now_ms()));
-            let n = filter.args.len();
-            filter.push_plain(&format!(
-                "EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = ${} AND m.status = ${} \
-                 AND (m.expires_at IS NULL OR m.expires_at > ${n}))",
-                n - 2,
-                n - 1
-            ));
-        }
-        ImageTab::Market => {
-            filter.push(
-                "EXISTS (SELECT 1 FROM market_offerings o WHERE o.image_id = i.id AND o.region = ?)",
-                Arg::Text(user.region.clone()),
-            );
-        }
-    }
-}
-
-fn user_filters(filter: &mut Filter, query: &ValidQuery) {
-    if let Some(name) = &query.name {
-        filter.push("LOWER(i.name) LIKE ? ESCAPE '\\'", Arg::Text(format!("%{}%", like_escape(&name.to_lowercase()))));
-    }
-    for (column, value) in [
-        ("i.os_type", &query.os_type),
-        ("i.platform", &query.platform),
-        ("i.image_kind", &query.kind),
-        ("i.status", &query.status.map(|status| status.as_str().to_string())),
-    ] {
-        if let Some(value) = value {
-            filter.push(&format!("{column} = ?"), Arg::Text(value.clone()));
-        }
-    }
-    if let Some(key) = &query.tag_key {
-        match &query.tag_value {
-            Some(value) => {
-                filter.args.push(Arg::Text(key.clone()));
-                filter.args.push(Arg::Text(value.clone()));
-                let (k, v) = (filter.args.len() - 1, filter.args.len());
-                filter.push_plain(&format!(
-                    "EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag_key = ${k} AND t.tag_value = ${v})"
-                ));
-            }
-            None => filter.push(
-                "EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag_key = ?)",
-                Arg::Text(key.clone()),
-            ),
-        }
-    }
-    if let Some(from) = query.created_from_ms {
-        filter.push("i.created_at >= ?", Arg::Int(from));
-    }
-    if let Some(until) = query.created_until_ms {
-        filter.push("i.created_at < ?", Arg::Int(until));
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct SummaryRow {
-    id: String,
-    name: String,
-    status: ImageStatus,
-    status_reason: String,
-    os_type: String,
-    os_version: String,
-    platform: String,
-    image_kind: String,
-    disk_format: String,
-    image_size: i64,
-    min_disk: i64,
-    min_ram: i64,
-    architecture: String,
-    hw_firmware_type: String,
-    created_at: i64,
-    cmk_id: String,
-    protected: i64,
-    owner: String,
-    progress: Option<f64>,
-    servers_created: i64,
-    has_file: i64,
-    owner_account: Option<String>,
-    publisher: Option<String>,
-    price_cents: Option<i64>,
-    share_expires_at: Option<i64>,
-}
-
-impl SummaryRow {
-    fn into_summary(self, project_id: &str) -> ImageSummary {
-        ImageSummary {
-            owned: self.owner == project_id,
-            id: self.id,
-            name: self.name,
-            status: self.status,
-            status_reason: self.status_reason,
-            os_type: self.os_type,
-            os_version: self.os_version,
-            platform: self.platform,
-            kind: self.image_kind,
-            disk_format: self.disk_format,
-            image_size: self.image_size,
-            min_disk: self.min_disk,
-            min_ram: self.min_ram,
-            architecture: self.architecture,
-            hw_firmware_type: self.hw_firmware_type,
-            created_at: self.created_at,
-            encrypted: !self.cmk_id.is_empty(),
-            protected: self.protected != 0,
-            progress: self.progress,
-            servers_created: self.servers_created,
-            has_file: self.has_file != 0,
-            owner_account: self.owner_account.unwrap_or_default(),
-            publisher: self.publisher,
-            price_cents: self.price_cents,
-            share_expires_at: self.share_expires_at,
-        }
-    }
-}
-
-const SUMMARY_COLUMNS: &str = "i.id, i.name, i.status, i.status_reason, i.os_type, i.os_version, i.platform, \
-    i.image_kind, i.disk_format, i.image_size, i.min_disk, i.min_ram, i.architecture, i.hw_firmware_type, \
-    i.created_at, i.cmk_id, i.protected, i.owner, i.servers_created, \
-    CAST(CASE WHEN i.file_location = '' THEN 0 ELSE 1 END AS BIGINT) AS has_file, \
-    (SELECT MAX(j.percent) FROM jobs j WHERE j.image_id = i.id AND j.status IN ('INIT', 'RUNNING')) AS progress, \
-    (SELECT a.name FROM projects p JOIN accounts a ON a.id = p.account_id WHERE p.id = i.owner) AS owner_account, \
-    (SELECT o.publisher FROM market_offerings o WHERE o.image_id = i.id) AS publisher, \
-    (SELECT o.price_cents FROM market_offerings o WHERE o.image_id = i.id) AS price_cents";
-
-pub async fn list_images(db: &Db, user: &Caller, query: &ValidQuery) -> Result<ImagePage, AppError> {
-    let mut filter = Filter::default();
-    tab_scope(&mut filter, query.tab, query.member_status, user);
-    user_filters(&mut filter, query);
-    let where_sql = filter.sql();
-
-    let count_sql = format!("SELECT COUNT(*) FROM images i WHERE {where_sql}");
-    let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &filter.args).fetch_one(db).await?;
-
-    let sort_column = match query.sort {
-        SortKey::Created => "i.created_at",
-        SortKey::Name => "i.name",
-        SortKey::Size => "i.image_size",
-    };
-    let direction = if query.descending { "DESC" } else { "ASC" };
-    let offset = (query.page as i64 - 1) * query.page_size as i64;
-    // Page through ids alone first (the sort indexes cover them), then fetch just that page's
-    // rows: deep pages skip index entries instead of whole rows.
-    let order = format!("{sort_column} {direction}, i.id {direction}");
-    // The caller's own share of each image (its expiry), as one more argument after those of
-    // the filter (the count above has run with exactly the filter's).
-    filter.args.push(Arg::Text(user.project_id.clone()));
-    let member = filter.args.len();
-    let list_sql = format!(
-        "SELECT {SUMMARY_COLUMNS}, \
-         (SELECT m.expires_at FROM image_members m WHERE m.image_id = i.id AND m.member_id = ${member}) AS share_expires_at \
-         FROM images i JOIN \
-         (SELECT i.id FROM images i WHERE {where_sql} ORDER BY {order} LIMIT {} OFFSET {offset}) page ON page.id = i.id \
-         ORDER BY {order}",
-        query.page_size
-    );
-    let rows: Vec<SummaryRow> = bind_all!(sqlx::query_as(&list_sql), &filter.args).fetch_all(db).await?;
-    Ok(ImagePage {
-        images: rows.into_iter().map(|row| row.into_summary(&user.project_id)).collect(),
-        total,
-        page: query.page,
-        page_size: query.page_size,
-    })
-}
 
 #[derive(sqlx::FromRow)]
 struct ImageRow {
@@ -281,6 +55,7 @@ struct ImageRow {
     servers_created: i64,
     last_used_at: Option<i64>,
     file_location: String,
+    deprecated_at: Option<i64>,
 }
 
 /// Images the caller may see: `$2` is their region, `$3` their project, `$4` now. A project
@@ -291,6 +66,12 @@ const VISIBLE_TO_CALLER: &str = "i.deleted_at IS NULL AND ( \
     OR EXISTS (SELECT 1 FROM market_offerings o WHERE o.image_id = i.id AND o.region = $2) \
     OR EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id AND m.member_id = $3 \
                AND (m.expires_at IS NULL OR m.expires_at > $4)))";
+
+/// The name of an image the caller may see.
+pub async fn visible_name(db: &Db, user: &Caller, id: &str) -> Result<Option<String>, sqlx::Error> {
+    let sql = format!("SELECT i.name FROM images i WHERE i.id = $1 AND {VISIBLE_TO_CALLER}");
+    sqlx::query_scalar(&sql).bind(id).bind(&user.region).bind(&user.project_id).bind(now_ms()).fetch_optional(db).await
+}
 
 pub fn not_found(id: &str, user: &Caller) -> AppError {
     AppError::NotFound(format!(
@@ -331,6 +112,11 @@ pub async fn get_image(db: &Db, user: &Caller, id: &str) -> Result<ImageDetail, 
         0
     };
     let offering = crate::market::store::offering_of(db, id).await?;
+    let favorite: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM favorite_images WHERE user_id = $1 AND image_id = $2")
+        .bind(&user.user_id)
+        .bind(id)
+        .fetch_one(db)
+        .await?;
     let tags: Vec<(String, String)> =
         sqlx::query_as("SELECT tag_key, tag_value FROM image_tags WHERE image_id = $1 ORDER BY tag_key")
             .bind(id)
@@ -391,6 +177,10 @@ pub async fn get_image(db: &Db, user: &Caller, id: &str) -> Result<ImageDetail, 
         member_status,
         shared_with,
         offering,
+        lineage: None,
+        deprecated: row.deprecated_at.is_some_and(|at| at <= now),
+        deprecated_at: row.deprecated_at,
+        favorite: favorite > 0,
     })
 }
 
@@ -466,6 +256,42 @@ pub async fn set_protected(db: &Db, caller: &Caller, id: &str, protected: bool) 
     Ok(updated.rows_affected() == 1)
 }
 
+/// Sets (or with `None` clears) the deprecation time of one of the caller's live images.
+pub async fn set_deprecation(db: &Db, caller: &Caller, id: &str, at: Option<i64>) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE images SET deprecated_at = $1, updated_at = $2 WHERE id = $3 AND owner = $4 AND deleted_at IS NULL",
+    )
+    .bind(at)
+    .bind(now_ms())
+    .bind(id)
+    .bind(&caller.project_id)
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Stars (or unstars) an image for the user.
+pub async fn set_favorite(db: &Db, user_id: &str, image_id: &str, favorite: bool) -> Result<(), sqlx::Error> {
+    if favorite {
+        sqlx::query(
+            "INSERT INTO favorite_images (user_id, image_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, image_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(image_id)
+        .bind(now_ms())
+        .execute(db)
+        .await?;
+    } else {
+        sqlx::query("DELETE FROM favorite_images WHERE user_id = $1 AND image_id = $2")
+            .bind(user_id)
+            .bind(image_id)
+            .execute(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Takes the image's row lock for the rest of the transaction (a no-op write), so changes that
 /// check and then write the image's members or listing take turns. False when it is gone.
 pub async fn lock_image(transaction: &mut Transaction<'_, Any>, id: &str) -> Result<bool, sqlx::Error> {
@@ -474,38 +300,6 @@ pub async fn lock_image(transaction: &mut Transaction<'_, Any>, id: &str) -> Res
         .execute(&mut **transaction)
         .await?;
     Ok(locked.rows_affected() == 1)
-}
-
-/// Marks a private image of the caller's project deleted and forgets its tags, data disks and
-/// members. Returns the object keys of its data disk files (a full-ECS image has one per data
-/// disk, beside its own file), for the caller to remove. `None` (and nothing changed) while a
-/// job that makes or reads the image's file is pending: the check and the change are one
-/// statement.
-pub async fn mark_deleted(db: &Db, caller: &Caller, id: &str) -> Result<Option<Vec<String>>, sqlx::Error> {
-    let mut transaction = db.begin().await?;
-    let deleted = sqlx::query(
-        "UPDATE images SET status = $1, deleted_at = $2, updated_at = $2 WHERE id = $3 AND owner = $4 \
-         AND NOT EXISTS (SELECT 1 FROM jobs WHERE (image_id = $3 OR source_image_id = $3) \
-         AND status IN ('INIT', 'RUNNING'))",
-    )
-    .bind(ImageStatus::Deleted)
-    .bind(now_ms())
-    .bind(id)
-    .bind(&caller.project_id)
-    .execute(&mut *transaction)
-    .await?;
-    if deleted.rows_affected() == 0 {
-        return Ok(None);
-    }
-    let part_keys: Vec<String> = sqlx::query_scalar("SELECT object_key FROM image_disks WHERE image_id = $1")
-        .bind(id)
-        .fetch_all(&mut *transaction)
-        .await?;
-    sqlx::query("DELETE FROM image_tags WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
-    sqlx::query("DELETE FROM image_disks WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
-    sqlx::query("DELETE FROM image_members WHERE image_id = $1").bind(id).execute(&mut *transaction).await?;
-    transaction.commit().await?;
-    Ok(Some(part_keys))
 }
 
 /// The stored image file: object key and checksums.

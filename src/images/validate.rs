@@ -47,24 +47,51 @@ pub fn optional_number(text: &str, range: std::ops::RangeInclusive<i64>, what: &
     }
 }
 
-/// `key=value` pairs separated by commas; keys 1-128 characters, values up to 255, at most 20.
+/// The most tags an image may have.
+pub const MAX_TAGS: usize = 10;
+
+/// Letters (any script), digits, '_' and '-'.
+fn tag_text_allowed(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '-')
+}
+
+fn tag_text(text: &str, what: &str) -> Result<(), String> {
+    match text.chars().find(|c| !tag_text_allowed(*c)) {
+        Some(c) => Err(format!("{what} cannot contain '{c}': use letters, digits, '_' or '-'.")),
+        None => Ok(()),
+    }
+}
+
+/// 1-36 characters: letters (any script), digits, '_' and '-'.
+pub fn tag_key(key: &str) -> Result<(), String> {
+    if !(1..=36).contains(&key.chars().count()) {
+        return Err("A tag key has 1 to 36 characters.".into());
+    }
+    tag_text(key, "A tag key")
+}
+
+/// 0-43 characters: letters (any script), digits, '_' and '-'.
+pub fn tag_value(value: &str) -> Result<(), String> {
+    if value.chars().count() > 43 {
+        return Err("A tag value has at most 43 characters.".into());
+    }
+    tag_text(value, "A tag value")
+}
+
+/// `key=value` pairs separated by commas, each checked as above; at most MAX_TAGS, keys unique.
 pub fn tags(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut tags: Vec<(String, String)> = Vec::new();
     for pair in text.split(',').map(str::trim).filter(|pair| !pair.is_empty()) {
         let (key, value) = pair.split_once('=').map(|(k, v)| (k.trim(), v.trim())).unwrap_or((pair, ""));
-        if key.is_empty() || key.chars().count() > 128 {
-            return Err(format!("Tag '{pair}' needs a key of 1 to 128 characters."));
-        }
-        if value.chars().count() > 255 {
-            return Err(format!("The value of tag '{key}' can have at most 255 characters."));
-        }
+        tag_key(key).map_err(|message| format!("Tag '{pair}': {message}"))?;
+        tag_value(value).map_err(|message| format!("Tag '{pair}': {message}"))?;
         if tags.iter().any(|(existing, _)| existing == key) {
             return Err(format!("Tag key '{key}' appears twice."));
         }
         tags.push((key.to_string(), value.to_string()));
     }
-    if tags.len() > 20 {
-        return Err("An image can have at most 20 tags.".into());
+    if tags.len() > MAX_TAGS {
+        return Err(format!("An image can have at most {MAX_TAGS} tags."));
     }
     Ok(tags)
 }
@@ -96,5 +123,21 @@ mod tests {
         );
         assert!(tags("env=a, env=b").unwrap_err().contains("twice"));
         assert!(tags("=x").is_err());
+        let eleven: Vec<String> = (0..11).map(|n| format!("k{n}=v")).collect();
+        assert!(tags(&eleven.join(",")).unwrap_err().contains("at most 10"));
+    }
+
+    #[test]
+    fn tag_keys_and_values_follow_ims_rules() {
+        assert!(tag_key("cost-center_2").is_ok());
+        assert!(tag_key("環境").is_ok(), "Unicode letters are allowed");
+        assert!(tag_key("").unwrap_err().contains("1 to 36"));
+        assert!(tag_key(&"k".repeat(36)).is_ok());
+        assert!(tag_key(&"k".repeat(37)).is_err());
+        assert!(tag_key("a.b").unwrap_err().contains("'.'"));
+        assert!(tag_value("").is_ok());
+        assert!(tag_value(&"v".repeat(43)).is_ok());
+        assert!(tag_value(&"v".repeat(44)).unwrap_err().contains("43"));
+        assert!(tag_value("a b").unwrap_err().contains("' '"));
     }
 }

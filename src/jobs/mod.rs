@@ -13,6 +13,8 @@ pub mod runner;
 pub mod service;
 
 #[cfg(feature = "ssr")]
+use crate::auth::audit::Audit;
+#[cfg(feature = "ssr")]
 use crate::auth::{as_editor, as_viewer};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -26,5 +28,8 @@ pub async fn list_jobs() -> Result<Vec<JobView>, AppError> {
 
 #[server(endpoint = "cancel_job")]
 pub async fn cancel_job(id: String) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::cancel_job(&state, &caller, &id).await }).await
+    as_editor(Audit::new("Cancel job", "job", id.as_str()), |state, caller| async move {
+        service::cancel_job(&state, &caller, &id).await
+    })
+    .await
 }

@@ -99,6 +99,7 @@ pub fn job_type_label(job_type: &str) -> &str {
         "imsAddImageMembersJob" => "Share image",
         "imsDelImageMembersJob" => "Stop sharing image",
         "imsUpdateImageMembersJob" => "Accept or reject shared image",
+        "imsPurgeRecycledImageJob" => "Remove image from recycle bin",
         other => other,
     }
 }

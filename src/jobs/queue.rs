@@ -27,12 +27,23 @@ pub struct NewJob {
 
 impl NewJob {
     pub fn new(caller: &Caller, job_type: &'static str, params: &impl Serialize, entities: JobEntities) -> NewJob {
+        NewJob::in_project(&caller.project_id, &caller.region, job_type, params, entities)
+    }
+
+    /// A job of a project with nobody behind it (the recycle bin's sweeper).
+    pub fn in_project(
+        project_id: &str,
+        region: &str,
+        job_type: &'static str,
+        params: &impl Serialize,
+        entities: JobEntities,
+    ) -> NewJob {
         // Parameters are plain structs of strings and numbers, which always serialise; were one
         // not to, the handler would fail the job with a clear reason instead of guessing.
         let params = serde_json::to_string(params).unwrap_or_else(|_| "null".to_string());
         NewJob {
-            project_id: caller.project_id.clone(),
-            region: caller.region.clone(),
+            project_id: project_id.to_string(),
+            region: region.to_string(),
             job_type,
             image_id: String::new(),
             resource_id: String::new(),

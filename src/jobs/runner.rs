@@ -315,6 +315,15 @@ impl Runner {
         &self.env.db
     }
 
+    /// Runs every waiting job here, one after another, until none is left (the demo's seeding,
+    /// before the server serves: its jobs go through the same handlers as any other).
+    pub async fn run_until_idle(&self) {
+        let lane = queue::Lane::General { except: Vec::new(), per_project: i64::MAX };
+        while let Ok(Some(row)) = queue::claim_next(self.db(), &self.owner, self.lease_ms(), &lane).await {
+            self.run_job(row).await;
+        }
+    }
+
     fn lease_ms(&self) -> i64 {
         self.settings.lease_seconds * 1000
     }

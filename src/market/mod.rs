@@ -10,6 +10,8 @@ pub mod service;
 pub mod store;
 pub mod subscriptions_page;
 
+#[cfg(feature = "ssr")]
+use crate::auth::audit::Audit;
 use crate::error::AppError;
 use leptos::prelude::*;
 use model::{PublishRequest, Subscription};
@@ -19,13 +21,19 @@ use {crate::auth::as_editor, crate::auth::as_viewer};
 /// An account admin publishes one of the account's images in KooGallery.
 #[server(endpoint = "publish_image")]
 pub async fn publish_image(request: PublishRequest) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::publish(&state, &caller, &request).await }).await
+    as_editor(Audit::new("Publish image", "image", request.image_id.as_str()), |state, caller| async move {
+        service::publish(&state, &caller, &request).await
+    })
+    .await
 }
 
 /// An account admin takes the account's image off KooGallery.
 #[server(endpoint = "unpublish_image")]
 pub async fn unpublish_image(image_id: String) -> Result<(), AppError> {
-    as_editor(|state, caller| async move { service::unpublish(&state, &caller, &image_id).await }).await
+    as_editor(Audit::new("Unpublish image", "image", image_id.as_str()), |state, caller| async move {
+        service::unpublish(&state, &caller, &image_id).await
+    })
+    .await
 }
 
 /// The project's KooGallery subscriptions.

@@ -6,13 +6,14 @@ use crate::db::Db;
 
 const GIB: i64 = 1 << 30;
 
-/// The project's use of `kind`. Stored data counts finished images' files, images still being
-/// made at their virtual size (reserved when their import inspected the file), and bucket
-/// objects.
+/// The project's use of `kind`. Stored data counts finished images' files (also those in the
+/// recycle bin, whose files are kept), images still being made at their virtual size (reserved
+/// when their import inspected the file), and bucket objects. Images in the recycle bin do not
+/// count as images until they are restored.
 pub async fn used(db: &Db, project_id: &str, kind: QuotaKind) -> Result<i64, sqlx::Error> {
     let sql = match kind {
         QuotaKind::Images => {
-            "SELECT COUNT(*) FROM images WHERE owner = $1 AND imagetype = 'private' AND status <> 'deleted'"
+            "SELECT COUNT(*) FROM images WHERE owner = $1 AND imagetype = 'private' AND deleted_at IS NULL"
         }
         QuotaKind::StoredBytes => {
             "SELECT CAST(COALESCE((SELECT SUM(CASE WHEN status IN ('queued', 'saving') THEN virtual_size \

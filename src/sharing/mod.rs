@@ -11,6 +11,8 @@ pub mod settings_page;
 #[cfg(feature = "ssr")]
 pub mod store;
 
+#[cfg(feature = "ssr")]
+use crate::auth::audit::Audit;
 use crate::error::AppError;
 use leptos::prelude::*;
 use model::{Credentials, MemberView, NoticeCounts, PolicyView};
@@ -32,9 +34,9 @@ pub async fn share_notices() -> Result<NoticeCounts, AppError> {
 /// Shares the caller's images (comma separated ids) with projects. Returns the job id.
 #[server(endpoint = "share_images")]
 pub async fn share_images(images: String, projects: String, expires_on: String) -> Result<String, AppError> {
-    as_editor(
-        |state, caller| async move { service::share_images(&state, &caller, &images, &projects, &expires_on).await },
-    )
+    as_editor(Audit::new("Share images", "image", images.as_str()), |state, caller| async move {
+        service::share_images(&state, &caller, &images, &projects, &expires_on).await
+    })
     .await
 }
 
@@ -47,13 +49,19 @@ pub async fn list_image_members(image_id: String) -> Result<Vec<MemberView>, App
 /// Stops sharing an image with the listed projects, or with all when `projects` is empty.
 #[server(endpoint = "stop_sharing")]
 pub async fn stop_sharing(image_id: String, projects: String) -> Result<String, AppError> {
-    as_editor(|state, caller| async move { service::stop_sharing(&state, &caller, &image_id, &projects).await }).await
+    as_editor(Audit::new("Stop sharing", "image", image_id.as_str()), |state, caller| async move {
+        service::stop_sharing(&state, &caller, &image_id, &projects).await
+    })
+    .await
 }
 
 /// The recipient accepts (`accepted`) or rejects (`rejected`) shared images.
 #[server(endpoint = "answer_shares")]
 pub async fn answer_shares(images: String, status: String) -> Result<String, AppError> {
-    as_editor(|state, caller| async move { service::answer_shares(&state, &caller, &images, &status).await }).await
+    as_editor(Audit::new("Answer shares", "image", images.as_str()), |state, caller| async move {
+        service::answer_shares(&state, &caller, &images, &status).await
+    })
+    .await
 }
 
 #[server(endpoint = "sharing_policy")]
@@ -64,12 +72,17 @@ pub async fn sharing_policy() -> Result<PolicyView, AppError> {
 /// The account admin sets the sharing policy.
 #[server(endpoint = "set_sharing_policy")]
 pub async fn set_sharing_policy(policy: String, accounts: String) -> Result<PolicyView, AppError> {
-    as_editor(|state, caller| async move { service::set_sharing_policy(&state, &caller, &policy, &accounts).await })
-        .await
+    as_editor(Audit::new("Set sharing policy", "account", ""), |state, caller| async move {
+        service::set_sharing_policy(&state, &caller, &policy, &accounts).await
+    })
+    .await
 }
 
 /// The account admin stops every share the policy forbids. Returns how many ended.
 #[server(endpoint = "stop_forbidden_shares")]
 pub async fn stop_forbidden_shares() -> Result<u64, AppError> {
-    as_editor(|state, caller| async move { service::stop_forbidden_shares(&state, &caller).await }).await
+    as_editor(Audit::new("Stop forbidden shares", "account", ""), |state, caller| async move {
+        service::stop_forbidden_shares(&state, &caller).await
+    })
+    .await
 }

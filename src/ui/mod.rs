@@ -199,3 +199,9 @@ pub fn submit_own_form(event: leptos::ev::Event) {
     #[cfg(not(feature = "hydrate"))]
     let _ = event;
 }
+
+/// What a screen reader says of a disabled control: why it is unavailable (the `title` says it
+/// to the mouse). Nothing when the control is available.
+pub fn disabled_reason(reason: Option<String>) -> impl IntoView {
+    reason.map(|reason| view! { <span class="sr-only">{format!(" (unavailable: {reason})")}</span> })
+}

@@ -114,6 +114,7 @@ fn TopBar(info: SessionInfo) -> impl IntoView {
                 <div class="user-menu-items">
                     <a href="/credentials">"My Credentials"</a>
                     <a href="/account/settings">"Account Settings"</a>
+                    <a href="/operation-log">"Operation Log"</a>
                     <form method="post" action="/auth/logout">
                         <button type="submit" class="link-button">"Log Out"</button>
                     </form>
@@ -175,6 +176,7 @@ fn SideNav() -> impl IntoView {
             {nav_link("/images/private", "Private Images")}
             {nav_link("/images/shared", "Images Shared with Me")}
             {nav_link("/images/market", "KooGallery Images")}
+            {nav_link("/images/recycle-bin", "Recycle Bin")}
             {nav_link("/subscriptions", "Subscriptions")}
             <p class="sidenav-title">"Elastic Cloud Server"</p>
             {nav_link("/ecs", "ECSs")}
@@ -183,6 +185,7 @@ fn SideNav() -> impl IntoView {
             {nav_link("/buckets", "Buckets")}
             {nav_link("/jobs", "Jobs")}
             {nav_link("/quotas", "Quotas")}
+            {nav_link("/operation-log", "Operation Log")}
         </nav>
     }
 }

@@ -345,6 +345,35 @@ impl TestServer {
         panic!("job {job_id} did not finish within a minute");
     }
 
+    /// A private image of `client`'s project imported from a real 4 MiB qcow2 file (through a
+    /// bucket, as a user would); returns its id.
+    pub async fn import_real_image(&self, client: &Client, name: &str) -> String {
+        let folder = self.state.work_dir().join(format!("test-{name}"));
+        let (_, qcow2) = disk_files(&folder, 4);
+        self.call(client, "create_bucket", &[("name", "test-sources")]).await;
+        self.upload(client, "test-sources", &format!("{name}.qcow2"), &qcow2).await;
+        let image = self.import(client, name, "test-sources", &format!("{name}.qcow2"), "qcow2").await;
+        assert_eq!(image["status"], "active", "{image}");
+        std::fs::remove_dir_all(folder).ok();
+        image["id"].as_str().unwrap().to_string()
+    }
+
+    /// An image of `client`'s project registered as an import that has not run yet (Queued, no
+    /// job): what the rules for images still being created are tested with.
+    pub async fn queued_image(&self, client: &Client, name: &str) -> String {
+        let (_, session) = self.call(client, "session_info", &[]).await;
+        let project = session["project_id"].as_str().unwrap().to_string();
+        let region = session["region"].as_str().unwrap().to_string();
+        let image = ims_console::images::store::NewImage {
+            owner: project,
+            ..ims_console::images::store::NewImage::queued_for(&region, name, "system")
+        };
+        let mut transaction = self.state.db.begin().await.unwrap();
+        ims_console::images::store::insert_image(&mut transaction, &image).await.unwrap();
+        transaction.commit().await.unwrap();
+        image.id
+    }
+
     /// Files left in the job work folder (there should be none once jobs are done).
     pub fn work_leftovers(&self) -> Vec<String> {
         std::fs::read_dir(self.state.work_dir())
