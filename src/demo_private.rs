@@ -7,7 +7,8 @@
 //! services allow, never a row written around them.
 
 use crate::buckets::model::UPLOAD_CHUNK_SIZE;
-use crate::buckets::{service as buckets, uploads};
+use crate::buckets::service as buckets;
+use crate::buckets::uploads;
 use crate::caller::Caller;
 use crate::compute::requests::CaptureRequest;
 use crate::engine::demo_disk;

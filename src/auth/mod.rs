@@ -43,7 +43,7 @@ pub use gate::*;
 
 #[cfg(feature = "ssr")]
 mod gate {
-    use super::audit::{self, Audit, Source};
+    use crate::auth::audit::{self, Audit, Source};
     use crate::caller::{Access, Caller, Role};
     use crate::error::AppError;
     use crate::state::{app_state, request_session, with_status, AppState};
