@@ -411,8 +411,7 @@ async fn services_keep_tenant_walls_without_a_session(server: TestServer) -> Tes
     buckets::service::create_bucket(state, &alice, "acme-only").await.unwrap();
     assert!(matches!(buckets::service::list_objects(state, &carol, "acme-only").await, Err(AppError::NotFound(_))));
     assert!(matches!(buckets::service::delete_bucket(state, &carol, "acme-only").await, Err(AppError::NotFound(_))));
-    let names =
-        |list: Vec<ims_console::buckets::model::BucketView>| list.into_iter().map(|b| b.name).collect::<Vec<_>>();
+    let names = |list: Vec<buckets::model::BucketView>| list.into_iter().map(|b| b.name).collect::<Vec<_>>();
     assert!(names(buckets::service::list_buckets(state, &alice).await.unwrap()).contains(&"acme-only".to_string()));
     assert!(!names(buckets::service::list_buckets(state, &carol).await.unwrap()).contains(&"acme-only".to_string()));
     server
