@@ -5,8 +5,10 @@ test('@readonly a viewer sees no mutating controls', async ({ page }) => {
   await expect(page.locator('.role-badge')).toHaveText('viewer');
   await page.goto('/images/private');
   expect(await rows(page).count()).toBeGreaterThan(0);
-  await expect(page.getByRole('button', { name: 'Delete' })).toHaveCount(0);
-  await expect(page.locator('.operations').first()).toHaveText('Details');
+  // The owner's operations are there, disabled, each saying why.
+  expect(await page.locator('.operations button').count()).toBeGreaterThan(0);
+  await expect(page.locator('.operations button:enabled')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Create Image' })).toBeDisabled();
 });
 
 test('@readonly an admin sees delete controls on private images only', async ({ page }) => {
@@ -39,12 +41,12 @@ test('@readonly the region switcher changes what every page shows', async ({ pag
   await loginOk(page, 'acme', 'alice');
   await page.goto('/images/private');
   await interactive(page);
-  expect(await totalCount(page)).toBe(32);
+  expect(await totalCount(page)).toBe(15);
   await page.locator('#region-select').selectOption('ap-southeast-1');
   const switchButton = page.getByRole('button', { name: 'Switch' });
   if (await switchButton.isVisible()) await switchButton.click();
   await expect(page.locator('.region-note')).toHaveText('AP-Hong Kong');
-  expect(await totalCount(page)).toBe(8);
+  expect(await totalCount(page)).toBe(2);
   await page.goto('/images/public');
   await interactive(page);
   await expect(page.locator('#region-select')).toHaveValue('ap-southeast-1');
@@ -54,7 +56,7 @@ test('@readonly the region switcher changes what every page shows', async ({ pag
   await expect(page.locator('.region-note')).toHaveText('CN North-Beijing4');
 });
 
-test('an admin deletes a private image after confirming', async ({ page }) => {
+test('an admin deletes a private image after seeing what it affects', async ({ page }) => {
   await loginOk(page, 'globex', 'carol');
   await page.goto('/images/private?status=active&sort=name&order=asc');
   await interactive(page);
@@ -63,11 +65,12 @@ test('an admin deletes a private image after confirming', async ({ page }) => {
   const name = await row.locator('.image-name').innerText();
   await row.getByRole('button', { name: 'Delete' }).click();
   const dialog = page.getByRole('dialog');
-  await expect(dialog).toContainText(`Delete image "${name}"?`);
+  await expect(dialog.getByRole('heading')).toHaveText(`Delete Image "${name}"`);
+  await expect(dialog.getByTestId('impact-row')).toHaveCount(1);
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(dialog).toHaveCount(0);
   await row.getByRole('button', { name: 'Delete' }).click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(page.getByTestId('total-count')).toHaveText(`Total Records: ${before - 1}`);
   await expect(page.locator('.image-name', { hasText: new RegExp(`^${name}$`) })).toHaveCount(0);
   await page.reload();
@@ -79,7 +82,7 @@ test('@readonly the Quotas page shows each quota with its use', async ({ page })
   await page.getByRole('link', { name: 'Quotas' }).click();
   await expect(page.getByRole('heading', { name: 'Quotas' })).toBeVisible();
   const row = (label: string) => page.getByRole('row').filter({ hasText: label });
-  await expect(row('Private images').getByRole('cell').nth(1)).toHaveText('32');
+  await expect(row('Private images').getByRole('cell').nth(1)).toHaveText('16');
   await expect(row('Private images').getByRole('cell').nth(2)).toHaveText('100');
   await expect(row('ECSs').getByRole('progressbar')).toHaveAttribute('aria-label', 'ECSs used');
   for (const label of ['Stored data', 'Bucket objects', 'Unfinished uploads', 'EVS disks', 'Jobs waiting to run']) {

@@ -124,8 +124,8 @@ test('an ECS from a public image, an image from the ECS, and an ECS from that im
   await interactive(page);
   const imageRow = page.getByTestId('image-row').filter({ hasText: imageName });
   await imageRow.getByRole('button', { name: 'Delete' }).click();
-  await expect(page.getByRole('dialog')).toContainText('1 ECS was created from image');
-  await expect(page.getByRole('dialog')).toContainText('can no longer be reinstalled');
+  await expect(page.getByRole('dialog').getByTestId('impact-servers')).toContainText('1 ECS: e2e-copy-');
+  await expect(page.getByRole('dialog')).toContainText('cannot be reinstalled from them');
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
 });
 

@@ -5,7 +5,7 @@ test('an owner modifies an image, with refusals next to their fields, and switch
   const name = `e2e-modified-${Date.now().toString(36)}`;
   // globex's images, so acme's lists stay what the read-only specs expect.
   await loginOk(page, 'globex', 'carol');
-  await page.goto('/images/private?status=active&image_type=system&sort=name&order=desc');
+  await page.goto('/images/private?status=active&image_type=system&sort=name&order=asc');
   await rows(page).first().getByRole('link', { name: 'Details' }).click();
   await interactive(page);
   await page.getByRole('button', { name: 'Modify' }).click();
@@ -95,7 +95,7 @@ test('Batch Tag adds a tag to the selected images, which the tag filter then fin
 test('Batch Delete shows what each deletion affects, refuses a protected image by name, and the recycle bin restores', async ({ page }) => {
   await loginOk(page, 'globex', 'carol');
   // Protect one image on its page first.
-  await page.goto('/images/private?status=active&sort=name&order=desc');
+  await page.goto('/images/private?status=active&sort=name&order=asc');
   const protectedName = (await rows(page).nth(0).locator('.image-name').innerText()).trim();
   const otherName = (await rows(page).nth(1).locator('.image-name').innerText()).trim();
   await rows(page).nth(0).getByRole('link', { name: 'Details' }).click();
@@ -103,11 +103,11 @@ test('Batch Delete shows what each deletion affects, refuses a protected image b
   await page.getByRole('switch', { name: 'Deletion protection' }).click();
   await expect(page.getByRole('switch', { name: 'Deletion protection' })).toHaveAttribute('aria-checked', 'true');
   // Its Delete is disabled, and says why.
-  const deleteButton = page.getByRole('button', { name: /^Delete/ });
+  const deleteButton = page.locator('.header-actions').getByRole('button', { name: /^Delete/ });
   await expect(deleteButton).toBeDisabled();
   await expect(deleteButton).toHaveAttribute('title', /Deletion protection is on/);
 
-  await page.goto('/images/private?status=active&sort=name&order=desc');
+  await page.goto('/images/private?status=active&sort=name&order=asc');
   await interactive(page);
   await rows(page).nth(0).getByRole('checkbox').check();
   await rows(page).nth(1).getByRole('checkbox').check();
@@ -130,7 +130,7 @@ test('Batch Delete shows what each deletion affects, refuses a protected image b
   await recycled.getByRole('button', { name: 'Restore' }).click();
   await expect(page.getByRole('status')).toContainText('Image restored');
   await expect(page.getByTestId('recycled-row').filter({ hasText: otherName })).toHaveCount(0);
-  await page.goto('/images/private?status=active&sort=name&order=desc');
+  await page.goto('/images/private?status=active&sort=name&order=asc');
   await expect(page.locator('.image-name', { hasText: new RegExp(`^${otherName}$`) })).toHaveCount(1);
   // Leave the protected image as it was.
   await rows(page).filter({ hasText: protectedName }).getByRole('link', { name: 'Details' }).click();

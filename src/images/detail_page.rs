@@ -3,6 +3,7 @@
 use super::delete_dialog::{DeleteDialog, DeleteTarget};
 use super::deprecate_dialog::{deprecation_notice, DeprecateDialog};
 use super::lineage_panel::lineage_panel;
+use super::list_page::star_title;
 use super::model::{delete_refusal, kind_label, ImageDetail, ImageStatus, VIEW_ONLY};
 use super::modify_dialog::{protection_switch, ModifyDialog};
 use super::requests::EXPORT_FORMATS;
@@ -448,10 +449,9 @@ fn image_header(image: &ImageDetail, info: &SessionInfo, actions: DetailActions)
     });
     let star = {
         let (id, on) = (image.id.clone(), image.favorite);
-        let label = if on { "Remove from frequently used images" } else { "Mark as frequently used" };
         view! {
             <button type="button" class="star star-large" class:star-on=on aria-pressed=if on { "true" } else { "false" }
-                aria-label=label title=label data-testid="star"
+                aria-label="Star" title=star_title(on) data-testid="star"
                 on:click=move |_| { actions.star.dispatch(SetFavoriteImage { id: id.clone(), favorite: !on }); }>
                 {if on { "★" } else { "☆" }}
             </button>

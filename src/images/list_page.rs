@@ -514,20 +514,25 @@ fn list_footer(query: &ImageQuery, page: &ImagePage) -> impl IntoView {
     }
 }
 
-/// The star that marks an image as frequently used (for this user only).
+/// The star that marks an image as frequently used (for this user only): a toggle button
+/// named "Star", pressed when starred (the tooltip says what it means).
 pub fn star_button(image: &ImageSummary, star: ServerAction<SetFavoriteImage>) -> impl IntoView {
     let (id, on) = (image.id.clone(), image.favorite);
-    let label = if on {
-        format!("Remove {} from frequently used images", image.name)
-    } else {
-        format!("Mark {} as frequently used", image.name)
-    };
     view! {
         <button type="button" class="star" class:star-on=on aria-pressed=if on { "true" } else { "false" }
-            aria-label=label.clone() title=label data-testid="star"
+            aria-label="Star" title=star_title(on) data-testid="star"
             on:click=move |_| { star.dispatch(SetFavoriteImage { id: id.clone(), favorite: !on }); }>
             {if on { "★" } else { "☆" }}
         </button>
+    }
+}
+
+/// What a star's tooltip says.
+pub fn star_title(on: bool) -> &'static str {
+    if on {
+        "Frequently used: click to remove it from the Frequently Used filter"
+    } else {
+        "Mark as frequently used: it then shows under the Frequently Used filter and first in Create ECS"
     }
 }
 
