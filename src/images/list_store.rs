@@ -295,9 +295,8 @@ pub async fn export_batch(
         });
         filter.args.push(Arg::Text(last.id.clone()));
         let (value, id) = (filter.args.len() - 1, filter.args.len());
-        filter.push_plain(&format!(
-            "({sort_column} {beyond} ${value} OR ({sort_column} = ${value} AND i.id {beyond} ${id}))"
-        ));
+        // A row-value comparison: both databases seek it through the sort index.
+        filter.push_plain(&format!("({sort_column}, i.id) {beyond} (${value}, ${id})"));
     }
     let sql = format!(
         "SELECT i.id, i.name, i.status, i.os_version, i.image_kind, i.disk_format, i.image_size, i.min_disk, \
