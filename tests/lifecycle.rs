@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{field_errors, TestServer};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
@@ -21,13 +21,6 @@ async fn modify(server: &TestServer, client: &Client, fields: &[(&str, &str)]) -
     let form: Vec<(String, String)> =
         fields.iter().map(|(key, value)| (format!("request[{key}]"), value.to_string())).collect();
     server.call(client, "modify_image", &common::pairs(&form)).await
-}
-
-fn field_errors(body: &Value) -> Vec<String> {
-    body["Fields"]
-        .as_array()
-        .map(|fields| fields.iter().map(|pair| pair[0].as_str().unwrap().to_string()).collect())
-        .unwrap_or_default()
 }
 
 async fn modify_follows_the_rules_of_creation_and_only_the_owner_may(server: TestServer) -> TestServer {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{field_errors, TestServer};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
@@ -45,13 +45,6 @@ async fn tags_of(server: &TestServer, client: &Client, id: &str) -> Vec<(String,
         .iter()
         .map(|tag| (tag["key"].as_str().unwrap().to_string(), tag["value"].as_str().unwrap().to_string()))
         .collect()
-}
-
-fn field_errors(body: &Value) -> Vec<String> {
-    body["Fields"]
-        .as_array()
-        .map(|fields| fields.iter().map(|pair| pair[0].as_str().unwrap().to_string()).collect())
-        .unwrap_or_default()
 }
 
 async fn tags_follow_the_ims_rules(server: TestServer) -> TestServer {

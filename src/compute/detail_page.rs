@@ -9,7 +9,8 @@ use super::{get_server, DetachDisk, RunServerAction};
 use crate::format::format_time;
 use crate::market::model::price_label;
 use crate::ui::{
-    error_toast, general_error, use_polling, ConfirmDialog, ErrorBanner, ProgressBar, SignedInPage, StatusBadge, Table,
+    disabled_reason, error_toast, general_error, use_polling, ConfirmDialog, ErrorBanner, ProgressBar, SignedInPage,
+    StatusBadge, Table,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -70,6 +71,7 @@ fn overview(detail: ServerDetail, can_modify: bool, operations: ServerOperations
             <button type="button" class="button" disabled=blocked.is_some() title=blocked.unwrap_or("Write the system disk again from the ECS's image")
                 on:click=move |_| { operations.power.dispatch(RunServerAction { id: id.clone(), action: "reinstall".into() }); }>
                 "Reinstall OS"
+                {disabled_reason(blocked.map(str::to_string))}
             </button>
         }
     });

@@ -6,8 +6,8 @@ use super::{list_servers, DeleteServer, RunServerAction};
 use crate::error::AppError;
 use crate::format::format_time;
 use crate::ui::{
-    error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, ProgressBar, SignedInPage,
-    StatusBadge, Table,
+    disabled_reason, error_toast, general_error, use_polling, ConfirmDialog, Confirmation, ErrorBanner, ProgressBar,
+    SignedInPage, StatusBadge, Table,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -75,6 +75,7 @@ impl ServerOperations {
                 }
             >
                 "Delete"
+                {disabled_reason(busy.then(|| "Wait until the ECS is Running or Stopped.".to_string()))}
             </button>
         };
         view! { {power_button} {delete_button} }

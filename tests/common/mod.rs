@@ -407,6 +407,14 @@ pub fn import_form(name: &str, bucket: &str, key: &str, format: &str) -> Vec<(St
     .collect()
 }
 
+/// The fields a refusal names (an `AppError::Fields` body), in order.
+pub fn field_errors(body: &serde_json::Value) -> Vec<String> {
+    body["Fields"]
+        .as_array()
+        .map(|fields| fields.iter().map(|pair| pair[0].as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
 pub fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
     form.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect()
 }
