@@ -140,15 +140,19 @@ pub struct DueImage {
 
 /// Up to `limit` images whose time in the bin is up.
 pub async fn due(db: &Db, limit: i64) -> Result<Vec<DueImage>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, name, owner, region, file_location FROM images WHERE purge_at IS NOT NULL AND purge_at <= $1 \
-         ORDER BY purge_at LIMIT $2",
-    )
-    .bind(now_ms())
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    let sql = format!(
+        "SELECT {DUE_COLUMNS} FROM images WHERE purge_at IS NOT NULL AND purge_at <= $1 ORDER BY purge_at LIMIT $2"
+    );
+    sqlx::query_as(&sql).bind(now_ms()).bind(limit).fetch_all(db).await
 }
+
+/// Image `id`, if its time in the bin is up.
+pub async fn due_image(db: &Db, id: &str) -> Result<Option<DueImage>, sqlx::Error> {
+    let sql = format!("SELECT {DUE_COLUMNS} FROM images WHERE id = $1 AND purge_at IS NOT NULL AND purge_at <= $2");
+    sqlx::query_as(&sql).bind(id).bind(now_ms()).fetch_optional(db).await
+}
+
+const DUE_COLUMNS: &str = "id, name, owner, region, file_location";
 
 /// The data disk files of a full-ECS image (beside its own file).
 pub async fn part_keys(db: &Db, id: &str) -> Result<Vec<String>, sqlx::Error> {
