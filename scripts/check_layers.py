@@ -20,10 +20,11 @@ LAYERS = [
     ("ui", lambda p: p.startswith("ui/")),
     ("pages", lambda p: p.endswith("_page.rs") or p.endswith("/page.rs") or p.endswith("_dialog.rs") or p in ("compute/panels.rs", "buckets/uploader.rs",
                                                                                         "sharing/members_panel.rs", "market/publish_panel.rs",
-                                                                                        "images/lineage_panel.rs")),
+                                                                                        "images/lineage_panel.rs", "auth/access_keys_panel.rs")),
     ("adapters", lambda p: p in ("images/mod.rs", "buckets/mod.rs", "compute/mod.rs", "jobs/mod.rs", "quotas/mod.rs",
                                  "sharing/mod.rs", "market/mod.rs",
-                                 "buckets/transfer.rs", "images/csv_route.rs")),
+                                 "buckets/transfer.rs", "images/csv_route.rs")
+                         or p.startswith("api/")),
     ("services", lambda p: p.split("/")[0] in ("images", "buckets", "compute", "quotas", "sharing", "market")
                            or p in ("jobs/service.rs", "seed.rs", "demo_private.rs")),
     ("auth", lambda p: p.startswith("auth/")),

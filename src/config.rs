@@ -19,6 +19,9 @@ pub struct Config {
     pub web: WebSettings,
     pub quotas: QuotaSettings,
     pub recycle: RecycleSettings,
+    /// The key that seals stored secrets (`IMS_MASTER_KEY_FILE`, default `<data dir>/master.key`;
+    /// made at first start).
+    pub master_key_file: PathBuf,
 }
 
 /// The recycle bin: how long a deleted private image waits there (`IMS_RECYCLE_RETENTION_SECONDS`,
@@ -178,6 +181,10 @@ impl Config {
             retention_ms: env.number("IMS_RECYCLE_RETENTION_SECONDS", 7 * 86_400, 1..=365 * 86_400)? * 1000,
             sweep_seconds: env.number("IMS_RECYCLE_SWEEP_SECONDS", 60, 1..=86_400)? as u64,
         };
+        let master_key_file = env
+            .non_empty("IMS_MASTER_KEY_FILE")
+            .map(|path| PathBuf::from(path.trim()))
+            .unwrap_or_else(|| data_dir.join("master.key"));
         let web = WebSettings { public_origin: public_origin(&env)?, trusted_proxies: trusted_proxies(&env)? };
 
         Ok(Config {
@@ -192,6 +199,7 @@ impl Config {
             web,
             quotas,
             recycle,
+            master_key_file,
         })
     }
 

@@ -3,18 +3,27 @@
 
 use time::{macros::format_description, OffsetDateTime};
 
-/// `2026-11-22 14:39:05 UTC` for a unix-millisecond timestamp.
 /// Lower-case hex of `bytes` (checksums, raw disk bytes).
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// `2026-11-22 14:39:05 UTC` for a unix-millisecond timestamp.
 pub fn format_time(unix_ms: i64) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     OffsetDateTime::from_unix_timestamp_nanos(unix_ms as i128 * 1_000_000)
         .ok()
         .and_then(|time| time.format(&format).ok())
         .unwrap_or_else(|| "—".to_string())
+}
+
+/// `2026-11-22T14:39:05Z`, as the APIs write times.
+pub fn iso_time(unix_ms: i64) -> String {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    OffsetDateTime::from_unix_timestamp_nanos(unix_ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|time| time.format(&format).ok())
+        .unwrap_or_default()
 }
 
 /// `2026-11-22 14:39` (UTC), for tables; the full time goes in a tooltip.

@@ -34,6 +34,8 @@ pub enum StartError {
     Leptos(String),
     #[error("cannot open the object store: {0}")]
     Storage(#[from] crate::storage::StorageError),
+    #[error(transparent)]
+    MasterKey(#[from] crate::engine::sealed::MasterKeyError),
     #[error("cannot prepare the work folder: {0}")]
     WorkDir(std::io::Error),
 }
@@ -61,6 +63,7 @@ fn runner(state: &AppState) -> Runner {
 pub async fn prepare(config: Config) -> Result<AppState, StartError> {
     let db = connect_and_migrate(&config.database_url).await?;
     let storage = Storage::open(&config.storage)?;
+    let master_key = crate::engine::sealed::MasterKey::load_or_create(&config.master_key_file)?;
     let mut leptos_options =
         leptos::config::get_configuration(None).map_err(|error| StartError::Leptos(error.to_string()))?.leptos_options;
     leptos_options.site_addr = config.site_addr;
@@ -73,6 +76,7 @@ pub async fn prepare(config: Config) -> Result<AppState, StartError> {
         job_waker: Arc::new(Notify::new()),
         running_jobs: RunningJobs::default(),
         hooks: Default::default(),
+        master_key,
     };
     if let Some(password) = &state.config.demo_password {
         crate::seed::seed_demo_if_empty(&state, password, runner(&state)).await?;
@@ -102,7 +106,8 @@ async fn remove_stale_work(state: &AppState) -> std::io::Result<()> {
 pub fn plain_routes() -> Vec<PlainRoute> {
     let route = |path, methods, handler| PlainRoute { path, methods, handler };
     let mut routes = vec![
-        route("/", &["GET"], get(|| async { Redirect::to(HOME) })),
+        route("/", &["GET"], get(home_or_versions)),
+        route("/versions", &["GET"], get(|| async { axum::Json(crate::api::ims_misc::versions_document()) })),
         route("/healthz", &["GET"], get(|| async { "ok" })),
         route("/auth/login", &["POST"], post(handlers::login)),
         route("/auth/logout", &["POST"], post(handlers::logout)),
@@ -111,6 +116,21 @@ pub fn plain_routes() -> Vec<PlainRoute> {
     routes.extend(crate::buckets::transfer::routes());
     routes.extend(crate::images::csv_route::routes());
     routes
+}
+
+/// `/`: browsers go to the console; API clients (a signed SDK call, or asking for JSON) get
+/// the API version list (IMS `list_versions`, Glance discovery).
+async fn home_or_versions(headers: axum::http::HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let text = |name| headers.get(name).and_then(|value: &axum::http::HeaderValue| value.to_str().ok()).unwrap_or("");
+    let api_client = text("authorization").starts_with(crate::auth::signature::ALGORITHM)
+        || headers.contains_key("x-auth-token")
+        || (text("accept").contains("application/json") && !text("accept").contains("text/html"));
+    if api_client {
+        axum::Json(crate::api::ims_misc::versions_document()).into_response()
+    } else {
+        Redirect::to(HOME).into_response()
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -147,6 +167,9 @@ pub fn router(state: AppState) -> Router {
         .layer(session_layer)
         .layer(from_fn_with_state(state.clone(), reject_cross_site))
         .layer(from_fn_with_state(state.clone(), security_headers))
+        // The APIs authenticate each request themselves (a signature, not a session cookie),
+        // so none of the console's layers wrap them.
+        .merge(crate::api::router())
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::engine::convert::ProcessLimits;
 use crate::engine::inspect::Limits;
+use crate::engine::sealed::MasterKey;
 use crate::error::AppError;
 use crate::jobs::runner::{JobEnv, RunningJobs, TestHooks};
 use crate::storage::Storage;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub running_jobs: RunningJobs,
     /// Test seams inside jobs; empty in production.
     pub hooks: Arc<TestHooks>,
+    /// Seals and opens stored secrets (access keys' secret keys).
+    pub master_key: MasterKey,
 }
 
 impl AppState {

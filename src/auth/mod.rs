@@ -1,6 +1,8 @@
 //! Logins and sessions: who a request's caller is, and the one gate every server function
 //! passes (`as_viewer` / `as_editor`). Accounts, users and projects live here too.
 
+pub mod access_keys;
+pub mod access_keys_panel;
 pub mod audit;
 pub mod login_page;
 pub mod operation_log_page;
@@ -13,6 +15,8 @@ pub mod handlers;
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session_store;
+#[cfg(feature = "ssr")]
+pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod throttle;
 
@@ -34,6 +38,38 @@ pub async fn list_operations(query: audit::OperationQuery) -> Result<audit::Oper
     as_admin_reader(|state, caller| async move {
         let valid = query.validate()?;
         audit::list(&state.db, &caller, &valid).await
+    })
+    .await
+}
+
+/// The caller's own access keys (My Credentials > Access Keys).
+#[server(endpoint = "list_access_keys")]
+pub async fn list_access_keys() -> Result<Vec<access_keys::AccessKeyView>, AppError> {
+    as_viewer(|state, caller| async move { access_keys::list(&state.db, &caller).await }).await
+}
+
+/// Makes an access key for the caller; the answer is the only time its secret key is shown.
+#[server(endpoint = "create_access_key")]
+pub async fn create_access_key(description: String) -> Result<access_keys::NewAccessKey, AppError> {
+    as_user(audit::Audit::new("Create access key", "access_key", ""), |state, caller| async move {
+        access_keys::create(&state.db, &state.master_key, &caller, &description).await
+    })
+    .await
+}
+
+#[server(endpoint = "set_access_key_enabled")]
+pub async fn set_access_key_enabled(id: String, enabled: bool) -> Result<(), AppError> {
+    let operation = if enabled { "Enable access key" } else { "Disable access key" };
+    as_user(audit::Audit::new(operation, "access_key", id.clone()), |state, caller| async move {
+        access_keys::set_enabled(&state.db, &caller, &id, enabled).await
+    })
+    .await
+}
+
+#[server(endpoint = "delete_access_key")]
+pub async fn delete_access_key(id: String) -> Result<(), AppError> {
+    as_user(audit::Audit::new("Delete access key", "access_key", id.clone()), |state, caller| async move {
+        access_keys::delete(&state.db, &caller, &id).await
     })
     .await
 }
@@ -171,6 +207,17 @@ mod gate {
         Fut: Future<Output = Result<T, AppError>>,
     {
         audited(Access::Edit, audit, work).await
+    }
+
+    /// Runs a change to the caller's own settings (its access keys), which every role may make,
+    /// and records it in the operation log.
+    pub async fn as_user<T, F, Fut>(audit: Audit, work: F) -> Result<T, AppError>
+    where
+        T: Serialize,
+        F: FnOnce(AppState, Caller) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        audited(Access::View, audit, work).await
     }
 
     /// Runs a read-only account administrator's server function (nothing to record).

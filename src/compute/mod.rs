@@ -137,7 +137,7 @@ pub async fn delete_disk(id: String) -> Result<(), AppError> {
 #[server(endpoint = "create_image_from_server")]
 pub async fn create_image_from_server(request: CaptureRequest) -> Result<String, AppError> {
     as_editor(Audit::new("Create image from ECS", "image", ""), |state, caller| async move {
-        service::create_image_from_server(&state, &caller, &request).await
+        service::create_image_from_server(&state, &caller, &request).await.map(|created| created.image_id)
     })
     .await
 }

@@ -20,6 +20,7 @@ use super::store::{
 };
 use crate::caller::Caller;
 use crate::error::AppError;
+use crate::images::service::CreatedImage;
 use crate::images::store::{self as image_store, NewImage};
 use crate::jobs::model::{job_type_label, JobEntities};
 use crate::jobs::queue::{enqueue, pending_on, NewJob};
@@ -618,12 +619,11 @@ async fn disks_to_capture(
 }
 
 /// Registers the image (Queued) and queues the job that copies the server's disks into it.
-/// Returns the image id.
 pub async fn create_image_from_server(
     state: &AppState,
     caller: &Caller,
     request: &CaptureRequest,
-) -> Result<String, AppError> {
+) -> Result<CreatedImage, AppError> {
     request.validate().map_err(AppError::Fields)?;
     let server = find_server(&state.db, caller, &request.server_id).await?;
     let captured = disks_to_capture(state, caller, &server, request).await?;
@@ -672,10 +672,10 @@ pub async fn create_image_from_server(
     }
     image_store::insert_image(&mut transaction, &image).await?;
     let job = NewJob::new(caller, job_type, &params, entities).for_image(&image.id).on_resource(&server.id);
-    enqueue(&mut transaction, job).await?;
+    let job_id = enqueue(&mut transaction, job).await?;
     transaction.commit().await?;
     state.wake_jobs();
-    Ok(image.id)
+    Ok(CreatedImage { image_id: image.id, job_id })
 }
 
 // ---- Disk content ------------------------------------------------------------------------

@@ -6,4 +6,5 @@ pub mod demo_disk;
 pub mod disk;
 pub mod filesystem;
 pub mod inspect;
+pub mod sealed;
 pub mod tool;

@@ -10,30 +10,31 @@ use crate::error::AppError;
 use crate::sharing::model::MemberStatus;
 
 /// A bind value for SQL built at run time.
-enum Arg {
+#[derive(Clone)]
+pub(super) enum Arg {
     Text(String),
     Int(i64),
 }
 
 /// A WHERE clause and its arguments, numbered `$1`, `$2`, ... in order.
-#[derive(Default)]
-struct Filter {
-    clauses: Vec<String>,
-    args: Vec<Arg>,
+#[derive(Clone, Default)]
+pub(super) struct Filter {
+    pub(super) clauses: Vec<String>,
+    pub(super) args: Vec<Arg>,
 }
 
 impl Filter {
     /// Adds `clause`, in which `?` stands for the new argument.
-    fn push(&mut self, clause: &str, arg: Arg) {
+    pub(super) fn push(&mut self, clause: &str, arg: Arg) {
         self.args.push(arg);
         self.clauses.push(clause.replace('?', &format!("${}", self.args.len())));
     }
 
-    fn push_plain(&mut self, clause: &str) {
+    pub(super) fn push_plain(&mut self, clause: &str) {
         self.clauses.push(clause.to_string());
     }
 
-    fn sql(&self) -> String {
+    pub(super) fn sql(&self) -> String {
         self.clauses.join(" AND ")
     }
 }
@@ -51,6 +52,7 @@ macro_rules! bind_all {
         query
     }};
 }
+pub(super) use bind_all;
 
 /// Which images of the tab the caller may see.
 fn tab_scope(filter: &mut Filter, tab: ImageTab, member_status: MemberStatus, user: &Caller) {

@@ -3,6 +3,8 @@
 //! The server functions below are thin adapters over the services (`service`, `recycle`,
 //! `tags`); only the stores (`store`, `recycle_store`, `tag_store`) write the images tables.
 
+#[cfg(feature = "ssr")]
+pub mod api_list;
 pub mod create_page;
 #[cfg(feature = "ssr")]
 pub mod csv_export;
@@ -176,7 +178,7 @@ pub async fn batch_tag_images(images: String, action: String, key: String, value
 #[server(endpoint = "create_image_from_file")]
 pub async fn create_image_from_file(request: ImportRequest) -> Result<String, AppError> {
     as_editor(Audit::new("Create image from file", "image", ""), |state, caller| async move {
-        service::create_image_from_file(&state, &caller, &request).await
+        service::create_image_from_file(&state, &caller, &request).await.map(|created| created.image_id)
     })
     .await
 }

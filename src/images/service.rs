@@ -113,13 +113,20 @@ pub async fn set_deprecation(state: &AppState, caller: &Caller, id: &str, at: &s
     Ok(())
 }
 
+/// A new image and the job that makes its file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreatedImage {
+    pub image_id: String,
+    pub job_id: String,
+}
+
 /// Registers a private image (Queued) from a file in one of the caller's buckets and queues the
-/// job that inspects, converts and stores it. Returns the image id.
+/// job that inspects, converts and stores it.
 pub async fn create_image_from_file(
     state: &AppState,
     caller: &Caller,
     request: &ImportRequest,
-) -> Result<String, AppError> {
+) -> Result<CreatedImage, AppError> {
     let valid = request.validate().map_err(AppError::Fields)?;
     require_room(state, caller, QuotaKind::Images, 1).await?;
     let (bucket, object) =
@@ -160,10 +167,11 @@ pub async fn create_image_from_file(
     let entities = JobEntities { image_id: image.id.clone(), image_name: name.to_string(), ..Default::default() };
     let mut transaction = state.db.begin().await?;
     store::insert_image(&mut transaction, &image).await?;
-    enqueue(&mut transaction, NewJob::new(caller, IMPORT_JOB, &params, entities).for_image(&image.id)).await?;
+    let job_id =
+        enqueue(&mut transaction, NewJob::new(caller, IMPORT_JOB, &params, entities).for_image(&image.id)).await?;
     transaction.commit().await?;
     state.wake_jobs();
-    Ok(image.id)
+    Ok(CreatedImage { image_id: image.id, job_id })
 }
 
 /// Queues the export of one of the caller's private images to a bucket object. Public, ISO and

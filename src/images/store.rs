@@ -127,61 +127,124 @@ pub async fn get_image(db: &Db, user: &Caller, id: &str) -> Result<ImageDetail, 
             .bind(id)
             .fetch_all(db)
             .await?;
-    Ok(ImageDetail {
-        owned: row.owner == user.project_id,
-        id: row.id,
-        name: row.name,
-        description: row.description,
-        region: row.region,
-        owner: row.owner,
-        status: row.status,
-        status_reason: row.status_reason,
-        visibility: row.visibility,
-        imagetype: row.imagetype,
-        kind: row.image_kind,
-        virtual_env_type: row.virtual_env_type,
-        os_type: row.os_type,
-        platform: row.platform,
-        os_version: row.os_version,
-        os_bit: row.os_bit,
-        architecture: row.architecture,
-        hw_firmware_type: row.hw_firmware_type,
-        disk_format: row.disk_format,
-        container_format: row.container_format,
-        min_disk: row.min_disk,
-        min_ram: row.min_ram,
-        max_ram: row.max_ram,
-        image_size: row.image_size,
-        virtual_size: row.virtual_size,
-        checksum: row.checksum,
-        sha256: row.sha256,
-        protected: row.protected != 0,
-        is_registered: row.is_registered != 0,
-        cmk_id: row.cmk_id,
-        data_origin: row.data_origin,
-        original_image_id: row.original_image_id,
-        root_origin: row.root_origin,
-        backup_id: row.backup_id,
-        enterprise_project_id: row.enterprise_project_id,
-        image_source_type: row.image_source_type,
-        support_flags: row.support_flags.split(',').filter(|flag| !flag.is_empty()).map(str::to_string).collect(),
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        active_at: row.active_at,
-        servers_created: row.servers_created,
-        last_used_at: row.last_used_at,
-        data_disks_gb,
-        has_file: !row.file_location.is_empty(),
-        tags: tags.into_iter().map(|(key, value)| ImageTag { key, value }).collect(),
-        owner_account: owner_account.unwrap_or_default(),
-        member_status,
-        shared_with,
-        offering,
-        lineage: None,
-        deprecated: row.deprecated_at.is_some_and(|at| at <= now),
-        deprecated_at: row.deprecated_at,
-        favorite: favorite > 0,
-    })
+    let mut detail = row.into_detail(&user.project_id, now);
+    detail.data_disks_gb = data_disks_gb;
+    detail.tags = tags.into_iter().map(|(key, value)| ImageTag { key, value }).collect();
+    detail.owner_account = owner_account.unwrap_or_default();
+    detail.member_status = member_status;
+    detail.shared_with = shared_with;
+    detail.offering = offering;
+    detail.favorite = favorite > 0;
+    Ok(detail)
+}
+
+impl ImageRow {
+    /// The row as a detail record; what comes from other tables is left empty.
+    fn into_detail(self, project_id: &str, now: i64) -> ImageDetail {
+        let row = self;
+        ImageDetail {
+            owned: row.owner == project_id,
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            region: row.region,
+            owner: row.owner,
+            status: row.status,
+            status_reason: row.status_reason,
+            visibility: row.visibility,
+            imagetype: row.imagetype,
+            kind: row.image_kind,
+            virtual_env_type: row.virtual_env_type,
+            os_type: row.os_type,
+            platform: row.platform,
+            os_version: row.os_version,
+            os_bit: row.os_bit,
+            architecture: row.architecture,
+            hw_firmware_type: row.hw_firmware_type,
+            disk_format: row.disk_format,
+            container_format: row.container_format,
+            min_disk: row.min_disk,
+            min_ram: row.min_ram,
+            max_ram: row.max_ram,
+            image_size: row.image_size,
+            virtual_size: row.virtual_size,
+            checksum: row.checksum,
+            sha256: row.sha256,
+            protected: row.protected != 0,
+            is_registered: row.is_registered != 0,
+            cmk_id: row.cmk_id,
+            data_origin: row.data_origin,
+            original_image_id: row.original_image_id,
+            root_origin: row.root_origin,
+            backup_id: row.backup_id,
+            enterprise_project_id: row.enterprise_project_id,
+            image_source_type: row.image_source_type,
+            support_flags: row.support_flags.split(',').filter(|flag| !flag.is_empty()).map(str::to_string).collect(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            active_at: row.active_at,
+            servers_created: row.servers_created,
+            last_used_at: row.last_used_at,
+            data_disks_gb: Vec::new(),
+            has_file: !row.file_location.is_empty(),
+            tags: Vec::new(),
+            owner_account: String::new(),
+            member_status: None,
+            shared_with: 0,
+            offering: None,
+            lineage: None,
+            deprecated: row.deprecated_at.is_some_and(|at| at <= now),
+            deprecated_at: row.deprecated_at,
+            favorite: false,
+        }
+    }
+}
+
+/// The images `ids` (already scoped to what the caller may see) with their tags and the
+/// caller's share answers, in the order of `ids`: the API lists' rows, in three queries.
+pub async fn details(db: &Db, user: &Caller, ids: &[String]) -> Result<Vec<ImageDetail>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let list = placeholders.join(", ");
+    macro_rules! bind_ids {
+        ($query:expr) => {{
+            let mut query = $query;
+            for id in ids {
+                query = query.bind(id.clone());
+            }
+            query
+        }};
+    }
+    let now = now_ms();
+    let rows_sql = format!("SELECT i.* FROM images i WHERE i.id IN ({list})");
+    let rows: Vec<ImageRow> = bind_ids!(sqlx::query_as(&rows_sql)).fetch_all(db).await?;
+    let tags_sql = format!(
+        "SELECT image_id, tag_key, tag_value FROM image_tags WHERE image_id IN ({list}) ORDER BY image_id, tag_key"
+    );
+    let tags: Vec<(String, String, String)> = bind_ids!(sqlx::query_as(&tags_sql)).fetch_all(db).await?;
+    let member = ids.len() + 1;
+    let answers_sql = format!(
+        "SELECT image_id, status FROM image_members WHERE image_id IN ({list}) AND member_id = ${member} \
+         AND (expires_at IS NULL OR expires_at > ${})",
+        member + 1
+    );
+    let answers: Vec<(String, MemberStatus)> =
+        bind_ids!(sqlx::query_as(&answers_sql)).bind(&user.project_id).bind(now).fetch_all(db).await?;
+    let mut by_id: std::collections::HashMap<String, ImageDetail> =
+        rows.into_iter().map(|row| (row.id.clone(), row.into_detail(&user.project_id, now))).collect();
+    for (image_id, key, value) in tags {
+        if let Some(detail) = by_id.get_mut(&image_id) {
+            detail.tags.push(ImageTag { key, value });
+        }
+    }
+    for (image_id, status) in answers {
+        if let Some(detail) = by_id.get_mut(&image_id) {
+            detail.member_status = Some(status);
+        }
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// What deletion and export need to know of one of the caller's own images.

@@ -95,6 +95,95 @@ pub async fn batch_tag(
     Err(AppError::Conflict(format!("{} No image was changed.", messages.join(" "))))
 }
 
+/// Sets several tags on one of the caller's images (the APIs' batch create): every pair is
+/// checked, and the image's tag limit counted, before any is written.
+pub async fn set_tags(
+    state: &AppState,
+    caller: &Caller,
+    image_id: &str,
+    tags: &[(String, String)],
+) -> Result<(), AppError> {
+    let image = own_private(state, caller, image_id).await?;
+    let mut checked_tags = Vec::new();
+    for (key, value) in tags {
+        checked_tags.push(checked(key, value)?);
+    }
+    let current = super::store::get_image(&state.db, caller, image_id).await?.tags;
+    let mut keys: Vec<&str> = current.iter().map(|tag| tag.key.as_str()).collect();
+    for (key, _) in &checked_tags {
+        if !keys.contains(&key.as_str()) {
+            keys.push(key);
+        }
+    }
+    if keys.len() > MAX_TAGS {
+        return Err(AppError::field("key", full_message(&image.name)));
+    }
+    for (key, value) in &checked_tags {
+        let request = TagRequest {
+            image_id: image_id.to_string(),
+            key: key.clone(),
+            value: value.clone(),
+            original_key: String::new(),
+        };
+        set_tag(state, caller, &request).await?;
+    }
+    Ok(())
+}
+
+/// Every tag key of the caller's private images with the values it has (IMS `list_images_tags`).
+pub async fn project_tags(state: &AppState, caller: &Caller) -> Result<Vec<(String, Vec<String>)>, AppError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT t.tag_key, t.tag_value FROM image_tags t JOIN images i ON i.id = t.image_id \
+         WHERE i.owner = $1 AND i.deleted_at IS NULL ORDER BY t.tag_key, t.tag_value",
+    )
+    .bind(&caller.project_id)
+    .fetch_all(&state.db)
+    .await?;
+    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
+    for (key, value) in rows {
+        match grouped.last_mut() {
+            Some((last, values)) if *last == key => values.push(value),
+            _ => grouped.push((key, vec![value])),
+        }
+    }
+    Ok(grouped)
+}
+
+/// One of the caller's private images with its tags (IMS `list_image_by_tags`).
+pub struct TaggedImage {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub tags: Vec<(String, String)>,
+}
+
+/// The caller's private images with their tags, oldest first.
+pub async fn tagged_images(state: &AppState, caller: &Caller) -> Result<Vec<TaggedImage>, AppError> {
+    let images: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, name, status FROM images WHERE owner = $1 AND deleted_at IS NULL ORDER BY created_at, id",
+    )
+    .bind(&caller.project_id)
+    .fetch_all(&state.db)
+    .await?;
+    let tags: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT t.image_id, t.tag_key, t.tag_value FROM image_tags t JOIN images i ON i.id = t.image_id \
+         WHERE i.owner = $1 AND i.deleted_at IS NULL ORDER BY t.tag_key",
+    )
+    .bind(&caller.project_id)
+    .fetch_all(&state.db)
+    .await?;
+    let mut result: Vec<TaggedImage> =
+        images.into_iter().map(|(id, name, status)| TaggedImage { id, name, status, tags: Vec::new() }).collect();
+    let position: std::collections::HashMap<String, usize> =
+        result.iter().enumerate().map(|(index, image)| (image.id.clone(), index)).collect();
+    for (image_id, key, value) in tags {
+        if let Some(index) = position.get(&image_id) {
+            result[*index].tags.push((key, value));
+        }
+    }
+    Ok(result)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,3 +25,11 @@ pub async fn cancel_job(state: &AppState, caller: &Caller, id: &str) -> Result<(
         }
     }
 }
+
+/// One job of the caller's project (the IMS job API), or NotFound.
+pub async fn get_job(state: &AppState, caller: &Caller, id: &str) -> Result<queue::JobRow, AppError> {
+    queue::get(&state.db, id)
+        .await?
+        .filter(|job| job.project_id == caller.project_id)
+        .ok_or_else(|| AppError::NotFound(format!("Job '{id}' does not exist in this project.")))
+}

@@ -1,8 +1,10 @@
 //! My Credentials: the account, the user, and the project id of every region (what a tenant
-//! gives an image owner who wants to share with it).
+//! gives an image owner who wants to share with it), and the user's access keys.
 
 use super::model::Credentials;
 use super::my_credentials;
+use crate::auth::access_keys_panel::{AccessKeyActions, AccessKeysPanel};
+use crate::auth::list_access_keys;
 use crate::ui::{Loaded, SignedInPage, Table};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,6 +12,8 @@ use leptos_meta::Title;
 #[component]
 pub fn CredentialsPage() -> impl IntoView {
     let credentials = Resource::new(|| (), |_| my_credentials());
+    let actions = AccessKeyActions::new();
+    let keys = Resource::new(move || actions.version(), |_| list_access_keys());
     view! {
         <Title text="My Credentials — Image Management Service" />
         <SignedInPage crumb="My Credentials" let:_info>
@@ -18,6 +22,9 @@ pub fn CredentialsPage() -> impl IntoView {
             </div>
             <Loaded resource=credentials let:credentials>
                 {credentials_view(credentials)}
+            </Loaded>
+            <Loaded resource=keys let:keys>
+                <AccessKeysPanel keys actions />
             </Loaded>
         </SignedInPage>
     }

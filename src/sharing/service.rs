@@ -170,6 +170,24 @@ pub async fn list_members(state: &AppState, caller: &Caller, image_id: &str) -> 
     Ok(store::members_of(&state.db, image_id, now_ms()).await?)
 }
 
+/// One share of an image: the owner sees any of its image's, a recipient only its own.
+pub async fn membership(
+    state: &AppState,
+    caller: &Caller,
+    image_id: &str,
+    member_id: &str,
+) -> Result<MemberView, AppError> {
+    let now = now_ms();
+    let found = if image_store::find_owned(&state.db, caller, image_id).await?.is_some() {
+        store::members_of(&state.db, image_id, now).await?.into_iter().find(|member| member.project_id == member_id)
+    } else if member_id == caller.project_id {
+        store::member_of(&state.db, image_id, member_id, now).await?
+    } else {
+        None
+    };
+    found.ok_or_else(|| AppError::NotFound(format!("Image '{image_id}' is not shared with project '{member_id}'.")))
+}
+
 /// Stops sharing one of the caller's images with the listed projects (comma separated), or
 /// with every project when `projects` is empty. Recipients are not told. Returns the job id.
 pub async fn stop_sharing(

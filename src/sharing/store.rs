@@ -116,6 +116,11 @@ pub async fn members_of(db: &Db, image_id: &str, now: i64) -> Result<Vec<MemberV
         .collect())
 }
 
+/// The caller's own share of an image (as its recipient), while it lasts.
+pub async fn member_of(db: &Db, image_id: &str, member_id: &str, now: i64) -> Result<Option<MemberView>, sqlx::Error> {
+    Ok(members_of(db, image_id, now).await?.into_iter().find(|member| member.project_id == member_id))
+}
+
 /// Shares the image with `projects` (new ones pending; existing ones keep their status and
 /// take the new expiry). An expired share is replaced by a new one. Returns how many
 /// projects the image is shared with afterwards.
