@@ -49,6 +49,16 @@ if ! command -v moto_server >/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check "moto[server]==5.2.1"
 fi
 
+# The API's real clients (huaweicloudsdkims, the OpenStack ones), pinned, in their own virtual
+# environment so they never meet the system Python's packages.
+api_clients_venv="$HOME/.cache/ims-api-clients"
+if ! cmp -s scripts/api-clients.txt "$api_clients_venv/installed.txt"; then
+  step "API clients from PyPI (scripts/api-clients.txt) into $api_clients_venv"
+  python3 -m venv "$api_clients_venv"
+  "$api_clients_venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/api-clients.txt
+  cp scripts/api-clients.txt "$api_clients_venv/installed.txt"
+fi
+
 if [ ! -d end2end/node_modules/@playwright/test ]; then
   step "Playwright test runner (uses Debian's Chromium, no browser download)"
   (cd end2end && npm ci --no-audit --no-fund)

@@ -109,9 +109,9 @@ impl IntoResponse for ApiError {
             }),
             Shape::Glance => serde_json::json!({
                 "error": {
-                    "code": self.status.as_u16(),
+                    "code": self.code,
                     "title": self.status.canonical_reason().unwrap_or("Error"),
-                    "message": format!("{} ({})", self.message, self.code),
+                    "message": self.message,
                 }
             }),
         };

@@ -350,10 +350,12 @@ pub fn apply_patch(request: &mut ModifyRequest, ops: &[PatchOp]) -> ApiResult<()
                     }
                 }
             }
-            other => return Err(ApiError::invalid(format!(
+            other => {
+                return Err(ApiError::invalid(format!(
                 "The attribute '{other}' cannot be changed: name, __description, min_ram, max_ram, hw_firmware_type, \
                      __os_version and protected can."
-            ))),
+            )))
+            }
         }
     }
     Ok(())
