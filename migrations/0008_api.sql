@@ -25,3 +25,7 @@ CREATE TABLE api_tokens (
 );
 CREATE INDEX api_tokens_user ON api_tokens (user_id);
 CREATE INDEX api_tokens_expiry ON api_tokens (expires_at);
+
+-- Glance images carry free-form string properties (openstacksdk's owner_specified.openstack.*),
+-- kept as a JSON object and echoed back.
+ALTER TABLE images ADD COLUMN properties TEXT NOT NULL DEFAULT '{}';

@@ -107,7 +107,7 @@ pub fn plain_routes() -> Vec<PlainRoute> {
     let route = |path, methods, handler| PlainRoute { path, methods, handler };
     let mut routes = vec![
         route("/", &["GET"], get(home_or_versions)),
-        route("/versions", &["GET"], get(|| async { axum::Json(crate::api::ims_misc::versions_document()) })),
+        route("/versions", &["GET"], get(crate::api::ims_misc::versions)),
         route("/healthz", &["GET"], get(|| async { "ok" })),
         route("/auth/login", &["POST"], post(handlers::login)),
         route("/auth/logout", &["POST"], post(handlers::logout)),
@@ -120,14 +120,18 @@ pub fn plain_routes() -> Vec<PlainRoute> {
 
 /// `/`: browsers go to the console; API clients (a signed SDK call, or asking for JSON) get
 /// the API version list (IMS `list_versions`, Glance discovery).
-async fn home_or_versions(headers: axum::http::HeaderMap) -> axum::response::Response {
+async fn home_or_versions(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let text = |name| headers.get(name).and_then(|value: &axum::http::HeaderValue| value.to_str().ok()).unwrap_or("");
     let api_client = text("authorization").starts_with(crate::auth::signature::ALGORITHM)
         || headers.contains_key("x-auth-token")
         || (text("accept").contains("application/json") && !text("accept").contains("text/html"));
     if api_client {
-        axum::Json(crate::api::ims_misc::versions_document()).into_response()
+        let base = crate::api::keystone::external_base(&state, &headers);
+        axum::Json(crate::api::ims_misc::versions_document(&base)).into_response()
     } else {
         Redirect::to(HOME).into_response()
     }

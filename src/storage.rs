@@ -158,6 +158,11 @@ impl Storage {
         format!("buckets/{region}/{bucket}/{key}")
     }
 
+    /// Where a Glance upload waits for its import job (removed by the job).
+    pub fn staging_key(region: &str, image_id: &str) -> String {
+        format!("staging/{region}/{image_id}")
+    }
+
     pub fn chunk_key(upload_id: &str, index: u64) -> String {
         format!("uploads/{upload_id}/{index:08}")
     }
@@ -286,6 +291,43 @@ impl Storage {
         }
         writer.finish().await?;
         hasher.finish().await
+    }
+
+    /// Streams `body` into object `key`, refusing (and removing what was written) past
+    /// `max_bytes`: `Ok(None)` then.
+    pub async fn put_stream<S, E>(
+        &self,
+        key: &str,
+        mut body: S,
+        max_bytes: u64,
+    ) -> Result<Option<Digests>, StorageError>
+    where
+        S: futures::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        let mut writer = WriteMultipart::new(upload);
+        let mut hasher = Hasher::new();
+        let mut written = 0u64;
+        while let Some(bytes) = body.next().await {
+            let bytes = match bytes {
+                Ok(bytes) => bytes,
+                Err(error) => {
+                    writer.abort().await.ok();
+                    return Err(std::io::Error::other(format!("the request body broke off: {error}")).into());
+                }
+            };
+            written += bytes.len() as u64;
+            if written > max_bytes {
+                writer.abort().await.ok();
+                return Ok(None);
+            }
+            hasher.update(&bytes).await;
+            writer.wait_for_capacity(MAX_PARTS_IN_FLIGHT).await?;
+            writer.write(&bytes);
+        }
+        writer.finish().await?;
+        Ok(Some(hasher.finish().await?))
     }
 
     /// Streams a local file into object `key`.

@@ -315,6 +315,32 @@ async fn the_sdk_drives_an_image_life(server: TestServer) -> TestServer {
     server
 }
 
+async fn the_openstack_clients_manage_images(server: TestServer) -> TestServer {
+    let folder = server.state.work_dir().join("test-openstack");
+    let (_, qcow2) = disk_files(&folder, 4);
+    let file = folder.join("upload.qcow2");
+    std::fs::write(&file, &qcow2).unwrap();
+    let mut command = std::process::Command::new(api_clients_python());
+    command
+        .arg("tests/api_clients/openstack_clients.py")
+        .env("IMS_ENDPOINT", &server.base)
+        .env("IMS_PASSWORD", common::PASSWORD)
+        .env("IMS_QCOW2", &file)
+        .env("HOME", std::env::temp_dir());
+    let output =
+        tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("the API clients' Python runs");
+    std::fs::remove_dir_all(folder).ok();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "OpenStack clients' run failed\n{stdout}\n{stderr}");
+    assert!(stdout.contains("every step passed"), "{stdout}");
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openstack_clients_on_postgres() {
+    common::with_server(Backend::Postgres, the_openstack_clients_manage_images).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn huaweicloudsdkims_on_sqlite() {
     common::with_server(Backend::Sqlite, the_sdk_drives_an_image_life).await;

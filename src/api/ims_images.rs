@@ -97,7 +97,7 @@ fn format_of(object: &str) -> ApiResult<String> {
 }
 
 /// Platform and OS type of an `os_version` (`Ubuntu 22.04 server 64bit` → Ubuntu, Linux).
-fn os_of(os_version: &str, os_type: &str) -> (String, String) {
+pub fn os_of(os_version: &str, os_type: &str) -> (String, String) {
     if let Some((platform, os_type, ..)) = crate::seed::CATALOG.iter().find(|entry| entry.2 == os_version) {
         return (platform.to_string(), os_type.to_string());
     }
@@ -302,14 +302,14 @@ pub async fn export_image(
 
 #[derive(Deserialize)]
 pub struct PatchOp {
-    op: String,
-    path: String,
+    pub op: String,
+    pub path: String,
     #[serde(default)]
-    value: Value,
+    pub value: Value,
 }
 
 /// A patch value as text: the SDK types `value` as a string, other clients send numbers.
-fn value_text(value: &Value) -> String {
+pub fn value_text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         Value::Null => String::new(),

@@ -14,13 +14,19 @@ fn version(id: &str, status: &str, base: &str) -> Value {
     json!({ "id": id, "status": status, "links": [{ "rel": "self", "href": format!("{base}/{id}/") }], "updated": "2026-12-01T00:00:00Z" })
 }
 
-/// The API versions (`list_versions` at `/`, Glance discovery at `/versions`).
-pub fn versions_document() -> Value {
+/// The API versions (`list_versions` at `/`, Glance discovery at `/versions`), with absolute
+/// links: openstacksdk uses the chosen version's link as the base of every later call. The
+/// IMS-only `/v2.1` paths are not a Glance version, so they are not listed.
+pub fn versions_document(base: &str) -> Value {
     json!({ "versions": [
-        { "id": "v2.0", "status": "CURRENT", "links": [{ "rel": "self", "href": "/v2/" }] },
-        { "id": "v1", "status": "SUPPORTED", "links": [{ "rel": "self", "href": "/v1/" }] },
-        { "id": "v2.1", "status": "SUPPORTED", "links": [{ "rel": "self", "href": "/v2.1/" }] },
+        { "id": "v2.0", "status": "CURRENT", "links": [{ "rel": "self", "href": format!("{base}/v2/") }] },
+        { "id": "v1", "status": "SUPPORTED", "links": [{ "rel": "self", "href": format!("{base}/v1/") }] },
     ] })
+}
+
+/// `GET /versions`.
+pub async fn versions(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Json<Value> {
+    Json(versions_document(&super::keystone::external_base(&state, &headers)))
 }
 
 /// `GET /{version}` (`show_version`).

@@ -1,5 +1,6 @@
 //! The tenant's HTTP APIs: the IMS API as the `huaweicloudsdkims` SDK speaks it (AK/SK signed,
-//! ims-api.md) and its Glance-style image calls. Every handler is a thin adapter: it checks the
+//! ims-api.md), the Glance v2 image API and the Keystone v3 token service the OpenStack clients
+//! use (openstack-api.md). Every handler is a thin adapter: it checks the
 //! signature and role, reads the request, calls the same service function the console's server
 //! functions call, and writes the reference's response shape.
 
@@ -10,6 +11,7 @@ pub mod ims_images;
 pub mod ims_members;
 pub mod ims_misc;
 pub mod ims_tags;
+pub mod keystone;
 pub mod signed;
 
 use crate::auth::audit::{self, Audit, Source};
@@ -117,8 +119,13 @@ pub fn router() -> Router<AppState> {
             "/v2/images/{image_id}/members/{member_id}",
             get(members::glance_show).put(members::glance_update).delete(members::glance_delete),
         )
+        .route("/v2/images/{image_id}/file", put(glance_images::upload).get(glance_images::download))
         .route("/v2/schemas/{name}", get(misc::schema))
         .route("/v2/schemas/metadefs/{name}", get(misc::metadefs_schema))
+        // Keystone v3, the part the OpenStack clients use.
+        .route("/v3", get(keystone::version))
+        .route("/v3/auth/tokens", post(keystone::issue_token).get(keystone::check_token).delete(keystone::revoke_token))
+        .route("/v3/auth/projects", get(keystone::list_projects))
 }
 
 #[cfg(test)]

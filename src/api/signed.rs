@@ -1,9 +1,9 @@
 //! Who calls the API: a request signed with an access key (SDK-HMAC-SHA256), acting in the
-//! project its signed `X-Project-Id` names. The extractor reads the whole body (the signature
+//! project its signed `X-Project-Id` names, or one carrying a Keystone token (`X-Auth-Token`). The extractor reads the whole body (the signature
 //! covers it), checks the signature, the date and the project, and hands the handler the
 //! caller and the verified body.
 
-use super::error::ApiError;
+use super::error::{ApiError, Shape};
 use crate::auth::access_keys::{self, KeyLookup};
 use crate::auth::signature::{self, SignatureError};
 use crate::caller::{Access, Caller};
@@ -72,8 +72,23 @@ fn refused(error: SignatureError) -> ApiError {
     ApiError::unauthenticated(format!("Incorrect IAM authentication information: {error}."))
 }
 
-/// Checks the request's signature and returns its caller.
+/// Glance paths answer Glance's error shape, the rest IMS's.
+pub fn shape_for(path: &str) -> Shape {
+    if path.starts_with("/v2/images") || path.starts_with("/v2/schemas") || path.starts_with("/v3") {
+        Shape::Glance
+    } else {
+        Shape::Ims
+    }
+}
+
+/// The request's caller: from its Keystone token (`X-Auth-Token`), or from its signature.
 pub async fn authenticate(state: &AppState, parts: &Parts, body: &[u8]) -> Result<Caller, ApiError> {
+    if let Some(token) = header(parts, "x-auth-token") {
+        return crate::auth::tokens::lookup(&state.db, token.trim())
+            .await?
+            .map(|info| info.caller)
+            .ok_or_else(|| ApiError::unauthenticated("The token is missing, expired or revoked: request a new one."));
+    }
     let value = header(parts, "authorization").ok_or_else(|| refused(SignatureError::Missing))?;
     let authorization = signature::parse_authorization(&value).map_err(refused)?;
     let signed = |name: &str| authorization.signed_headers.iter().any(|signed| signed == name);
@@ -130,14 +145,18 @@ impl FromRequest<AppState> for Signed {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = request.into_parts();
+        let shaped = |mut error: ApiError| {
+            error.shape = shape_for(parts.uri.path());
+            error
+        };
         let body = axum::body::to_bytes(body, MAX_SIGNED_BODY).await.map_err(|_| {
-            ApiError::new(
+            shaped(ApiError::new(
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                 "IMG.0007",
                 format!("The request body is larger than {} KiB.", MAX_SIGNED_BODY >> 10),
-            )
+            ))
         })?;
-        let caller = authenticate(state, &parts, &body).await?;
+        let caller = authenticate(state, &parts, &body).await.map_err(shaped)?;
         Ok(Signed { caller, body })
     }
 }

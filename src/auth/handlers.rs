@@ -17,6 +17,68 @@ use tower_sessions::Session;
 
 pub const HOME: &str = "/images/public";
 
+/// Why a password login (the console's form, or a Keystone token request) was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PasswordRefusal {
+    /// Too many failures from this address (for this user): try again in `minutes`.
+    Throttled {
+        minutes: i64,
+    },
+    Wrong,
+    /// Every password check is busy; the attempt did not count.
+    Busy,
+    Internal,
+}
+
+/// Checks a password the way every login does: throttled per user and address and per address,
+/// counted before the check so concurrent guesses cannot outrun the count. Returns the user id.
+pub async fn check_password(
+    state: &AppState,
+    account: &str,
+    user: &str,
+    password: &str,
+    address: IpAddr,
+) -> Result<String, PasswordRefusal> {
+    let internal = |context: &str, error: sqlx::Error| {
+        tracing::error!(%error, "{context}");
+        PasswordRefusal::Internal
+    };
+    let user_key = throttle::user_address_key(account, user, &address);
+    let address_key = throttle::address_key(&address);
+    for (key, rule) in [(&user_key, throttle::PER_USER_ADDRESS), (&address_key, throttle::PER_ADDRESS)] {
+        match throttle::admit(&state.db, key, rule).await {
+            Ok(Admission::Allowed) => {}
+            Ok(Admission::LockedFor(wait_ms)) => {
+                tracing::info!(account, user, %address, "login refused: throttled");
+                return Err(PasswordRefusal::Throttled { minutes: (wait_ms + 59_999) / 60_000 });
+            }
+            Err(error) => return Err(internal("login throttle check failed", error)),
+        }
+    }
+    let user_id = match super::accounts::verify_password(&state.db, account, user, password).await {
+        Ok(Verification::Verified(user_id)) => user_id,
+        Ok(Verification::Wrong) => {
+            tracing::info!(account, user, %address, "failed login");
+            return Err(PasswordRefusal::Wrong);
+        }
+        Ok(Verification::Busy) => {
+            // Never checked: the attempt does not count against anyone.
+            for key in [&user_key, &address_key] {
+                let _ = throttle::forgive(&state.db, key).await;
+            }
+            tracing::warn!(%address, "login refused: every password check is busy");
+            return Err(PasswordRefusal::Busy);
+        }
+        Err(error) => return Err(internal("login lookup failed", error)),
+    };
+    let forgiven = async {
+        throttle::clear(&state.db, &user_key).await?;
+        throttle::forgive(&state.db, &address_key).await
+    };
+    forgiven.await.map_err(|error| internal("login throttle reset failed", error))?;
+    Ok(user_id)
+}
+
 #[derive(Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
@@ -88,49 +150,22 @@ pub async fn login(
         return back_to_form(&format!("missing&field={field}"));
     }
 
-    // Counted before the password is checked, so concurrent guesses cannot outrun the count.
-    let user_key = throttle::user_address_key(account, user, &address);
-    let address_key = throttle::address_key(&address);
-    for (key, rule) in [(&user_key, throttle::PER_USER_ADDRESS), (&address_key, throttle::PER_ADDRESS)] {
-        match throttle::admit(&state.db, key, rule).await {
-            Ok(Admission::Allowed) => {}
-            Ok(Admission::LockedFor(wait_ms)) => {
-                tracing::info!(account, user, %address, "login refused: throttled");
-                let minutes = (wait_ms + 59_999) / 60_000;
-                return back_to_form(&format!("throttled&retry={minutes}"));
-            }
-            Err(error) => return internal_error("login throttle check failed", error),
-        }
-    }
-
-    let user_id = match super::accounts::verify_password(&state.db, account, user, &form.password).await {
-        Ok(Verification::Verified(user_id)) => user_id,
-        Ok(Verification::Wrong) => {
-            tracing::info!(account, user, %address, "failed login");
-            return back_to_form("invalid");
-        }
-        Ok(Verification::Busy) => {
-            // Never checked: the attempt does not count against anyone.
-            for key in [&user_key, &address_key] {
-                let _ = throttle::forgive(&state.db, key).await;
-            }
-            tracing::warn!(%address, "login refused: every password check is busy");
+    let user_id = match check_password(&state, account, user, &form.password, address).await {
+        Ok(user_id) => user_id,
+        Err(PasswordRefusal::Throttled { minutes }) => return back_to_form(&format!("throttled&retry={minutes}")),
+        Err(PasswordRefusal::Wrong) => return back_to_form("invalid"),
+        Err(PasswordRefusal::Busy) => {
             let mut response =
                 (StatusCode::SERVICE_UNAVAILABLE, "The console is busy checking other logins. Try again in a moment.")
                     .into_response();
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             return response;
         }
-        Err(error) => return internal_error("login lookup failed", error),
+        Err(PasswordRefusal::Internal) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again in a moment.")
+                .into_response()
+        }
     };
-
-    let forgiven = async {
-        throttle::clear(&state.db, &user_key).await?;
-        throttle::forgive(&state.db, &address_key).await
-    };
-    if let Err(error) = forgiven.await {
-        return internal_error("login throttle reset failed", error);
-    }
     // A new session id at login: an id planted before login is worthless afterwards.
     let region: Option<String> = session.get(REGION_KEY).await.ok().flatten();
     let stored = async {

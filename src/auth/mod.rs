@@ -19,6 +19,8 @@ pub mod session_store;
 pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod throttle;
+#[cfg(feature = "ssr")]
+pub mod tokens;
 
 use crate::caller::SessionInfo;
 use crate::error::AppError;

@@ -29,6 +29,13 @@ pub struct ImportParams {
     pub quick_import: bool,
     /// The min disk the user gave, if any; else the image's virtual size decides.
     pub min_disk: Option<i64>,
+    /// Store a qcow2 or raw file as it came (once inspected), not converted: a Glance upload
+    /// downloads byte for byte what was uploaded.
+    #[serde(default)]
+    pub keep_original: bool,
+    /// The source is the job's own staged upload (not a tenant's object): removed when done.
+    #[serde(default)]
+    pub staged: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -52,8 +59,13 @@ async fn store_image_file(
     source: &Path,
 ) -> Result<(String, &'static str, Digests), JobFailure> {
     let env = &job.env;
-    if declared == ImageFormat::Iso || params.quick_import {
-        let format = if declared == ImageFormat::Iso { "iso" } else { "raw" };
+    let kept = params.keep_original && matches!(declared, ImageFormat::Qcow2 | ImageFormat::Raw);
+    if declared == ImageFormat::Iso || params.quick_import || kept {
+        let format = match declared {
+            ImageFormat::Iso => "iso",
+            ImageFormat::Qcow2 if kept => "qcow2",
+            _ => "raw",
+        };
         let key = Storage::image_key(&job.row.region, &params.image_id, format);
         job.set_progress(50.0, "Storing the image");
         let digests = env.storage.upload_file(source, &key).await.map_err(|e| JobFailure::internal("image copy", e))?;
@@ -72,6 +84,15 @@ async fn store_image_file(
     let key = Storage::image_key(&job.row.region, &params.image_id, "qcow2");
     let digests = env.storage.upload_file(&target, &key).await.map_err(|e| JobFailure::internal("image upload", e))?;
     Ok((key, "qcow2", digests))
+}
+
+/// Removes a staged upload once its import has ended either way.
+async fn remove_staged(env: &crate::jobs::runner::JobEnv, params: &ImportParams) {
+    if params.staged {
+        if let Err(error) = env.storage.delete(&params.source_key).await {
+            tracing::warn!(%error, image = %params.image_id, "removing a staged upload");
+        }
+    }
 }
 
 fn refused(error: ConvertError) -> JobFailure {
@@ -159,6 +180,7 @@ impl JobHandler for ImportJob {
         };
         let registered = store::mark_active(&env.db, &params.image_id, &finished).await?;
         job.remove_work_folder().await;
+        remove_staged(env, &params).await;
         if !registered {
             let _ = env.storage.delete(&image_key).await;
             return Err(JobFailure::new("IMS.0106", "The image was deleted while it was being created."));
@@ -170,6 +192,7 @@ impl JobHandler for ImportJob {
         job.remove_work_folder().await;
         let Ok(params) = job.params::<ImportParams>() else { return };
         let env = &job.env;
+        remove_staged(env, &params).await;
         for format in ["qcow2", "raw", "iso"] {
             if let Err(error) = env.storage.delete(&Storage::image_key(&job.row.region, &params.image_id, format)).await
             {

@@ -14,6 +14,8 @@ pub mod delete_dialog;
 pub mod deprecate_dialog;
 pub mod detail_page;
 #[cfg(feature = "ssr")]
+pub mod glance;
+#[cfg(feature = "ssr")]
 pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod lineage;

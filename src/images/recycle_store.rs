@@ -25,13 +25,19 @@ pub struct DeleteFacts {
     status: ImageStatus,
     published: i64,
     busy: i64,
+    root_origin: String,
 }
 
 impl DeleteFacts {
+    /// A Glance record that never got data (and is not getting any): nothing is being made.
+    fn unfilled_glance_record(&self) -> bool {
+        self.status == ImageStatus::Queued && self.root_origin == "glance" && self.busy == 0
+    }
+
     pub fn refusal(&self) -> Option<RecycleRefusal> {
         if self.protected != 0 {
             Some(RecycleRefusal::Protected)
-        } else if self.status.is_in_progress() {
+        } else if self.status.is_in_progress() && !self.unfilled_glance_record() {
             Some(RecycleRefusal::InProgress)
         } else if self.published > 0 {
             Some(RecycleRefusal::Published)
@@ -46,7 +52,7 @@ impl DeleteFacts {
 /// The facts of one of the caller's live private images; `None` when it is not one.
 pub async fn delete_facts(db: &Db, caller: &Caller, id: &str) -> Result<Option<DeleteFacts>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT name, protected, status, \
+        "SELECT name, protected, status, root_origin, \
          (SELECT COUNT(*) FROM market_offerings o WHERE o.image_id = i.id) AS published, \
          (SELECT COUNT(*) FROM jobs j WHERE (j.image_id = i.id OR j.source_image_id = i.id) \
           AND j.status IN ('INIT', 'RUNNING')) AS busy \
@@ -68,7 +74,7 @@ pub async fn recycle(db: &Db, caller: &Caller, id: &str, retention_ms: i64) -> R
     let moved = sqlx::query(
         "UPDATE images SET deleted_at = $1, purge_at = $2, updated_at = $1 \
          WHERE id = $3 AND owner = $4 AND imagetype = 'private' AND deleted_at IS NULL AND protected = 0 \
-         AND status NOT IN ('queued', 'saving') \
+         AND (status NOT IN ('queued', 'saving') OR (status = 'queued' AND root_origin = 'glance')) \
          AND NOT EXISTS (SELECT 1 FROM market_offerings o WHERE o.image_id = $3) \
          AND NOT EXISTS (SELECT 1 FROM jobs WHERE (image_id = $3 OR source_image_id = $3) AND status IN ('INIT', 'RUNNING'))",
     )

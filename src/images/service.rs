@@ -163,6 +163,8 @@ pub async fn create_image_from_file(
         file_format: request.file_format.clone(),
         quick_import: request.quick_import,
         min_disk: valid.min_disk,
+        keep_original: false,
+        staged: false,
     };
     let entities = JobEntities { image_id: image.id.clone(), image_name: name.to_string(), ..Default::default() };
     let mut transaction = state.db.begin().await?;
