@@ -70,7 +70,7 @@ pub struct CreateBody {
 }
 
 /// `bucket:object` of an `image_url` or `bucket_url`.
-fn bucket_object(url: &str, field: &str) -> ApiResult<(String, String)> {
+pub fn bucket_object(url: &str, field: &str) -> ApiResult<(String, String)> {
     match url.trim().split_once(':') {
         Some((bucket, object)) if !bucket.is_empty() && !object.is_empty() => {
             Ok((bucket.to_string(), object.to_string()))
@@ -80,7 +80,7 @@ fn bucket_object(url: &str, field: &str) -> ApiResult<(String, String)> {
 }
 
 /// The file format a file's name says (IMS reads it from the extension too).
-fn format_of(object: &str) -> ApiResult<String> {
+pub fn format_of(object: &str) -> ApiResult<String> {
     let extension = object.rsplit_once('.').map(|(_, extension)| extension.to_ascii_lowercase()).unwrap_or_default();
     let format = match extension.as_str() {
         "img" => "raw".to_string(),

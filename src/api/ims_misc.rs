@@ -156,10 +156,23 @@ pub async fn copy_image(_signed: Signed) -> ApiResult<Json<Value>> {
     Err(ApiError::unsupported("Replicating images (copy within or across regions)"))
 }
 
-/// Registering a file into a metadata-only image comes with Glance image creation (not built
-/// yet).
-pub async fn register_image(_signed: Signed) -> ApiResult<Json<Value>> {
-    Err(ApiError::unsupported("Registering a file into an image made with POST /v2/images (register_image)"))
+/// `PUT /v1/cloudimages/{image_id}/upload`: imports a bucket file into a record made with
+/// `POST /v2/images`.
+pub async fn register_image(
+    State(state): State<AppState>,
+    Path(image_id): Path<String>,
+    signed: Signed,
+) -> ApiResult<Json<super::JobId>> {
+    let caller = signed.require(crate::caller::Access::Edit)?;
+    let body: Value = signed.json()?;
+    let url = body.get("image_url").and_then(Value::as_str).unwrap_or_default();
+    let (bucket, object_key) = super::ims_images::bucket_object(url, "image_url")?;
+    let format = super::ims_images::format_of(&object_key)?;
+    let job_id = super::audited(&state, caller, "Create image from file", &image_id, async {
+        crate::images::glance::register_file(&state, caller, &image_id, &bucket, &object_key, &format).await
+    })
+    .await?;
+    Ok(Json(super::JobId { job_id }))
 }
 
 /// `GET /v2/schemas/{image,images,member,members}`.

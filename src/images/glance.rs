@@ -144,26 +144,73 @@ where
         keep_original: true,
         staged: true,
     };
-    let entities = JobEntities {
+    let queued = queue_import(state, caller, &image.name, params, "glance upload").await;
+    if queued.is_err() {
+        let _ = state.storage.delete(&staged).await;
+    }
+    queued
+}
+
+/// IMS `register_image`: imports `bucket`:`object_key` (format from its name) into a record
+/// made by `POST /v2/images`. Returns the job id.
+pub async fn register_file(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    bucket: &str,
+    object_key: &str,
+    file_format: &str,
+) -> Result<String, AppError> {
+    let image = super::service::own_private(state, caller, id).await?;
+    let detail = store::get_image(&state.db, caller, id).await?;
+    if image.status != ImageStatus::Queued
+        || detail.has_file
+        || detail.root_origin != GLANCE_ORIGIN
+        || busy(&state.db, id).await?
+    {
+        return Err(AppError::Conflict(format!(
+            "Image '{}' is not an empty record made with POST /v2/images: it already has (or is getting) a file.",
+            image.name
+        )));
+    }
+    let (bucket_row, _) = crate::buckets::service::find_object(state, caller, bucket, object_key)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Object '{object_key}' does not exist in bucket '{bucket}'.")))?;
+    let params = ImportParams {
         image_id: id.to_string(),
-        image_name: image.name.clone(),
-        target: "Glance upload".into(),
-        ..Default::default()
+        source_key: Storage::bucket_key(&caller.region, &bucket_row.id, object_key),
+        file_format: file_format.to_string(),
+        quick_import: false,
+        min_disk: (detail.min_disk > 0).then_some(detail.min_disk),
+        keep_original: false,
+        staged: false,
     };
+    queue_import(state, caller, &image.name, params, &format!("file,{bucket}:{object_key}")).await
+}
+
+/// Queues the import of `params` into its (Queued, empty) image, unless another started meanwhile.
+async fn queue_import(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    params: ImportParams,
+    data_origin: &str,
+) -> Result<String, AppError> {
+    let id = params.image_id.clone();
+    let entities = JobEntities { image_id: id.clone(), image_name: name.to_string(), ..Default::default() };
     let mut transaction = state.db.begin().await?;
     // Under the image's lock: a second upload racing this one finds the job and stops.
-    let live = store::lock_image(&mut transaction, id).await?;
-    if !live || busy(&mut *transaction, id).await? {
-        drop(transaction);
-        let _ = state.storage.delete(&staged).await;
-        return Err(AppError::Conflict(format!("Image '{}' is already receiving data.", image.name)));
+    let live = store::lock_image(&mut transaction, &id).await?;
+    if !live || busy(&mut *transaction, &id).await? {
+        return Err(AppError::Conflict(format!("Image '{name}' is already receiving data.")));
     }
-    sqlx::query("UPDATE images SET data_origin = 'glance upload', updated_at = $1 WHERE id = $2")
+    sqlx::query("UPDATE images SET data_origin = $1, updated_at = $2 WHERE id = $3")
+        .bind(data_origin)
         .bind(now_ms())
-        .bind(id)
+        .bind(&id)
         .execute(&mut *transaction)
         .await?;
-    let job_id = enqueue(&mut transaction, NewJob::new(caller, IMPORT_JOB, &params, entities).for_image(id)).await?;
+    let job_id = enqueue(&mut transaction, NewJob::new(caller, IMPORT_JOB, &params, entities).for_image(&id)).await?;
     transaction.commit().await?;
     state.wake_jobs();
     Ok(job_id)

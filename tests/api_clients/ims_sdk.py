@@ -161,6 +161,22 @@ exported = alice.export_image(
 export_job = wait_job(alice, exported.job_id)
 assert export_job.job_type == "imsNativeExportImageJob", export_job
 
+step("register: a record by glance_create_image_metadata, then a bucket file into it")
+record = alice.glance_create_image_metadata(
+    GlanceCreateImageMetadataRequest(
+        body=GlanceCreateImageMetadataRequestBody(
+            name="sdk-registered", disk_format="qcow2", container_format="bare", min_disk=1, protected=False,
+            tags=["registered"], visibility="private", os_version="Ubuntu 22.04 server 64bit",
+        )
+    )
+)
+assert record.status == "queued" and record.tags == ["registered"], record
+registered = alice.register_image(RegisterImageRequest(image_id=record.id, body=RegisterImageRequestBody(image_url=f"{BUCKET}:{OBJECT}")))
+wait_job(alice, registered.job_id)
+active = alice.glance_show_image(GlanceShowImageRequest(image_id=record.id))
+assert active.status == "active" and active.os_version == "Ubuntu 22.04 server 64bit", active
+alice.glance_delete_image(GlanceDeleteImageRequest(image_id=record.id))
+
 step("refusals: another account, another project, a viewer, a wrong secret, an unbuilt operation")
 expect_error(lambda: carol.update_image(UpdateImageRequest(image_id=image_id, body=[UpdateImageRequestBody(op="replace", path="/name", value="stolen")])), 404, "IMG.0004")
 expect_error(lambda: client("CAROL", project=os.environ["ALICE_PROJECT"]).list_images(ListImagesRequest(imagetype="private")), 403, "APIGW.0302")
