@@ -7,12 +7,11 @@ use ims_console::auth::accounts::project_id;
 use ims_console::caller::{Caller, Role};
 use ims_console::config::Config;
 use ims_console::images::list_store;
-use ims_console::images::model::ImageStatus;
 use ims_console::images::query::ImageQuery;
-use ims_console::images::store::{insert_image, NewImage};
-use ims_console::seed::Lcg;
 use sqlx::{AnyConnection, Connection, Executor};
 use std::time::{Duration, Instant};
+
+mod bench_data;
 
 const IMAGES: usize = 100_000;
 const SAMPLES: usize = 40;
@@ -48,60 +47,6 @@ fn query(params: &[(&str, &str)]) -> ImageQuery {
     ImageQuery::from_params("private", |key| params.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
 }
 
-async fn load(db: &sqlx::AnyPool, project: &str) {
-    let started = Instant::now();
-    let mut random = Lcg(42);
-    let now = ims_console::db::now_ms();
-    let stems = ["web", "db", "cache", "ml", "ci", "erp", "gateway", "archive"];
-    for chunk in 0..(IMAGES / 5_000) {
-        let mut transaction = db.begin().await.unwrap();
-        for index in 0..5_000 {
-            let number = chunk * 5_000 + index;
-            let image = NewImage {
-                id: format!("{:08x}-bench-{number:07}", random.next_u64()),
-                region: "cn-north-4".into(),
-                owner: project.into(),
-                name: format!("{}-{number:06}", stems[number % stems.len()]),
-                description: String::new(),
-                status: [
-                    ImageStatus::Active,
-                    ImageStatus::Active,
-                    ImageStatus::Active,
-                    ImageStatus::Killed,
-                    ImageStatus::Saving,
-                ][number % 5],
-                status_reason: String::new(),
-                public: false,
-                market: false,
-                kind: ["system", "data", "full_ecs", "iso"][number % 4].into(),
-                os_type: "Linux".into(),
-                platform: "Ubuntu".into(),
-                os_version: "Ubuntu 22.04 server 64bit".into(),
-                architecture: "x86".into(),
-                boot_mode: "bios".into(),
-                disk_format: "qcow2".into(),
-                min_disk: 40,
-                min_ram: 0,
-                max_ram: 0,
-                image_size: random.below(40 << 30) as i64,
-                virtual_size: 40 << 30,
-                protected: false,
-                cmk_id: String::new(),
-                data_origin: String::new(),
-                root_origin: "file".into(),
-                original_image_id: String::new(),
-                support_flags: "kvm".into(),
-                created_at: now - random.below(365 * 86_400_000) as i64,
-                tags: vec![("env".into(), ["prod", "dev", "test"][number % 3].into())],
-                file: None,
-            };
-            insert_image(&mut transaction, &image).await.unwrap();
-        }
-        transaction.commit().await.unwrap();
-    }
-    println!("  loaded {IMAGES} images in {:.1} s", started.elapsed().as_secs_f64());
-}
-
 async fn run(backend: &str, database_url: String, data_dir: std::path::PathBuf, report: &mut String) {
     println!("== {backend}");
     let data_dir = data_dir.display().to_string();
@@ -114,7 +59,7 @@ async fn run(backend: &str, database_url: String, data_dir: std::path::PathBuf, 
     let state = ims_console::server::prepare(config).await.unwrap();
     let db = state.db.clone();
     let project = project_id(&db, "acme", "cn-north-4").await.unwrap();
-    load(&db, &project).await;
+    bench_data::load_images(&db, &project, IMAGES).await;
     if backend == "SQLite" {
         db.execute("ANALYZE").await.unwrap();
     } else {

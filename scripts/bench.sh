@@ -10,6 +10,10 @@ bash scripts/ensure-postgres.sh
 step "list benchmark: 100,000 images in one project"
 cargo bench --bench list_images --no-default-features --features ssr
 
+step "API load: Glance and IMS image lists with 100,000 images (oha from crates.io)"
+command -v oha >/dev/null || cargo install oha --locked
+cargo bench --bench api_load --no-default-features --features ssr
+
 step "job claiming with 10 and 10,000 jobs waiting"
 cargo bench --bench claim_jobs --no-default-features --features ssr
 
