@@ -49,7 +49,7 @@ test('an ECS from a public image, an image from the ECS, and an ECS from that im
   await page.getByLabel('Name', { exact: true }).fill(web);
   await page.getByRole('button', { name: 'Create ECS' }).click();
   await expect(page).toHaveURL(/\/ecs$/);
-  await expect(serverRow(page, web)).toContainText('Running', { timeout: 60_000 });
+  await expect(serverRow(page, web).locator('.status')).toContainText('Running', { timeout: 60_000 });
 
   // Put known bytes on its system disk, then capture it as a private image.
   await serverRow(page, web).getByRole('link', { name: web }).click();
@@ -84,7 +84,7 @@ test('an ECS from a public image, an image from the ECS, and an ECS from that im
   await page.getByLabel('System disk (GB)').fill('40');
   await page.getByRole('button', { name: 'Create ECS' }).click();
   await expect(page).toHaveURL(/\/ecs$/);
-  await expect(serverRow(page, copy)).toContainText('Running', { timeout: 60_000 });
+  await expect(serverRow(page, copy).locator('.status')).toContainText('Running', { timeout: 60_000 });
 
   // The copy's system disk holds the bytes written into the first ECS.
   await serverRow(page, copy).getByRole('link', { name: copy }).click();
@@ -140,7 +140,7 @@ async function createServer(page: Page, name: string, image: { label?: string },
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByRole('button', { name: 'Create ECS' }).click();
   await expect(page).toHaveURL(/\/ecs$/);
-  await expect(serverRow(page, name)).toContainText('Running', { timeout: 60_000 });
+  await expect(serverRow(page, name).locator('.status')).toContainText('Running', { timeout: 60_000 });
   await serverRow(page, name).getByRole('link', { name }).click();
   await expect(page.getByTestId('server-name')).toHaveText(name);
   await interactive(page);
@@ -203,7 +203,7 @@ test('data disk and full-ECS images, a disk and an ECS from them, and a change o
   await page.getByLabel('Flavor').selectOption('s6.small.1');
   await page.getByLabel('Name', { exact: true }).fill(clone);
   await page.getByRole('button', { name: 'Create ECS' }).click();
-  await expect(serverRow(page, clone)).toContainText('Running', { timeout: 60_000 });
+  await expect(serverRow(page, clone).locator('.status')).toContainText('Running', { timeout: 60_000 });
   await serverRow(page, clone).getByRole('link', { name: clone }).click();
   await expect(page.getByTestId('server-name')).toHaveText(clone);
   await interactive(page);

@@ -105,7 +105,7 @@ test('an owner shares an image, the recipient accepts it and makes an ECS, then 
   await alice.getByRole('button', { name: 'Create ECS' }).click();
   await expect(alice).toHaveURL(/\/ecs$/);
   const ecsRow = alice.getByTestId('server-row').filter({ hasText: ecsName });
-  await expect(ecsRow).toContainText('Running', { timeout: 60_000 });
+  await expect(ecsRow.locator('.status')).toContainText('Running', { timeout: 60_000 });
 
   // The owner's Sharing tab shows the member; Stop Sharing after confirming.
   await page.goto(`/image/${imageId}?tab=sharing`);
@@ -126,7 +126,7 @@ test('an owner shares an image, the recipient accepts it and makes an ECS, then 
   expect(response?.status()).toBe(404);
   await alice.goto('/ecs');
   const keptRow = alice.getByTestId('server-row').filter({ hasText: ecsName });
-  await expect(keptRow).toContainText('Running');
+  await expect(keptRow.locator('.status')).toContainText('Running');
   // Tidy up: acme's ECS and disk counts are what the read-only specs expect.
   const ecsId = (await keptRow.getByRole('link', { name: ecsName }).getAttribute('href'))!.split('/').pop()!;
   await call(alice.request, 'delete_server', { id: ecsId });
