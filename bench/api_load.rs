@@ -6,7 +6,6 @@
 
 use ims_console::auth::{access_keys, signature, tokens};
 use ims_console::caller::{Caller, Role};
-use ims_console::config::Config;
 use serde_json::Value;
 use sqlx::{AnyConnection, Connection, Executor};
 
@@ -38,14 +37,7 @@ fn oha(url: &str, headers: &[(String, String)]) -> (f64, f64, f64, u64, u64) {
 
 async fn run(backend: &str, database_url: String, data_dir: std::path::PathBuf, report: &mut String) {
     println!("== {backend}");
-    let data_dir = data_dir.display().to_string();
-    let config = Config::from_pairs(&[
-        ("DATABASE_URL", database_url.as_str()),
-        ("IMS_DATA_DIR", data_dir.as_str()),
-        ("IMS_DEMO_PASSWORD", PASSWORD),
-    ])
-    .unwrap();
-    let state = ims_console::server::prepare(config).await.unwrap();
+    let state = bench_data::demo_state(&database_url, &data_dir, PASSWORD).await;
     let db = state.db.clone();
     let (user_id, account_id, project): (String, String, String) = sqlx::query_as(
         "SELECT u.id, a.id, p.id FROM users u JOIN accounts a ON a.id = u.account_id \

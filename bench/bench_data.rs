@@ -6,6 +6,22 @@ use ims_console::images::store::{insert_image, NewImage};
 use ims_console::seed::Lcg;
 use std::time::Instant;
 
+/// A server's state on `database_url`, migrated and seeded with the demo data (`password`).
+pub async fn demo_state(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    password: &str,
+) -> ims_console::state::AppState {
+    let data_dir = data_dir.display().to_string();
+    let config = ims_console::config::Config::from_pairs(&[
+        ("DATABASE_URL", database_url),
+        ("IMS_DATA_DIR", data_dir.as_str()),
+        ("IMS_DEMO_PASSWORD", password),
+    ])
+    .unwrap();
+    ims_console::server::prepare(config).await.unwrap()
+}
+
 pub async fn load_images(db: &sqlx::AnyPool, project: &str, count: usize) {
     let started = Instant::now();
     let mut random = Lcg(42);

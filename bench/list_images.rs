@@ -5,7 +5,6 @@
 
 use ims_console::auth::accounts::project_id;
 use ims_console::caller::{Caller, Role};
-use ims_console::config::Config;
 use ims_console::images::list_store;
 use ims_console::images::query::ImageQuery;
 use sqlx::{AnyConnection, Connection, Executor};
@@ -49,14 +48,7 @@ fn query(params: &[(&str, &str)]) -> ImageQuery {
 
 async fn run(backend: &str, database_url: String, data_dir: std::path::PathBuf, report: &mut String) {
     println!("== {backend}");
-    let data_dir = data_dir.display().to_string();
-    let config = Config::from_pairs(&[
-        ("DATABASE_URL", database_url.as_str()),
-        ("IMS_DATA_DIR", data_dir.as_str()),
-        ("IMS_DEMO_PASSWORD", PASSWORD),
-    ])
-    .unwrap();
-    let state = ims_console::server::prepare(config).await.unwrap();
+    let state = bench_data::demo_state(&database_url, &data_dir, PASSWORD).await;
     let db = state.db.clone();
     let project = project_id(&db, "acme", "cn-north-4").await.unwrap();
     bench_data::load_images(&db, &project, IMAGES).await;

@@ -145,8 +145,13 @@ mod tests {
 
 /// Percent-encodes a query-string component (RFC 3986 unreserved characters stay literal).
 pub fn url_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
+    percent_encode(text.as_bytes())
+}
+
+/// Percent-encodes every byte but RFC 3986's unreserved characters (upper-case hex).
+pub fn percent_encode(bytes: &[u8]) -> String {
+    let mut encoded = String::with_capacity(bytes.len());
+    for &byte in bytes {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
             encoded.push(byte as char);
         } else {
@@ -158,6 +163,11 @@ pub fn url_encode(text: &str) -> String {
 
 /// Decodes `%XX` escapes (others are left as they are); bytes that are not UTF-8 become U+FFFD.
 pub fn url_decode(text: &str) -> String {
+    String::from_utf8_lossy(&percent_decode(text)).into_owned()
+}
+
+/// Decodes `%XX` escapes into bytes, whatever they are (a malformed escape stays as it is).
+pub fn percent_decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -165,6 +175,7 @@ pub fn url_decode(text: &str) -> String {
         let escape = (bytes[index] == b'%')
             .then(|| bytes.get(index + 1..index + 3))
             .flatten()
+            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
             .and_then(|hex| std::str::from_utf8(hex).ok())
             .and_then(|hex| u8::from_str_radix(hex, 16).ok());
         match escape {
@@ -178,7 +189,7 @@ pub fn url_decode(text: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&decoded).into_owned()
+    decoded
 }
 
 #[cfg(test)]

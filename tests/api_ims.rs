@@ -264,7 +264,100 @@ async fn access_keys_and_signatures(server: TestServer) -> TestServer {
     server
 }
 
-on_both_backends!(access_keys_and_signatures);
+async fn keystone_tokens(server: TestServer) -> TestServer {
+    let client = Client::new();
+    let login = |user: &str, password: &str, scope: Value| {
+        serde_json::json!({ "auth": {
+            "identity": { "methods": ["password"], "password": { "user": { "name": user, "password": password, "domain": { "name": "acme" } } } },
+            "scope": scope,
+        } })
+    };
+    let by_name = serde_json::json!({ "project": { "name": "ap-southeast-1", "domain": { "name": "acme" } } });
+    let response = client
+        .post(server.url("/v3/auth/tokens"))
+        .json(&login("alice", common::PASSWORD, by_name))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let token = response.headers()["x-subject-token"].to_str().unwrap().to_string();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token"]["project"]["name"], "ap-southeast-1");
+    let catalog = body["token"]["catalog"].as_array().unwrap();
+    let image = catalog.iter().find(|service| service["type"] == "image").unwrap();
+    assert_eq!(image["endpoints"].as_array().unwrap().len(), 2, "one public image endpoint per region: {image}");
+    assert_eq!(image["endpoints"][0]["url"], server.base);
+    // The token is stored as a hash only.
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1")
+        .bind(&token)
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    // Validate, list projects, revoke; a revoked token is refused everywhere.
+    let check = client
+        .get(server.url("/v3/auth/tokens"))
+        .header("x-auth-token", &token)
+        .header("x-subject-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(check.status(), StatusCode::OK);
+    let projects: Value = client
+        .get(server.url("/v3/auth/projects"))
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> =
+        projects["projects"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ap-southeast-1", "cn-north-4"]);
+    let images = client.get(server.url("/v2/images?limit=1")).header("x-auth-token", &token).send().await.unwrap();
+    assert_eq!(images.status(), StatusCode::OK);
+    let revoked = client
+        .delete(server.url("/v3/auth/tokens"))
+        .header("x-auth-token", &token)
+        .header("x-subject-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let after = client.get(server.url("/v2/images")).header("x-auth-token", &token).send().await.unwrap();
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = after.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "APIGW.0301", "{body}");
+
+    // Refusals: a wrong password, another account's project, no user domain.
+    let wrong = client
+        .post(server.url("/v3/auth/tokens"))
+        .json(&login("alice", "wrong-password-9", Value::Null))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let carol = server.login_as("globex", "carol").await;
+    let foreign = serde_json::json!({ "project": { "id": project_of(&server, &carol).await } });
+    let refused = client
+        .post(server.url("/v3/auth/tokens"))
+        .json(&login("alice", common::PASSWORD, foreign))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let mut no_domain = login("alice", common::PASSWORD, Value::Null);
+    no_domain["auth"]["identity"]["password"]["user"].as_object_mut().unwrap().remove("domain");
+    let refused = client.post(server.url("/v3/auth/tokens")).json(&no_domain).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("account name"), "{body}");
+    server
+}
+
+on_both_backends!(access_keys_and_signatures, keystone_tokens);
 
 /// The SDK's own client, unmodified, from the set-up script's virtual environment.
 fn api_clients_python() -> std::path::PathBuf {

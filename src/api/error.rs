@@ -128,6 +128,11 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// A result whose error answers in Glance's shape.
+pub fn glance<T>(result: Result<T, impl Into<ApiError>>) -> ApiResult<T> {
+    result.map_err(|error| error.into().glance())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

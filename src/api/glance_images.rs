@@ -2,7 +2,7 @@
 //! OpenStack clients: list, show, create (a record, then its data), upload, download, update by
 //! JSON patch (attributes, tags, free-form properties), delete. Errors use Glance's shape.
 
-use super::error::{ApiError, ApiResult};
+use super::error::{glance, ApiError, ApiResult};
 use super::image_json::image_object;
 use super::ims_images::{patch_image, value_text, PatchOp};
 use super::signed::{authenticate, Signed};
@@ -19,10 +19,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
-
-fn glance<T>(result: Result<T, impl Into<ApiError>>) -> ApiResult<T> {
-    result.map_err(|error| error.into().glance())
-}
 
 /// Image objects with their free-form properties as top-level string keys.
 async fn objects(state: &AppState, images: &[ImageDetail]) -> ApiResult<Vec<Value>> {

@@ -2,7 +2,7 @@
 //! finished: a share is a few rows) and the synchronous Glance member calls. Shares go to
 //! projects; IMS's `domains` and `organizations` targets are not offered.
 
-use super::error::{ApiError, ApiResult};
+use super::error::{glance, ApiError, ApiResult};
 use super::signed::Signed;
 use super::{audited, query_pairs, JobId};
 use crate::caller::{Access, Caller};
@@ -179,10 +179,6 @@ pub async fn show_member(
 #[derive(Deserialize)]
 pub struct GlanceMember {
     member: String,
-}
-
-fn glance<T>(result: Result<T, impl Into<ApiError>>) -> ApiResult<T> {
-    result.map_err(|error| error.into().glance())
 }
 
 /// `POST /v2/images/{image_id}/members`: shares with one project (200 with the member).

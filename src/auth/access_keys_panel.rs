@@ -90,13 +90,15 @@ fn key_row(key: AccessKeyView, actions: AccessKeyActions, deleting: RwSignal<Opt
             <td><span class=format!("status status-{status}")><span class="status-dot"></span>{label}</span></td>
             <td>{format_time(key.created_at)}</td>
             <td data-testid="access-key-last-used">{last_used}</td>
-            <td class="actions">
+            <td>
+                <div class="operations">
                 <button type="button" class="link-button" on:click=move |_| {
                     actions.set_enabled.dispatch(SetAccessKeyEnabled { id: toggle_id.clone(), enabled: !enabled });
                 }>{if enabled { "Disable" } else { "Enable" }}</button>
-                <button type="button" class="link-button" on:click=move |_| deleting.set(Some(delete_id.clone()))>
+                <button type="button" class="link-button danger" on:click=move |_| deleting.set(Some(delete_id.clone()))>
                     "Delete"
                 </button>
+                </div>
             </td>
         </tr>
     }

@@ -2,6 +2,7 @@
 //! `huaweicloudsdkcore/signer/signer.py` computes it (reference: ims-api.md §6). Plain
 //! functions over the request's parts, so the reference's worked examples are unit tests.
 
+use crate::format::{percent_decode, percent_encode as encode};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
@@ -84,39 +85,6 @@ pub fn check_skew(signed_at: i64, now: i64) -> Result<(), SignatureError> {
     } else {
         Ok(())
     }
-}
-
-/// Percent-decodes everything (a `%2F` becomes a `/`); a malformed escape stays as it is.
-fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        let hex = |byte: u8| (byte as char).to_digit(16);
-        if bytes[at] == b'%' && at + 2 < bytes.len() {
-            if let (Some(high), Some(low)) = (hex(bytes[at + 1]), hex(bytes[at + 2])) {
-                out.push((high * 16 + low) as u8);
-                at += 3;
-                continue;
-            }
-        }
-        out.push(bytes[at]);
-        at += 1;
-    }
-    out
-}
-
-/// Percent-encodes all but RFC 3986's unreserved characters, as the SDK does.
-fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &byte in bytes {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// The path as signed: fully decoded, each segment re-encoded, always ending in `/`.

@@ -233,7 +233,7 @@ impl ApiListQuery {
 }
 
 /// Which images of the scope the caller may see.
-fn scope(filter: &mut Filter, query: &ApiListQuery, user: &Caller) {
+fn scope(filter: &mut Filter, scope: ApiScope, query: &ApiListQuery, user: &Caller) {
     filter.push_plain("i.deleted_at IS NULL");
     let answer = query.member_status.clone().unwrap_or_else(|| "accepted".into());
     let shared = |filter: &mut Filter| {
@@ -252,7 +252,7 @@ fn scope(filter: &mut Filter, query: &ApiListQuery, user: &Caller) {
         filter.args.push(Arg::Text(user.region.clone()));
         filter.args.len()
     };
-    match query.scope {
+    match scope {
         ApiScope::Gold => {
             let r = region(filter);
             filter.push_plain(&format!("i.imagetype = 'gold' AND i.region = ${r}"));
@@ -341,33 +341,56 @@ pub struct ApiPage {
 }
 
 pub async fn list(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<ApiPage, AppError> {
-    let mut filter = Filter::default();
-    scope(&mut filter, query, user);
-    filters(&mut filter, query);
     let (direction, beyond) = if query.descending { ("DESC", "<") } else { ("ASC", ">") };
     let column = query.sort_column;
     if let Some(marker) = &query.marker {
         // The marker must be an image of this very list; its sort value is where the page starts.
-        let mut seen = filter.clone();
+        let mut seen = Filter::default();
+        scope(&mut seen, query.scope, query, user);
+        filters(&mut seen, query);
         seen.push("i.id = ?", Arg::Text(marker.clone()));
         let sql = format!("SELECT COUNT(*) FROM images i WHERE {}", seen.sql());
         let found: i64 = bind_all!(sqlx::query_scalar(&sql), &seen.args).fetch_one(db).await?;
         if found == 0 {
             return Err(bad(format!("The marker '{marker}' is not an image of this list.")));
         }
-        filter.args.push(Arg::Text(marker.clone()));
-        let m = filter.args.len();
-        filter.push_plain(&format!(
-            "({column}, i.id) {beyond} (SELECT {}, m.id FROM images m WHERE m.id = ${m})",
-            column.replacen("i.", "m.", 1)
-        ));
     }
+    // One scope is one indexed range scan. "All" is the union of the four, each cut to the page
+    // before they are merged, so no branch reads more than a page of its own index.
+    let scopes: &[ApiScope] = match query.scope {
+        ApiScope::All => &[ApiScope::Gold, ApiScope::Private, ApiScope::Shared, ApiScope::Market],
+        ref one => std::slice::from_ref(one),
+    };
+    let mut args = Vec::new();
+    let mut branches = Vec::new();
+    for branch_scope in scopes {
+        let mut filter = Filter { clauses: Vec::new(), args };
+        scope(&mut filter, *branch_scope, query, user);
+        filters(&mut filter, query);
+        if let Some(marker) = &query.marker {
+            filter.args.push(Arg::Text(marker.clone()));
+            let m = filter.args.len();
+            filter.push_plain(&format!(
+                "({column}, i.id) {beyond} (SELECT {}, m.id FROM images m WHERE m.id = ${m})",
+                column.replacen("i.", "m.", 1)
+            ));
+        }
+        branches.push(format!(
+            "SELECT * FROM (SELECT i.id, {column} AS sort_value FROM images i WHERE {} \
+             ORDER BY {column} {direction}, i.id {direction} LIMIT {}) AS branch_{}",
+            filter.sql(),
+            query.limit + 1,
+            branches.len()
+        ));
+        args = filter.args;
+    }
+    // UNION (not ALL): an own image that is also published is in two branches.
     let sql = format!(
-        "SELECT i.id FROM images i WHERE {} ORDER BY {column} {direction}, i.id {direction} LIMIT {}",
-        filter.sql(),
+        "SELECT id FROM ({}) AS page ORDER BY sort_value {direction}, id {direction} LIMIT {}",
+        branches.join(" UNION "),
         query.limit + 1
     );
-    let mut ids: Vec<String> = bind_all!(sqlx::query_scalar(&sql), &filter.args).fetch_all(db).await?;
+    let mut ids: Vec<String> = bind_all!(sqlx::query_scalar(&sql), &args).fetch_all(db).await?;
     let more = ids.len() as i64 > query.limit;
     ids.truncate(query.limit as usize);
     Ok(ApiPage { images: store::details(db, user, &ids).await?, more })

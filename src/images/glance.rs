@@ -123,16 +123,19 @@ where
     if let Some(size) = size_hint.filter(|size| *size > 0) {
         require_room(state, caller, QuotaKind::StoredBytes, size as i64).await?;
     }
-    let limit = state.config.engine.max_virtual_size;
+    // Data past the project's stored-data quota (or the largest image) is refused as it comes,
+    // whether or not the client announced a size.
+    let room = crate::quotas::service::room_left(state, caller, QuotaKind::StoredBytes).await? as u64;
+    let limit = state.config.engine.max_virtual_size.min(room);
     let staged = Storage::staging_key(&caller.region, id);
     let written = state.storage.put_stream(&staged, body, limit).await.map_err(|error| {
         tracing::warn!(%error, image = id, "receiving a Glance upload");
         AppError::Invalid("The upload broke off before all data arrived. Upload the data again.".into())
     })?;
     if written.is_none() {
-        return Err(AppError::Invalid(format!(
-            "The data is larger than the {} GB an image file may have.",
-            limit >> 30
+        return Err(AppError::TooMany(format!(
+            "The data is larger than the {} bytes this project may still store (or an image file may have).",
+            limit
         )));
     }
     let params = ImportParams {

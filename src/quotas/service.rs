@@ -38,6 +38,12 @@ pub async fn quotas(state: &AppState, caller: &Caller) -> Result<Vec<QuotaInfo>,
     Ok(lines)
 }
 
+/// How much more of `kind` the caller's project may take now.
+pub async fn room_left(state: &AppState, caller: &Caller, kind: QuotaKind) -> Result<i64, AppError> {
+    let used = store::used(&state.db, &caller.project_id, kind).await?;
+    Ok((limit(&state.config.quotas, kind) - used).max(0))
+}
+
 /// Refuses (429, with the numbers) when `more` of `kind` would take the project past its quota.
 pub async fn require_room(state: &AppState, caller: &Caller, kind: QuotaKind, more: i64) -> Result<(), AppError> {
     require_room_in(&state.db, &state.config.quotas, &caller.project_id, kind, more).await

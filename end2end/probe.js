@@ -1,0 +1,27 @@
+const { chromium } = require('@playwright/test');
+(async () => {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  const base = 'http://127.0.0.1:3999';
+  await page.goto(base + '/login');
+  await page.fill('#login-account', 'acme');
+  await page.fill('#login-user', 'alice');
+  await page.fill('#login-password', 'demo-password-1');
+  await page.click('button[type=submit]');
+  await page.waitForURL('**/images/**');
+  await page.goto(base + '/credentials');
+  await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+  await page.screenshot({ path: '/tmp/shot-credentials-empty.png', fullPage: true });
+  await page.getByRole('button', { name: 'Create Access Key' }).click();
+  await page.getByLabel('Description (optional)').fill('nightly image build');
+  await page.screenshot({ path: '/tmp/shot-create-key.png' });
+  await page.getByRole('button', { name: 'OK' }).click();
+  await page.getByTestId('new-secret-key').waitFor();
+  await page.screenshot({ path: '/tmp/shot-key-created.png' });
+  const ak = await page.getByTestId('new-access-key').textContent();
+  const sk = await page.getByTestId('new-secret-key').textContent();
+  console.log(JSON.stringify({ ak, sk }));
+  await page.getByRole('button', { name: 'Close' }).click();
+  await page.screenshot({ path: '/tmp/shot-credentials-keys.png', fullPage: true });
+  await browser.close();
+})();
