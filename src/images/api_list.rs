@@ -241,9 +241,10 @@ fn scope(filter: &mut Filter, scope: ApiScope, query: &ApiListQuery, user: &Call
         filter.args.push(Arg::Text(answer.clone()));
         filter.args.push(Arg::Int(now_ms()));
         let n = filter.args.len();
+        // Driven from the project's few shares (an index on member_id), not from every image.
         format!(
-            "(i.imagetype = 'private' AND EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = i.id \
-             AND m.member_id = ${} AND m.status = ${} AND (m.expires_at IS NULL OR m.expires_at > ${n})))",
+            "(i.imagetype = 'private' AND i.id IN (SELECT m.image_id FROM image_members m \
+             WHERE m.member_id = ${} AND m.status = ${} AND (m.expires_at IS NULL OR m.expires_at > ${n})))",
             n - 2,
             n - 1
         )
@@ -263,7 +264,7 @@ fn scope(filter: &mut Filter, scope: ApiScope, query: &ApiListQuery, user: &Call
             filter.push_plain(&clause);
         }
         ApiScope::Market => filter.push(
-            "EXISTS (SELECT 1 FROM market_offerings o WHERE o.image_id = i.id AND o.region = ?)",
+            "i.id IN (SELECT o.image_id FROM market_offerings o WHERE o.region = ?)",
             Arg::Text(user.region.clone()),
         ),
         ApiScope::All => {
