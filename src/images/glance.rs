@@ -239,19 +239,25 @@ pub async fn file_of(state: &AppState, caller: &Caller, id: &str) -> Result<Opti
     Ok(location.map(|(key, _)| (key, image.image_size, image.checksum)))
 }
 
-/// The free-form properties of images `ids`.
+/// The free-form properties of images `ids` (one query).
 pub async fn properties(
     db: &Db,
     ids: &[String],
 ) -> Result<std::collections::HashMap<String, Map<String, Value>>, AppError> {
     let mut found = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql =
+        format!("SELECT id, properties FROM images WHERE id IN ({}) AND properties <> '{{}}'", placeholders.join(", "));
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
     for id in ids {
-        let text: Option<String> =
-            sqlx::query_scalar("SELECT properties FROM images WHERE id = $1").bind(id).fetch_optional(db).await?;
-        if let Some(Value::Object(map)) = text.and_then(|text| serde_json::from_str(&text).ok()) {
-            if !map.is_empty() {
-                found.insert(id.clone(), map);
-            }
+        query = query.bind(id.clone());
+    }
+    for (id, text) in query.fetch_all(db).await? {
+        if let Ok(Value::Object(map)) = serde_json::from_str(&text) {
+            found.insert(id, map);
         }
     }
     Ok(found)
