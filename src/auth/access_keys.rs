@@ -230,9 +230,24 @@ mod store {
         Ok(KeyLookup::Active { secret, caller })
     }
 
+    /// When this instance last wrote each key's last use: a busy key costs one write a minute,
+    /// not one a request.
+    static LAST_WRITTEN: std::sync::Mutex<Option<std::collections::HashMap<String, i64>>> = std::sync::Mutex::new(None);
+
     /// Notes that the key signed a request now; written at most once a minute a key.
     pub async fn touch(db: &Db, access_key: &str) {
         let now = now_ms();
+        {
+            let mut written = LAST_WRITTEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let map = written.get_or_insert_with(Default::default);
+            if map.get(access_key).is_some_and(|at| now - at < 60_000) {
+                return;
+            }
+            if map.len() > 100_000 {
+                map.clear();
+            }
+            map.insert(access_key.to_string(), now);
+        }
         let result = sqlx::query(
             "UPDATE access_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
         )

@@ -385,12 +385,16 @@ pub async fn list(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<ApiPag
         ));
         args = filter.args;
     }
-    // UNION (not ALL): an own image that is also published is in two branches.
-    let sql = format!(
-        "SELECT id FROM ({}) AS page ORDER BY sort_value {direction}, id {direction} LIMIT {}",
-        branches.join(" UNION "),
-        query.limit + 1
-    );
+    // UNION (not ALL): an own image that is also published is in two branches. One scope needs
+    // no merge.
+    let sql = match branches.as_slice() {
+        [only] => format!("SELECT id FROM ({only}) AS page"),
+        _ => format!(
+            "SELECT id FROM ({}) AS page ORDER BY sort_value {direction}, id {direction} LIMIT {}",
+            branches.join(" UNION "),
+            query.limit + 1
+        ),
+    };
     let mut ids: Vec<String> = bind_all!(sqlx::query_scalar(&sql), &args).fetch_all(db).await?;
     let more = ids.len() as i64 > query.limit;
     ids.truncate(query.limit as usize);
