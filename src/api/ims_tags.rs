@@ -6,6 +6,7 @@ use super::ims_images::KeyValue;
 use super::signed::Signed;
 use super::{audited, query_pairs};
 use crate::caller::{Access, Caller};
+use crate::images::api_list::{self, ApiListQuery};
 use crate::images::requests::TagRequest;
 use crate::images::tags;
 use crate::state::AppState;
@@ -265,13 +266,15 @@ pub async fn put_v1_tag(State(state): State<AppState>, signed: Signed) -> ApiRes
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /v1/cloudimages/tags`: the tags (`key.value`) of the caller's private images.
+/// `GET /v1/cloudimages/tags`: the tags (`key.value`) of the images the filters cover (the
+/// caller's private images unless `__imagetype` says otherwise), paged by `page` and `limit`.
 pub async fn list_v1_tags(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
     signed: Signed,
 ) -> ApiResult<Json<Value>> {
     let (mut page, mut limit) = (1usize, usize::MAX);
+    let mut filters = Vec::new();
     for (key, value) in query_pairs(query.as_deref()) {
         match key.as_str() {
             "page" => {
@@ -288,23 +291,21 @@ pub async fn list_v1_tags(
                     .filter(|limit| *limit >= 1)
                     .ok_or_else(|| ApiError::invalid("limit must be 1 or more."))?
             }
-            "__imagetype" if value == "private" => {}
-            other => {
-                return Err(ApiError::invalid(format!(
-                    "Filtering tags by {other} is not supported: tags are listed for the project's private images."
-                )))
-            }
+            _ => filters.push((key, value)),
         }
     }
-    let grouped = tags::project_tags(&state, &signed.caller).await?;
-    let all: Vec<String> = grouped
+    if !filters.iter().any(|(key, _)| key == "__imagetype") {
+        filters.push(("__imagetype".into(), "private".into()));
+    }
+    let list_query = ApiListQuery::from_pairs(&filters, api_list::MAX_LIMIT)?;
+    let tags = api_list::tags_of(&state.db, &signed.caller, &list_query).await?;
+    let strings: Vec<String> = tags
         .into_iter()
-        .flat_map(|(key, values)| {
-            values.into_iter().map(move |value| if value.is_empty() { key.clone() } else { format!("{key}.{value}") })
-        })
+        .map(|(key, value)| if value.is_empty() { key } else { format!("{key}.{value}") })
+        .skip((page - 1).saturating_mul(limit.min(1 << 20)))
+        .take(limit)
         .collect();
-    let list: Vec<String> = all.into_iter().skip((page - 1).saturating_mul(limit.min(1 << 20))).take(limit).collect();
-    Ok(Json(json!({ "tags": list })))
+    Ok(Json(json!({ "tags": strings })))
 }
 
 /// Glance tags may not contain `=` or `.`, and are a key with an empty value here.

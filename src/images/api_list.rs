@@ -7,6 +7,7 @@ use super::list_store::{bind_all, Arg, Filter};
 use super::model::{ImageDetail, ImageStatus};
 use super::store;
 use crate::caller::Caller;
+use crate::compute::flavors::{find_flavor, Flavor};
 use crate::db::{like_escape, now_ms, Db};
 use crate::error::AppError;
 
@@ -49,6 +50,8 @@ pub struct ApiListQuery {
     pub updated_at: Option<(TimeOp, i64)>,
     /// Shared images: this answer (default accepted).
     pub member_status: Option<String>,
+    /// Public images an ECS of this flavor can boot (IMS `flavor_id`).
+    pub flavor_id: Option<String>,
     pub sort_column: &'static str,
     pub descending: bool,
     pub limit: i64,
@@ -117,6 +120,7 @@ impl ApiListQuery {
             created_at: None,
             updated_at: None,
             member_status: None,
+            flavor_id: None,
             sort_column: "i.created_at",
             descending: true,
             limit: default_limit,
@@ -212,9 +216,7 @@ impl ApiListQuery {
                         query.support_flags.push(flag.trim_start_matches("__support_").to_string());
                     }
                 }
-                "flavor_id" => {
-                    return Err(bad("Filtering by flavor_id is not supported: list the images and check min_disk and min_ram against the flavor.".into()))
-                }
+                "flavor_id" => query.flavor_id = Some(value.to_string()),
                 // Glance: os_hidden is always false here (nothing is hidden); IMS: the rest of
                 // the reference's keys are covered above.
                 "os_hidden" => {
@@ -280,7 +282,14 @@ fn scope(filter: &mut Filter, scope: ApiScope, query: &ApiListQuery, user: &Call
     }
 }
 
-fn filters(filter: &mut Filter, query: &ApiListQuery) {
+fn filters(filter: &mut Filter, query: &ApiListQuery, flavor: Option<&Flavor>) {
+    if let Some(flavor) = flavor {
+        // A public image this flavor boots: its architecture, and memory within the image's range.
+        filter.push_plain("i.imagetype = 'gold'");
+        filter.push("i.architecture = ?", Arg::Text(flavor.architecture.to_string()));
+        filter.push("i.min_ram <= ?", Arg::Int(flavor.memory_mb));
+        filter.push("(i.max_ram = 0 OR i.max_ram >= ?)", Arg::Int(flavor.memory_mb));
+    }
     for (column, value) in &query.equals {
         filter.push(&format!("{column} = ?"), Arg::Text(value.clone()));
     }
@@ -342,13 +351,19 @@ pub struct ApiPage {
 }
 
 pub async fn list(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<ApiPage, AppError> {
+    let flavor = match &query.flavor_id {
+        Some(id) => Some(find_flavor(&user.region, id).ok_or_else(|| {
+            bad(format!("'{id}' is not a flavor of region {}.", crate::regions::region_name(&user.region)))
+        })?),
+        None => None,
+    };
     let (direction, beyond) = if query.descending { ("DESC", "<") } else { ("ASC", ">") };
     let column = query.sort_column;
     if let Some(marker) = &query.marker {
         // The marker must be an image of this very list; its sort value is where the page starts.
         let mut seen = Filter::default();
         scope(&mut seen, query.scope, query, user);
-        filters(&mut seen, query);
+        filters(&mut seen, query, flavor);
         seen.push("i.id = ?", Arg::Text(marker.clone()));
         let sql = format!("SELECT COUNT(*) FROM images i WHERE {}", seen.sql());
         let found: i64 = bind_all!(sqlx::query_scalar(&sql), &seen.args).fetch_one(db).await?;
@@ -367,7 +382,7 @@ pub async fn list(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<ApiPag
     for branch_scope in scopes {
         let mut filter = Filter { clauses: Vec::new(), args };
         scope(&mut filter, *branch_scope, query, user);
-        filters(&mut filter, query);
+        filters(&mut filter, query, flavor);
         if let Some(marker) = &query.marker {
             filter.args.push(Arg::Text(marker.clone()));
             let m = filter.args.len();
@@ -399,6 +414,28 @@ pub async fn list(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<ApiPag
     let more = ids.len() as i64 > query.limit;
     ids.truncate(query.limit as usize);
     Ok(ApiPage { images: store::details(db, user, &ids).await?, more })
+}
+
+/// The distinct tags (key, value) of the images the query covers (IMS `list_tags`).
+pub async fn tags_of(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<Vec<(String, String)>, AppError> {
+    let scopes: &[ApiScope] = match query.scope {
+        ApiScope::All => &[ApiScope::Gold, ApiScope::Private, ApiScope::Shared, ApiScope::Market],
+        ref one => std::slice::from_ref(one),
+    };
+    let mut args = Vec::new();
+    let mut branches = Vec::new();
+    for branch_scope in scopes {
+        let mut filter = Filter { clauses: Vec::new(), args };
+        scope(&mut filter, *branch_scope, query, user);
+        filters(&mut filter, query, None);
+        branches.push(format!("SELECT i.id FROM images i WHERE {}", filter.sql()));
+        args = filter.args;
+    }
+    let sql = format!(
+        "SELECT DISTINCT t.tag_key, t.tag_value FROM image_tags t WHERE t.image_id IN ({}) ORDER BY t.tag_key, t.tag_value",
+        branches.join(" UNION ")
+    );
+    Ok(bind_all!(sqlx::query_as(&sql), &args).fetch_all(db).await?)
 }
 
 #[cfg(test)]
@@ -444,7 +481,7 @@ mod tests {
             ("created_at", "after:2024-01-01T00:00:00Z", "op:time"),
             ("protected", "maybe", "true or false"),
             ("sort_key", "price", "not a valid sort_key"),
-            ("flavor", "x", "not a query parameter"),
+            ("flavour", "x", "not a query parameter"),
         ] {
             let error = ApiListQuery::from_pairs(&pairs(&[(key, value)]), 25).unwrap_err();
             assert!(error.to_string().contains(says), "{key}={value}: {error}");

@@ -131,6 +131,11 @@ assert found.total_count == 1 and found.resources[0].resource_id == image_id, fo
 glance_tagged = alice.list_images(ListImagesRequest(tag="sdkcheck.ok"))
 assert [image.id for image in glance_tagged.images] == [image_id], glance_tagged
 
+v1_tags = alice.list_tags(ListTagsRequest(imagetype="private", status="active", limit=100)).tags
+assert "sdkcheck.ok" in v1_tags and "team.platform" in v1_tags, v1_tags
+by_flavor = alice.list_images(ListImagesRequest(imagetype="gold", flavor_id="s6.small.1", limit=50))
+assert by_flavor.images and all(image.min_ram <= 1024 and image.support_arm == "false" for image in by_flavor.images), by_flavor
+
 step("quota")
 quota = alice.show_image_quota(ShowImageQuotaRequest())
 images_quota = [resource for resource in quota.quotas.resources if resource.type == "image"][0]
