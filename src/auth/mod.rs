@@ -196,6 +196,10 @@ mod gate {
             Ok(serde_json::Value::Array(items)) => {
                 items.iter().filter_map(|item| item.as_str()).collect::<Vec<_>>().join(",")
             }
+            // A created record names itself: an access key by its AK (never its secret).
+            Ok(serde_json::Value::Object(fields)) => {
+                fields.get("access_key").and_then(|id| id.as_str()).unwrap_or_default().to_string()
+            }
             _ => String::new(),
         }
     }
