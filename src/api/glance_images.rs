@@ -21,26 +21,25 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 /// Image objects with their free-form properties as top-level string keys.
-async fn objects(state: &AppState, images: &[ImageDetail]) -> ApiResult<Vec<Value>> {
-    let ids: Vec<String> = images.iter().map(|image| image.id.clone()).collect();
-    let properties = glance(glance::properties(&state.db, &ids).await)?;
-    Ok(images
+fn objects(images: &[ImageDetail]) -> Vec<Value> {
+    images
         .iter()
         .map(|image| {
             let mut object = image_object(image);
-            if let (Some(map), Value::Object(target)) = (properties.get(&image.id), &mut object) {
+            let properties: Option<Map<String, Value>> = serde_json::from_str(&image.properties).ok();
+            if let (Some(map), Value::Object(target)) = (properties, &mut object) {
                 for (key, value) in map {
-                    target.entry(key.clone()).or_insert_with(|| value.clone());
+                    target.entry(key).or_insert(value);
                 }
             }
             object
         })
-        .collect())
+        .collect()
 }
 
 async fn one_object(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Value> {
     let image = glance(crate::images::service::get_image(state, caller, id).await)?;
-    Ok(objects(state, std::slice::from_ref(&image)).await?.remove(0))
+    Ok(objects(std::slice::from_ref(&image)).remove(0))
 }
 
 /// `GET /v2/images`: a page, with `next` (relative, keeping `limit=`) while more remain.
@@ -53,7 +52,7 @@ pub async fn list_images(
     let query = glance(ApiListQuery::from_pairs(&pairs, 25))?;
     let page = glance(api_list::list(&state.db, &signed.caller, &query).await)?;
     let mut body = json!({
-        "images": objects(&state, &page.images).await?,
+        "images": objects(&page.images),
         "first": "/v2/images",
         "schema": "/v2/schemas/images",
     });
@@ -240,11 +239,7 @@ pub async fn update_image(
     glance(crate::images::service::own_private(&state, caller, &image_id).await)?;
     let mut tags: Vec<String> = super::image_json::tag_strings(&image);
     let original_tags = tags.clone();
-    let mut properties = glance::properties(&state.db, std::slice::from_ref(&image_id))
-        .await
-        .map_err(|e| ApiError::from(e).glance())?
-        .remove(&image_id)
-        .unwrap_or_default();
+    let mut properties: Map<String, Value> = serde_json::from_str(&image.properties).unwrap_or_default();
     let original_properties = properties.clone();
     let mut attribute_ops = Vec::new();
     let bad = |message: String| ApiError::invalid(message).glance();

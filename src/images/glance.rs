@@ -9,7 +9,7 @@ use super::requests::IMPORT_FORMATS;
 use super::store::{self, NewImage};
 use super::validate;
 use crate::caller::Caller;
-use crate::db::{now_ms, Db};
+use crate::db::now_ms;
 use crate::error::AppError;
 use crate::jobs::model::JobEntities;
 use crate::jobs::queue::{enqueue, NewJob};
@@ -237,30 +237,6 @@ pub async fn file_of(state: &AppState, caller: &Caller, id: &str) -> Result<Opti
     }
     let location: Option<(String, String)> = store::file_of(&state.db, id).await?;
     Ok(location.map(|(key, _)| (key, image.image_size, image.checksum)))
-}
-
-/// The free-form properties of images `ids` (one query).
-pub async fn properties(
-    db: &Db,
-    ids: &[String],
-) -> Result<std::collections::HashMap<String, Map<String, Value>>, AppError> {
-    let mut found = std::collections::HashMap::new();
-    if ids.is_empty() {
-        return Ok(found);
-    }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
-    let sql =
-        format!("SELECT id, properties FROM images WHERE id IN ({}) AND properties <> '{{}}'", placeholders.join(", "));
-    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
-    for id in ids {
-        query = query.bind(id.clone());
-    }
-    for (id, text) in query.fetch_all(db).await? {
-        if let Ok(Value::Object(map)) = serde_json::from_str(&text) {
-            found.insert(id, map);
-        }
-    }
-    Ok(found)
 }
 
 /// Replaces the free-form properties of one of the caller's private images.

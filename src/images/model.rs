@@ -230,6 +230,9 @@ pub struct ImageDetail {
     pub deprecated: bool,
     /// The user starred it as frequently used.
     pub favorite: bool,
+    /// Free-form string properties set through the Glance API (a JSON object; `{}` for none).
+    #[serde(default)]
+    pub properties: String,
 }
 
 /// A resource an image's lineage names: its id, its name and, when the caller may open it, its

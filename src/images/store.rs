@@ -56,6 +56,7 @@ struct ImageRow {
     last_used_at: Option<i64>,
     file_location: String,
     deprecated_at: Option<i64>,
+    properties: String,
 }
 
 /// Images the caller may see: `$2` is their region, `$3` their project, `$4` now. A project
@@ -196,6 +197,7 @@ impl ImageRow {
             deprecated: row.deprecated_at.is_some_and(|at| at <= now),
             deprecated_at: row.deprecated_at,
             favorite: false,
+            properties: row.properties,
         }
     }
 }
@@ -224,14 +226,19 @@ pub async fn details(db: &Db, user: &Caller, ids: &[String]) -> Result<Vec<Image
         "SELECT image_id, tag_key, tag_value FROM image_tags WHERE image_id IN ({list}) ORDER BY image_id, tag_key"
     );
     let tags: Vec<(String, String, String)> = bind_ids!(sqlx::query_as(&tags_sql)).fetch_all(db).await?;
-    let member = ids.len() + 1;
-    let answers_sql = format!(
-        "SELECT image_id, status FROM image_members WHERE image_id IN ({list}) AND member_id = ${member} \
-         AND (expires_at IS NULL OR expires_at > ${})",
-        member + 1
-    );
-    let answers: Vec<(String, MemberStatus)> =
-        bind_ids!(sqlx::query_as(&answers_sql)).bind(&user.project_id).bind(now).fetch_all(db).await?;
+    // Share answers exist only for private images of other projects (none on a page of one's own).
+    let others = rows.iter().any(|row| row.imagetype == "private" && row.owner != user.project_id);
+    let answers: Vec<(String, MemberStatus)> = if others {
+        let member = ids.len() + 1;
+        let answers_sql = format!(
+            "SELECT image_id, status FROM image_members WHERE image_id IN ({list}) AND member_id = ${member} \
+             AND (expires_at IS NULL OR expires_at > ${})",
+            member + 1
+        );
+        bind_ids!(sqlx::query_as(&answers_sql)).bind(&user.project_id).bind(now).fetch_all(db).await?
+    } else {
+        Vec::new()
+    };
     let mut by_id: std::collections::HashMap<String, ImageDetail> =
         rows.into_iter().map(|row| (row.id.clone(), row.into_detail(&user.project_id, now))).collect();
     for (image_id, key, value) in tags {
