@@ -373,16 +373,7 @@ pub async fn list(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<ApiPag
     }
     // One scope is one indexed range scan. "All" is the union of the four, each cut to the page
     // before they are merged, so no branch reads more than a page of its own index.
-    let scopes: &[ApiScope] = match query.scope {
-        ApiScope::All => &[ApiScope::Gold, ApiScope::Private, ApiScope::Shared, ApiScope::Market],
-        ref one => std::slice::from_ref(one),
-    };
-    let mut args = Vec::new();
-    let mut branches = Vec::new();
-    for branch_scope in scopes {
-        let mut filter = Filter { clauses: Vec::new(), args };
-        scope(&mut filter, *branch_scope, query, user);
-        filters(&mut filter, query, flavor);
+    let seek = |filter: &mut Filter| {
         if let Some(marker) = &query.marker {
             filter.args.push(Arg::Text(marker.clone()));
             let m = filter.args.len();
@@ -391,15 +382,19 @@ pub async fn list(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<ApiPag
                 column.replacen("i.", "m.", 1)
             ));
         }
-        branches.push(format!(
-            "SELECT * FROM (SELECT i.id, {column} AS sort_value FROM images i WHERE {} \
-             ORDER BY {column} {direction}, i.id {direction} LIMIT {}) AS branch_{}",
-            filter.sql(),
-            query.limit + 1,
-            branches.len()
-        ));
-        args = filter.args;
-    }
+    };
+    let (clauses, args) = scope_clauses(query, user, flavor, seek);
+    let branches: Vec<String> = clauses
+        .iter()
+        .enumerate()
+        .map(|(index, clause)| {
+            format!(
+                "SELECT * FROM (SELECT i.id, {column} AS sort_value FROM images i WHERE {clause} \
+                 ORDER BY {column} {direction}, i.id {direction} LIMIT {}) AS branch_{index}",
+                query.limit + 1
+            )
+        })
+        .collect();
     // UNION (not ALL): an own image that is also published is in two branches. One scope needs
     // no merge.
     let sql = match branches.as_slice() {
@@ -418,24 +413,39 @@ pub async fn list(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<ApiPag
 
 /// The distinct tags (key, value) of the images the query covers (IMS `list_tags`).
 pub async fn tags_of(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<Vec<(String, String)>, AppError> {
-    let scopes: &[ApiScope] = match query.scope {
-        ApiScope::All => &[ApiScope::Gold, ApiScope::Private, ApiScope::Shared, ApiScope::Market],
-        ref one => std::slice::from_ref(one),
-    };
-    let mut args = Vec::new();
-    let mut branches = Vec::new();
-    for branch_scope in scopes {
-        let mut filter = Filter { clauses: Vec::new(), args };
-        scope(&mut filter, *branch_scope, query, user);
-        filters(&mut filter, query, None);
-        branches.push(format!("SELECT i.id FROM images i WHERE {}", filter.sql()));
-        args = filter.args;
-    }
+    let (clauses, args) = scope_clauses(query, user, None, |_| {});
+    let branches: Vec<String> =
+        clauses.iter().map(|clause| format!("SELECT i.id FROM images i WHERE {clause}")).collect();
     let sql = format!(
         "SELECT DISTINCT t.tag_key, t.tag_value FROM image_tags t WHERE t.image_id IN ({}) ORDER BY t.tag_key, t.tag_value",
         branches.join(" UNION ")
     );
     Ok(bind_all!(sqlx::query_as(&sql), &args).fetch_all(db).await?)
+}
+
+/// The WHERE clause of each scope the query covers (one, or the four of "All"), with the
+/// filters and `extra` in each; the arguments are numbered across all of them.
+fn scope_clauses(
+    query: &ApiListQuery,
+    user: &Caller,
+    flavor: Option<&Flavor>,
+    extra: impl Fn(&mut Filter),
+) -> (Vec<String>, Vec<Arg>) {
+    let scopes: &[ApiScope] = match query.scope {
+        ApiScope::All => &[ApiScope::Gold, ApiScope::Private, ApiScope::Shared, ApiScope::Market],
+        ref one => std::slice::from_ref(one),
+    };
+    let mut args = Vec::new();
+    let mut clauses = Vec::new();
+    for branch_scope in scopes {
+        let mut filter = Filter { clauses: Vec::new(), args };
+        scope(&mut filter, *branch_scope, query, user);
+        filters(&mut filter, query, flavor);
+        extra(&mut filter);
+        clauses.push(filter.sql());
+        args = filter.args;
+    }
+    (clauses, args)
 }
 
 #[cfg(test)]
