@@ -4,7 +4,6 @@
 
 use crate::format::iso_time;
 use crate::images::model::{ImageDetail, ImageStatus};
-use crate::sharing::model::MemberStatus;
 use serde_json::{json, Map, Value};
 
 /// IMS `__imagetype` as the caller sees the image.
@@ -101,11 +100,7 @@ pub fn image_object(image: &ImageDetail) -> Value {
         }
     }
     if let Some(status) = image.member_status {
-        put("member_status", json!(member_status_text(status)));
+        put("member_status", json!(status.as_str()));
     }
     Value::Object(object)
-}
-
-pub fn member_status_text(status: MemberStatus) -> &'static str {
-    status.as_str()
 }
