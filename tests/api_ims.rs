@@ -318,6 +318,58 @@ async fn keystone_tokens(server: TestServer) -> TestServer {
     assert_eq!(names, ["ap-southeast-1", "cn-north-4"]);
     let images = client.get(server.url("/v2/images?limit=1")).header("x-auth-token", &token).send().await.unwrap();
     assert_eq!(images.status(), StatusCode::OK);
+
+    // A record's tags come with it in the list (ordered by key); a zero-byte upload is refused
+    // with the reason, and the record still waits for its data.
+    let record: Value = client
+        .post(server.url("/v2/images"))
+        .header("x-auth-token", &token)
+        .json(&serde_json::json!({ "name": "empty-upload", "disk_format": "raw", "container_format": "bare" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = record["id"].as_str().unwrap().to_string();
+    for tag in ["zeta", "alpha"] {
+        let tagged =
+            client.put(server.url(&format!("/v2/images/{id}/tags/{tag}"))).header("x-auth-token", &token).send().await;
+        assert_eq!(tagged.unwrap().status(), StatusCode::NO_CONTENT);
+    }
+    let listed: Value = client
+        .get(server.url("/v2/images?tag=zeta&visibility=private"))
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["images"][0]["id"], id.as_str(), "{listed}");
+    assert_eq!(listed["images"][0]["tags"], serde_json::json!(["alpha", "zeta"]), "{listed}");
+    let empty = client
+        .put(server.url(&format!("/v2/images/{id}/file")))
+        .header("x-auth-token", &token)
+        .header("content-type", "application/octet-stream")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+    let body: Value = empty.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("holds no data"), "{body}");
+    let shown: Value = client
+        .get(server.url(&format!("/v2/images/{id}")))
+        .header("x-auth-token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["status"], "queued", "{shown}");
+
     let revoked = client
         .delete(server.url("/v3/auth/tokens"))
         .header("x-auth-token", &token)

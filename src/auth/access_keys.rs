@@ -60,6 +60,7 @@ pub use store::*;
 #[cfg(feature = "ssr")]
 mod store {
     use super::{check_description, AccessKeyView, NewAccessKey, MAX_ACCESS_KEYS};
+    use crate::auth::cache::TtlCache;
     use crate::caller::{Caller, Role};
     use crate::db::{now_ms, Db};
     use crate::engine::sealed::MasterKey;
@@ -143,6 +144,7 @@ mod store {
             .bind(&caller.user_id)
             .execute(db)
             .await?;
+        forget_key(id.trim());
         if changed.rows_affected() == 0 {
             return Err(no_such_key(id));
         }
@@ -157,6 +159,7 @@ mod store {
             .bind(&caller.user_id)
             .execute(db)
             .await?;
+        forget_key(id.trim());
         if deleted.rows_affected() == 0 {
             return Err(no_such_key(id));
         }
@@ -165,6 +168,7 @@ mod store {
     }
 
     /// What a signed request's key stands for.
+    #[derive(Clone)]
     pub enum KeyLookup {
         /// No such key.
         Unknown,
@@ -190,8 +194,34 @@ mod store {
         region: Option<String>,
     }
 
-    /// Looks up access key `access_key` and the caller it makes in `project_id`, in one query.
+    /// Keys seen lately, by access key and project ("AK\nproject"). Unknown keys are not kept,
+    /// so made-up ones cannot crowd out real ones.
+    static RECENT: TtlCache<KeyLookup> = TtlCache::new();
+
+    fn forget_key(access_key: &str) {
+        RECENT.forget(|key| key.split_once('\n').is_some_and(|(ak, _)| ak == access_key));
+    }
+
+    /// Looks up access key `access_key` and the caller it makes in `project_id`.
     pub async fn lookup(
+        db: &Db,
+        master: &MasterKey,
+        access_key: &str,
+        project_id: &str,
+    ) -> Result<KeyLookup, AppError> {
+        let cache_key = format!("{access_key}\n{project_id}");
+        if let Some(found) = RECENT.get(&cache_key) {
+            return Ok(found);
+        }
+        let found = lookup_stored(db, master, access_key, project_id).await?;
+        if !matches!(found, KeyLookup::Unknown) {
+            RECENT.put(cache_key, found.clone());
+        }
+        Ok(found)
+    }
+
+    /// The key's row and the caller it makes in `project_id`, in one query.
+    async fn lookup_stored(
         db: &Db,
         master: &MasterKey,
         access_key: &str,

@@ -2,6 +2,7 @@
 //! for 24 hours, revocable, and gone with their user. Only the token's SHA-256 is stored, so
 //! a copy of the database holds no usable token.
 
+use super::cache::TtlCache;
 use crate::caller::{Caller, Role};
 use crate::db::{now_ms, Db};
 use crate::error::AppError;
@@ -40,6 +41,7 @@ pub async fn issue(db: &Db, user_id: &str, project_id: &str) -> Result<(String, 
 }
 
 /// A live token: its caller, when it was issued and when it expires.
+#[derive(Clone)]
 pub struct TokenInfo {
     pub caller: Caller,
     pub issued_at: i64,
@@ -59,10 +61,17 @@ struct TokenRow {
     region: String,
 }
 
+/// Live tokens seen lately, by their hash.
+static RECENT: TtlCache<TokenInfo> = TtlCache::new();
+
 /// The token's caller, unless it is unknown, expired or revoked.
 pub async fn lookup(db: &Db, token: &str) -> Result<Option<TokenInfo>, AppError> {
     if token.len() > 200 {
         return Ok(None);
+    }
+    let token_hash = hash(token);
+    if let Some(info) = RECENT.get(&token_hash).filter(|info| info.expires_at > now_ms()) {
+        return Ok(Some(info));
     }
     let row: Option<TokenRow> = sqlx::query_as(
         "SELECT t.created_at, t.expires_at, u.id AS user_id, u.name AS user_name, u.role, a.id AS account_id, \
@@ -71,11 +80,11 @@ pub async fn lookup(db: &Db, token: &str) -> Result<Option<TokenInfo>, AppError>
          JOIN projects p ON p.id = t.project_id AND p.account_id = a.id \
          WHERE t.token_hash = $1 AND t.expires_at > $2",
     )
-    .bind(hash(token))
+    .bind(&token_hash)
     .bind(now_ms())
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|row| TokenInfo {
+    let info = row.map(|row| TokenInfo {
         issued_at: row.created_at,
         expires_at: row.expires_at,
         caller: Caller {
@@ -87,12 +96,18 @@ pub async fn lookup(db: &Db, token: &str) -> Result<Option<TokenInfo>, AppError>
             region: row.region,
             project_id: row.project_id,
         },
-    }))
+    });
+    if let Some(info) = &info {
+        RECENT.put(token_hash, info.clone());
+    }
+    Ok(info)
 }
 
 /// Ends a token at once. False when there was no such live token.
 pub async fn revoke(db: &Db, token: &str) -> Result<bool, AppError> {
-    let deleted = sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1").bind(hash(token)).execute(db).await?;
+    let token_hash = hash(token);
+    RECENT.forget(|key| key == token_hash);
+    let deleted = sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1").bind(&token_hash).execute(db).await?;
     Ok(deleted.rows_affected() > 0)
 }
 

@@ -1,7 +1,7 @@
 //! The image lists of the HTTP APIs (IMS `GET /v2/cloudimages`, Glance `GET /v2/images`):
 //! their filters, sort and `marker`/`limit` paging. A page seeks past the marker with a
-//! row-value comparison through the same indexes as the console's list, then reads that page's
-//! rows whole (`store::details`).
+//! row-value comparison through the same indexes as the console's list, and reads that page's
+//! rows whole with their tags in the same query (`store::page_details`).
 
 use super::list_store::{bind_all, Arg, Filter};
 use super::model::{ImageDetail, ImageStatus};
@@ -384,31 +384,37 @@ pub async fn list(db: &Db, user: &Caller, query: &ApiListQuery) -> Result<ApiPag
         }
     };
     let (clauses, args) = scope_clauses(query, user, flavor, seek);
-    let branches: Vec<String> = clauses
-        .iter()
-        .enumerate()
-        .map(|(index, clause)| {
+    let rows = store::ROW_WITH_TAGS;
+    let order = format!("ORDER BY {column} {direction}, i.id {direction}");
+    // One scope needs no merge: it reads its page straight from its index. UNION (not ALL): an
+    // own image that is also published is in two branches.
+    let sql = match clauses.as_slice() {
+        [only] => format!("SELECT {rows} FROM images i WHERE {only} {order} LIMIT {}", query.limit + 1),
+        _ => {
+            let branches: Vec<String> = clauses
+                .iter()
+                .enumerate()
+                .map(|(index, clause)| {
+                    format!(
+                        "SELECT * FROM (SELECT i.id, {column} AS sort_value FROM images i WHERE {clause} \
+                         {order} LIMIT {}) AS branch_{index}",
+                        query.limit + 1
+                    )
+                })
+                .collect();
             format!(
-                "SELECT * FROM (SELECT i.id, {column} AS sort_value FROM images i WHERE {clause} \
-                 ORDER BY {column} {direction}, i.id {direction} LIMIT {}) AS branch_{index}",
+                "SELECT {rows} FROM (SELECT id, sort_value FROM ({}) AS merged \
+             ORDER BY sort_value {direction}, id {direction} LIMIT {}) AS page \
+             JOIN images i ON i.id = page.id ORDER BY page.sort_value {direction}, page.id {direction}",
+                branches.join(" UNION "),
                 query.limit + 1
             )
-        })
-        .collect();
-    // UNION (not ALL): an own image that is also published is in two branches. One scope needs
-    // no merge.
-    let sql = match branches.as_slice() {
-        [only] => format!("SELECT id FROM ({only}) AS page"),
-        _ => format!(
-            "SELECT id FROM ({}) AS page ORDER BY sort_value {direction}, id {direction} LIMIT {}",
-            branches.join(" UNION "),
-            query.limit + 1
-        ),
+        }
     };
-    let mut ids: Vec<String> = bind_all!(sqlx::query_scalar(&sql), &args).fetch_all(db).await?;
-    let more = ids.len() as i64 > query.limit;
-    ids.truncate(query.limit as usize);
-    Ok(ApiPage { images: store::details(db, user, &ids).await?, more })
+    let mut images = store::page_details(db, user, &sql, &args).await?;
+    let more = images.len() as i64 > query.limit;
+    images.truncate(query.limit as usize);
+    Ok(ApiPage { images, more })
 }
 
 /// The distinct tags (key, value) of the images the query covers (IMS `list_tags`).

@@ -132,11 +132,17 @@ where
         tracing::warn!(%error, image = id, "receiving a Glance upload");
         AppError::Invalid("The upload broke off before all data arrived. Upload the data again.".into())
     })?;
-    if written.is_none() {
+    let Some(written) = written else {
         return Err(AppError::TooMany(format!(
             "The data is larger than the {} bytes this project may still store (or an image file may have).",
             limit
         )));
+    };
+    if written.size == 0 {
+        let _ = state.storage.delete(&staged).await;
+        return Err(AppError::Invalid(
+            "The upload holds no data: send the image file's bytes as the request body.".into(),
+        ));
     }
     let params = ImportParams {
         image_id: id.to_string(),

@@ -4,6 +4,7 @@
 //! see: public images of its region, its own project's images, images shared with that
 //! project, and the region's KooGallery images. The list's queries are in `list_store`.
 
+use super::list_store::{bind_all, Arg};
 use super::model::{ImageDetail, ImageStatus, ImageTag};
 use crate::caller::Caller;
 use crate::db::{now_ms, Db};
@@ -202,56 +203,81 @@ impl ImageRow {
     }
 }
 
-/// The images `ids` (already scoped to what the caller may see) with their tags and the
-/// caller's share answers, in the order of `ids`: the API lists' rows, in three queries.
-pub async fn details(db: &Db, user: &Caller, ids: &[String]) -> Result<Vec<ImageDetail>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
-    let list = placeholders.join(", ");
-    macro_rules! bind_ids {
-        ($query:expr) => {{
-            let mut query = $query;
-            for id in ids {
-                query = query.bind(id.clone());
-            }
-            query
-        }};
-    }
+/// The select list of an API page query: the whole row, and its tags as one text of
+/// `key=value` pairs joined by commas (tag keys hold no '=' and values no ',': `validate`).
+/// Both backends have `string_agg` (SQLite since 3.44).
+pub const ROW_WITH_TAGS: &str = "i.*, (SELECT string_agg(t.tag_key || '=' || t.tag_value, ',' ORDER BY t.tag_key) \
+     FROM image_tags t WHERE t.image_id = i.id) AS tag_list";
+
+#[derive(sqlx::FromRow)]
+struct RowWithTags {
+    #[sqlx(flatten)]
+    row: ImageRow,
+    tag_list: Option<String>,
+}
+
+/// The rows a page query selecting `ROW_WITH_TAGS` returns (already scoped to what the caller
+/// may see), in its order, with their tags and the caller's share answers: the API lists'
+/// page in one query, two when it holds images other projects shared.
+pub(super) async fn page_details(
+    db: &Db,
+    user: &Caller,
+    sql: &str,
+    args: &[Arg],
+) -> Result<Vec<ImageDetail>, sqlx::Error> {
+    let rows: Vec<RowWithTags> = bind_all!(sqlx::query_as(sql), args).fetch_all(db).await?;
     let now = now_ms();
-    let rows_sql = format!("SELECT i.* FROM images i WHERE i.id IN ({list})");
-    let rows: Vec<ImageRow> = bind_ids!(sqlx::query_as(&rows_sql)).fetch_all(db).await?;
-    let tags_sql = format!(
-        "SELECT image_id, tag_key, tag_value FROM image_tags WHERE image_id IN ({list}) ORDER BY image_id, tag_key"
-    );
-    let tags: Vec<(String, String, String)> = bind_ids!(sqlx::query_as(&tags_sql)).fetch_all(db).await?;
     // Share answers exist only for private images of other projects (none on a page of one's own).
-    let others = rows.iter().any(|row| row.imagetype == "private" && row.owner != user.project_id);
-    let answers: Vec<(String, MemberStatus)> = if others {
-        let member = ids.len() + 1;
-        let answers_sql = format!(
-            "SELECT image_id, status FROM image_members WHERE image_id IN ({list}) AND member_id = ${member} \
-             AND (expires_at IS NULL OR expires_at > ${})",
-            member + 1
-        );
-        bind_ids!(sqlx::query_as(&answers_sql)).bind(&user.project_id).bind(now).fetch_all(db).await?
-    } else {
-        Vec::new()
-    };
-    let mut by_id: std::collections::HashMap<String, ImageDetail> =
-        rows.into_iter().map(|row| (row.id.clone(), row.into_detail(&user.project_id, now))).collect();
-    for (image_id, key, value) in tags {
-        if let Some(detail) = by_id.get_mut(&image_id) {
-            detail.tags.push(ImageTag { key, value });
-        }
+    let others: Vec<String> = rows
+        .iter()
+        .filter(|found| found.row.imagetype == "private" && found.row.owner != user.project_id)
+        .map(|found| found.row.id.clone())
+        .collect();
+    let answers = share_answers(db, user, &others, now).await?;
+    Ok(rows
+        .into_iter()
+        .map(|found| {
+            let mut detail = found.row.into_detail(&user.project_id, now);
+            detail.tags = found
+                .tag_list
+                .unwrap_or_default()
+                .split(',')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| {
+                    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    ImageTag { key: key.to_string(), value: value.to_string() }
+                })
+                .collect();
+            detail.member_status = answers.get(&detail.id).copied();
+            detail
+        })
+        .collect())
+}
+
+/// The caller's live share answers to the images `ids` (images of other projects).
+async fn share_answers(
+    db: &Db,
+    user: &Caller,
+    ids: &[String],
+    now: i64,
+) -> Result<std::collections::HashMap<String, MemberStatus>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Default::default());
     }
-    for (image_id, status) in answers {
-        if let Some(detail) = by_id.get_mut(&image_id) {
-            detail.member_status = Some(status);
-        }
+    let list: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let member = ids.len() + 1;
+    let sql = format!(
+        "SELECT image_id, status FROM image_members WHERE image_id IN ({}) AND member_id = ${member} \
+         AND (expires_at IS NULL OR expires_at > ${})",
+        list.join(", "),
+        member + 1
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in ids {
+        query = query.bind(id.clone());
     }
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    let answers: Vec<(String, MemberStatus)> = query.bind(&user.project_id).bind(now).fetch_all(db).await?;
+    Ok(answers.into_iter().collect())
 }
 
 /// What deletion and export need to know of one of the caller's own images.
