@@ -264,6 +264,11 @@ async fn access_keys_and_signatures(server: TestServer) -> TestServer {
     server
 }
 
+/// The JSON body of `GET path` made with Keystone token `token`.
+async fn get_with_token(server: &TestServer, client: &Client, token: &str, path: &str) -> Value {
+    client.get(server.url(path)).header("x-auth-token", token).send().await.unwrap().json().await.unwrap()
+}
+
 async fn keystone_tokens(server: TestServer) -> TestServer {
     let client = Client::new();
     let login = |user: &str, password: &str, scope: Value| {
@@ -304,15 +309,7 @@ async fn keystone_tokens(server: TestServer) -> TestServer {
         .await
         .unwrap();
     assert_eq!(check.status(), StatusCode::OK);
-    let projects: Value = client
-        .get(server.url("/v3/auth/projects"))
-        .header("x-auth-token", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let projects = get_with_token(&server, &client, &token, "/v3/auth/projects").await;
     let names: Vec<&str> =
         projects["projects"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["ap-southeast-1", "cn-north-4"]);
@@ -337,15 +334,7 @@ async fn keystone_tokens(server: TestServer) -> TestServer {
             client.put(server.url(&format!("/v2/images/{id}/tags/{tag}"))).header("x-auth-token", &token).send().await;
         assert_eq!(tagged.unwrap().status(), StatusCode::NO_CONTENT);
     }
-    let listed: Value = client
-        .get(server.url("/v2/images?tag=zeta&visibility=private"))
-        .header("x-auth-token", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = get_with_token(&server, &client, &token, "/v2/images?tag=zeta&visibility=private").await;
     assert_eq!(listed["images"][0]["id"], id.as_str(), "{listed}");
     assert_eq!(listed["images"][0]["tags"], serde_json::json!(["alpha", "zeta"]), "{listed}");
     let empty = client
@@ -359,15 +348,7 @@ async fn keystone_tokens(server: TestServer) -> TestServer {
     assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
     let body: Value = empty.json().await.unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains("holds no data"), "{body}");
-    let shown: Value = client
-        .get(server.url(&format!("/v2/images/{id}")))
-        .header("x-auth-token", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown = get_with_token(&server, &client, &token, &format!("/v2/images/{id}")).await;
     assert_eq!(shown["status"], "queued", "{shown}");
 
     let revoked = client

@@ -204,7 +204,8 @@ impl ImageRow {
 }
 
 /// The select list of an API page query: the whole row, and its tags as one text of
-/// `key=value` pairs joined by commas (tag keys hold no '=' and values no ',': `validate`).
+/// `key=value` pairs joined by commas (tag keys and values hold only letters, digits, `_` and
+/// `-`: `validate::tag_key`, `validate::tag_value`).
 /// Both backends have `string_agg` (SQLite since 3.44).
 pub const ROW_WITH_TAGS: &str = "i.*, (SELECT string_agg(t.tag_key || '=' || t.tag_value, ',' ORDER BY t.tag_key) \
      FROM image_tags t WHERE t.image_id = i.id) AS tag_list";
