@@ -22,10 +22,10 @@ LAYERS = [
                                                                                         "sharing/members_panel.rs", "market/publish_panel.rs",
                                                                                         "images/lineage_panel.rs", "auth/access_keys_panel.rs")),
     ("adapters", lambda p: p in ("images/mod.rs", "buckets/mod.rs", "compute/mod.rs", "jobs/mod.rs", "quotas/mod.rs",
-                                 "sharing/mod.rs", "market/mod.rs",
+                                 "sharing/mod.rs", "market/mod.rs", "keys/mod.rs",
                                  "buckets/transfer.rs", "images/csv_route.rs")
                          or p.startswith("api/")),
-    ("services", lambda p: p.split("/")[0] in ("images", "buckets", "compute", "quotas", "sharing", "market")
+    ("services", lambda p: p.split("/")[0] in ("images", "buckets", "compute", "quotas", "sharing", "market", "keys")
                            or p in ("jobs/service.rs", "seed.rs", "demo_private.rs")),
     ("auth", lambda p: p.startswith("auth/")),
     ("state", lambda p: p == "state.rs"),

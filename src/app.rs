@@ -13,6 +13,7 @@ use crate::images::detail_page::ImageDetailPage;
 use crate::images::list_page::ImageListPage;
 use crate::images::recycle_bin_page::RecycleBinPage;
 use crate::jobs::page::JobsPage;
+use crate::keys::page::KeysPage;
 use crate::market::subscriptions_page::SubscriptionsPage;
 use crate::quotas::page::QuotasPage;
 use crate::sharing::credentials_page::CredentialsPage;
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/disks") view=DisksPage ssr=SsrMode::Async />
                     <Route path=path!("/image/:id") view=ImageDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/quotas") view=QuotasPage ssr=SsrMode::Async />
+                    <Route path=path!("/keys") view=KeysPage ssr=SsrMode::Async />
                     <Route path=path!("/credentials") view=CredentialsPage ssr=SsrMode::Async />
                     <Route path=path!("/account/settings") view=AccountSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async />

@@ -14,6 +14,7 @@ pub mod error;
 pub mod format;
 pub mod images;
 pub mod jobs;
+pub mod keys;
 pub mod market;
 pub mod quotas;
 pub mod regions;

@@ -178,8 +178,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` completes, with this instance's job workers running. Expired
-/// sessions and abandoned uploads are swept every ten minutes, the recycle bin as often as
-/// configured.
+/// sessions, abandoned uploads and keys whose deletion time has come are swept every ten
+/// minutes, the recycle bin as often as configured.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -197,6 +197,7 @@ pub async fn serve(
             if crate::buckets::uploads::sweep_stale_uploads(&sweep_state).await.is_err() {
                 tracing::warn!("stale upload sweep failed");
             }
+            crate::keys::service::sweep_deleted_keys(&sweep_state).await;
         }
     });
     let bin_state = state.clone();

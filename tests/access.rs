@@ -39,6 +39,7 @@ const READS: &[&str] = &[
     "list_recycled_images",
     "list_operations",
     "list_access_keys",
+    "list_keys",
 ];
 
 /// Server functions that change only the caller's own preferences, which a viewer may too.
@@ -59,6 +60,7 @@ struct Victim {
     data_disk: String,
     job: String,
     upload: String,
+    key: String,
     secrets: Vec<String>,
 }
 
@@ -79,6 +81,9 @@ async fn victim(server: &TestServer, alice: &Client) -> Victim {
     let form = [("request[name]", "victim-disk-0451"), ("request[size_gb]", "10"), ("request[image_id]", "")];
     let (_, data_disk) = server.call(alice, "create_disk", &form).await;
     let (_, jobs) = server.call(alice, "list_jobs", &[]).await;
+    let (status, key) =
+        server.call(alice, "create_key", &[("alias", "victim-key-0451"), ("description", "victim-key-words")]).await;
+    assert_eq!(status, StatusCode::OK, "{key}");
     Victim {
         image: image["id"].as_str().unwrap().to_string(),
         server: ecs.clone(),
@@ -86,7 +91,10 @@ async fn victim(server: &TestServer, alice: &Client) -> Victim {
         data_disk: data_disk.as_str().unwrap().to_string(),
         job: jobs[0]["id"].as_str().unwrap().to_string(),
         upload: upload["upload_id"].as_str().unwrap().to_string(),
+        key: key.as_str().unwrap().to_string(),
         secrets: vec![
+            "victim-key-0451".into(),
+            "victim-key-words".into(),
             image["name"].as_str().unwrap().to_string(),
             "victim-ecs-0451".into(),
             "victim-disk-0451".into(),
@@ -127,10 +135,13 @@ fn form_with(id: &str) -> Vec<(String, String)> {
         ("favorite", "true"),
         ("enabled", "false"),
         ("description", ""),
+        ("pending_days", "7"),
     ]
     .iter()
     .map(|(field, value)| (field.to_string(), value.to_string()))
     .collect();
+    // Unique per id: a key the other tenant creates with it is its own, and succeeds once.
+    form.push(("alias".into(), format!("probe-{id}").chars().take(64).collect()));
     form.extend(import_form("probe-0451", BUCKET, OBJECT, "qcow2"));
     for (field, value) in [
         ("image_id", id),
@@ -201,7 +212,15 @@ async fn no_call_reaches_another_tenants_objects(server: TestServer) -> TestServ
     let anonymous = server.client();
     let functions = server_functions();
     assert!(functions.len() >= 30, "the registry lists the server functions: {functions:?}");
-    let ids = [&victim.image, &victim.server, &victim.system_disk, &victim.data_disk, &victim.job, &victim.upload];
+    let ids = [
+        &victim.image,
+        &victim.server,
+        &victim.system_disk,
+        &victim.data_disk,
+        &victim.job,
+        &victim.upload,
+        &victim.key,
+    ];
     let mut problems = Vec::new();
 
     for id in ids {
@@ -309,5 +328,8 @@ async fn no_call_reaches_another_tenants_objects(server: TestServer) -> TestServ
     assert!(disks.to_string().contains(&victim.data_disk));
     let (_, uploads) = server.call(&alice, "list_uploads", &[("bucket", BUCKET)]).await;
     assert!(uploads.to_string().contains("victim-pending.raw"));
+    let (_, keys) = server.call(&alice, "list_keys", &[]).await;
+    assert_eq!(keys[0]["id"].as_str(), Some(victim.key.as_str()), "{keys}");
+    assert_eq!((keys[0]["state"].as_str(), &keys[0]["deletion_at"]), (Some("Enabled"), &serde_json::Value::Null));
     server
 }

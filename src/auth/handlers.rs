@@ -235,6 +235,7 @@ fn is_protected_page(path: &str) -> bool {
         "/ecs",
         "/disks",
         "/quotas",
+        "/keys",
         "/credentials",
         "/account",
         "/subscriptions",

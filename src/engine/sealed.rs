@@ -1,5 +1,5 @@
 //! Secrets at rest: the server's master key (`IMS_MASTER_KEY_FILE`) and what it seals. Access
-//! keys' secret keys (and, later, tenants' encryption keys) are stored sealed: AES-256-GCM
+//! keys' secret keys and tenants' key material are stored sealed: AES-256-GCM
 //! under the master key, bound to what they belong to (the associated data), so a sealed value
 //! copied onto another row does not open there.
 

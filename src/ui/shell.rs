@@ -181,6 +181,8 @@ fn SideNav() -> impl IntoView {
             <p class="sidenav-title">"Elastic Cloud Server"</p>
             {nav_link("/ecs", "ECSs")}
             {nav_link("/disks", "EVS Disks")}
+            <p class="sidenav-title">"Data Encryption"</p>
+            {nav_link("/keys", "Keys")}
             <p class="sidenav-title">"Storage and Tasks"</p>
             {nav_link("/buckets", "Buckets")}
             {nav_link("/jobs", "Jobs")}
