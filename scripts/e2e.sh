@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the Playwright specs against a freshly seeded console on SQLite or PostgreSQL.
-# Usage: scripts/e2e.sh sqlite|postgres   (after `cargo leptos build`)
+# Usage: scripts/e2e.sh sqlite|postgres [playwright args, e.g. a spec file]   (after `cargo leptos build`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 backend="${1:-sqlite}"
+shift || true
 port="${IMS_E2E_PORT:-3917}"
 data_dir=$(mktemp -d /tmp/ims-e2e-XXXXXX)
 database=""
@@ -35,7 +36,7 @@ LEPTOS_SITE_ROOT="$site_root" LEPTOS_SITE_ADDR="127.0.0.1:$port" IMS_DATA_DIR="$
 server_pid=$!
 
 echo "Playwright against $backend on port $port"
-if ! (cd end2end && IMS_BASE_URL="http://127.0.0.1:$port" npx playwright test); then
+if ! (cd end2end && IMS_BASE_URL="http://127.0.0.1:$port" npx playwright test "$@"); then
   echo "--- server log ---"; tail -n 50 "$data_dir/server.log"
   exit 1
 fi
