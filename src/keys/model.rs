@@ -49,6 +49,9 @@ impl KeyState {
     }
 }
 
+#[cfg(feature = "ssr")]
+crate::db::text_column!(KeyState);
+
 /// An image encrypted under a key: what the Keys page lists as the key's use.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyUser {

@@ -120,11 +120,13 @@ fn key_table(can_modify: bool, keys: Vec<KeyView>, actions: KeyActions) -> AnyVi
 }
 
 fn key_row(can_modify: bool, key: KeyView, actions: KeyActions) -> impl IntoView {
-    let (status, label) = match key.state {
-        KeyState::Enabled => ("active", KeyState::Enabled.label()),
-        KeyState::Disabled => ("killed", KeyState::Disabled.label()),
-        KeyState::PendingDeletion => ("saving", KeyState::PendingDeletion.label()),
+    // The image statuses' colours: green, red, amber.
+    let status = match key.state {
+        KeyState::Enabled => "active",
+        KeyState::Disabled => "killed",
+        KeyState::PendingDeletion => "saving",
     };
+    let label = key.state.label();
     let images = if key.images.is_empty() {
         view! { <span>"None"</span> }.into_any()
     } else {

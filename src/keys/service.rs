@@ -29,13 +29,12 @@ pub async fn list_keys(state: &AppState, caller: &Caller) -> Result<Vec<KeyView>
     Ok(rows
         .into_iter()
         .map(|row| {
-            let state = row.state();
             let images = users.extract_if(.., |(key, _)| *key == row.id).map(|(_, user)| user).collect();
             KeyView {
                 id: row.id,
                 alias: row.alias,
                 description: row.description,
-                state,
+                state: row.state,
                 created_at: row.created_at,
                 deletion_at: row.deletion_at,
                 images,
@@ -95,7 +94,7 @@ async fn move_key(
     deletion_at: Option<i64>,
     now: i64,
 ) -> Result<(), AppError> {
-    if store::change_state(&state.db, &caller.project_id, &key.id, key.state(), to, deletion_at, now).await? {
+    if store::change_state(&state.db, &caller.project_id, &key.id, key.state, to, deletion_at, now).await? {
         Ok(())
     } else {
         Err(AppError::Conflict(format!(
@@ -111,7 +110,7 @@ pub async fn set_key_enabled(state: &AppState, caller: &Caller, id: &str, enable
     let now = now_ms();
     let key = require_key(state, caller, id, now).await?;
     let to = if enabled { KeyState::Enabled } else { KeyState::Disabled };
-    match key.state() {
+    match key.state {
         KeyState::PendingDeletion => Err(AppError::Conflict(format!(
             "Key \"{}\" is scheduled for deletion. Cancel the deletion first; the key is then disabled, and can be enabled.",
             key.alias
@@ -132,7 +131,7 @@ pub async fn schedule_key_deletion(
     let days = parse_pending_days(pending_days).map_err(|message| AppError::field("pending_days", message))?;
     let now = now_ms();
     let key = require_key(state, caller, id, now).await?;
-    if let (KeyState::PendingDeletion, Some(at)) = (key.state(), key.deletion_at) {
+    if let (KeyState::PendingDeletion, Some(at)) = (key.state, key.deletion_at) {
         return Err(AppError::Conflict(format!(
             "Key \"{}\" is already scheduled for deletion at {}.",
             key.alias,
@@ -149,7 +148,7 @@ pub async fn schedule_key_deletion(
 pub async fn cancel_key_deletion(state: &AppState, caller: &Caller, id: &str) -> Result<(), AppError> {
     let now = now_ms();
     let key = require_key(state, caller, id, now).await?;
-    if key.state() != KeyState::PendingDeletion {
+    if key.state != KeyState::PendingDeletion {
         return Err(AppError::Conflict(format!("Key \"{}\" is not scheduled for deletion.", key.alias)));
     }
     move_key(state, caller, &key, KeyState::Disabled, None, now).await

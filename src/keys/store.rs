@@ -10,17 +10,9 @@ pub struct KeyRow {
     pub id: String,
     pub alias: String,
     pub description: String,
-    pub state: String,
+    pub state: KeyState,
     pub created_at: i64,
     pub deletion_at: Option<i64>,
-}
-
-impl KeyRow {
-    pub fn state(&self) -> KeyState {
-        // The column's CHECK allows only the three; a row written by a newer version reads as
-        // unusable rather than failing the page.
-        KeyState::parse(&self.state).unwrap_or(KeyState::Disabled)
-    }
 }
 
 const COLUMNS: &str = "id, alias, description, state, created_at, deletion_at";
@@ -135,9 +127,9 @@ pub async fn change_state(
     .bind(project_id)
     .bind(now)
     .bind(id)
-    .bind(to.as_str())
+    .bind(to)
     .bind(deletion_at)
-    .bind(from.as_str())
+    .bind(from)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
