@@ -36,3 +36,6 @@ python3 bench/engine.py "$CARGO_TARGET_DIR/release/ims-console" target/site 1 4
 
 step "compute: image from a server and a server from that image (1 GiB and 4 GiB of data)"
 python3 bench/compute.py "$CARGO_TARGET_DIR/release/ims-console" target/site 1 4
+
+step "replication: within the region and to another region vs bare cp (1 GiB and 4 GiB)"
+python3 bench/replication.py "$CARGO_TARGET_DIR/release/ims-console" target/site 1 4

@@ -1,7 +1,7 @@
 //! Settings from environment variables (documented in README.md and .env.example).
 //! A bad value stops start-up with a message that names the variable.
 
-use crate::storage::StorageConfig;
+use crate::storage::{RegionalBucket, StorageConfig};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
@@ -268,8 +268,10 @@ fn storage_config(env: &Env, data_dir: &std::path::Path) -> Result<StorageConfig
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
                 return Err(invalid("IMS_S3_ENDPOINT", format!("'{endpoint}' must start with http:// or https://")));
             }
+            let regional = regional_buckets(env, &endpoint)?;
             Ok(StorageConfig::S3 {
                 endpoint,
+                regional,
                 region: env.non_empty("IMS_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
                 bucket: required("IMS_S3_BUCKET")?,
                 access_key_id: required("IMS_S3_ACCESS_KEY_ID")?,
@@ -278,6 +280,26 @@ fn storage_config(env: &Env, data_dir: &std::path::Path) -> Result<StorageConfig
         }
         Some(other) => Err(invalid("IMS_OBJECT_STORE", format!("'{other}' is not local or s3"))),
     }
+}
+
+/// Console regions with a bucket of their own: `IMS_S3_BUCKET_AP_SOUTHEAST_1`, and optionally
+/// `IMS_S3_ENDPOINT_AP_SOUTHEAST_1` (else the main endpoint).
+fn regional_buckets(env: &Env, main_endpoint: &str) -> Result<Vec<RegionalBucket>, ConfigError> {
+    let mut regional = Vec::new();
+    for region in crate::regions::REGIONS {
+        let suffix = region.id.to_ascii_uppercase().replace('-', "_");
+        let Some(bucket) = env.non_empty(&format!("IMS_S3_BUCKET_{suffix}")) else { continue };
+        let endpoint_variable = format!("IMS_S3_ENDPOINT_{suffix}");
+        let endpoint = env.non_empty(&endpoint_variable).unwrap_or_else(|| main_endpoint.to_string());
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+            return Err(invalid(
+                "IMS_S3_ENDPOINT_<REGION>",
+                format!("{endpoint_variable}: '{endpoint}' must start with http:// or https://"),
+            ));
+        }
+        regional.push(RegionalBucket { region: region.id.to_string(), endpoint, bucket });
+    }
+    Ok(regional)
 }
 
 #[cfg(test)]
@@ -356,7 +378,40 @@ mod tests {
             ("IMS_S3_SECRET_ACCESS_KEY", "secret"),
         ])
         .unwrap();
-        assert!(matches!(config.storage, StorageConfig::S3 { ref region, .. } if region == "us-east-1"));
+        assert!(
+            matches!(config.storage, StorageConfig::S3 { ref region, ref regional, .. } if region == "us-east-1" && regional.is_empty())
+        );
+    }
+
+    #[test]
+    fn a_region_may_have_its_own_bucket_and_endpoint() {
+        let s3 = [
+            ("IMS_OBJECT_STORE", "s3"),
+            ("IMS_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("IMS_S3_BUCKET", "ims"),
+            ("IMS_S3_ACCESS_KEY_ID", "key"),
+            ("IMS_S3_SECRET_ACCESS_KEY", "secret"),
+            ("IMS_S3_BUCKET_AP_SOUTHEAST_1", "ims-hk"),
+            ("IMS_S3_ENDPOINT_AP_SOUTHEAST_1", "https://s3.hk.example"),
+            ("IMS_S3_BUCKET_CN_NORTH_4", "ims-bj"),
+        ];
+        let StorageConfig::S3 { regional, .. } = config_with(&s3).unwrap().storage else { panic!("S3 mode") };
+        let expected = |region: &str, endpoint: &str, bucket: &str| RegionalBucket {
+            region: region.into(),
+            endpoint: endpoint.into(),
+            bucket: bucket.into(),
+        };
+        assert_eq!(
+            regional,
+            [
+                expected("cn-north-4", "http://127.0.0.1:9000", "ims-bj"),
+                expected("ap-southeast-1", "https://s3.hk.example", "ims-hk")
+            ]
+        );
+        let mut bad = s3.to_vec();
+        bad[6] = ("IMS_S3_ENDPOINT_AP_SOUTHEAST_1", "s3.hk.example");
+        let error = config_with(&bad).unwrap_err();
+        assert!(error.message.starts_with("IMS_S3_ENDPOINT_AP_SOUTHEAST_1: 's3.hk.example'"), "{}", error.message);
     }
 
     #[test]

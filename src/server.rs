@@ -44,6 +44,7 @@ pub enum StartError {
 fn job_handlers() -> Vec<Arc<dyn JobHandler>> {
     let mut handlers: Vec<Arc<dyn JobHandler>> =
         vec![Arc::new(crate::images::jobs::ImportJob), Arc::new(crate::images::jobs::ExportJob)];
+    handlers.extend(crate::images::replicate_jobs::handlers());
     handlers.extend(crate::compute::jobs::handlers());
     handlers
 }

@@ -20,8 +20,26 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Where objects live, from configuration.
 #[derive(Clone, Debug)]
 pub enum StorageConfig {
-    Local { root: PathBuf },
-    S3 { endpoint: String, region: String, bucket: String, access_key_id: String, secret_access_key: String },
+    Local {
+        root: PathBuf,
+    },
+    S3 {
+        endpoint: String,
+        region: String,
+        bucket: String,
+        access_key_id: String,
+        secret_access_key: String,
+        /// Console regions whose objects live in a bucket (and maybe an endpoint) of their own.
+        regional: Vec<RegionalBucket>,
+    },
+}
+
+/// The bucket, and the endpoint, of one console region's objects in S3 mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionalBucket {
+    pub region: String,
+    pub endpoint: String,
+    pub bucket: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +48,15 @@ pub enum StorageError {
     Store(#[from] object_store::Error),
     #[error("file system: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// How `link_or_copy` made its copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Copied {
+    /// The same file under a second name: its checksums are the source's.
+    Linked { size: u64 },
+    /// Streamed and hashed on the way.
+    Streamed(Digests),
 }
 
 /// Checksums computed while streaming.
@@ -114,7 +141,28 @@ const MAX_PARTS_IN_FLIGHT: usize = 4;
 #[derive(Clone)]
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
+    /// Stores of the regions that have their own bucket (S3 mode); the others use `store`.
+    regional: Arc<Vec<(String, Arc<dyn ObjectStore>)>>,
     local: Option<Arc<LocalFileSystem>>,
+}
+
+fn s3_store(
+    endpoint: &str,
+    region: &str,
+    bucket: &str,
+    access_key_id: &str,
+    secret_access_key: &str,
+) -> Result<Arc<dyn ObjectStore>, StorageError> {
+    let store = AmazonS3Builder::new()
+        .with_endpoint(endpoint)
+        .with_region(region)
+        .with_bucket_name(bucket)
+        .with_access_key_id(access_key_id)
+        .with_secret_access_key(secret_access_key)
+        .with_allow_http(endpoint.starts_with("http://"))
+        .with_virtual_hosted_style_request(false)
+        .build()?;
+    Ok(Arc::new(store))
 }
 
 impl Storage {
@@ -123,25 +171,41 @@ impl Storage {
             StorageConfig::Local { root } => {
                 std::fs::create_dir_all(root)?;
                 let local = Arc::new(LocalFileSystem::new_with_prefix(root)?.with_automatic_cleanup(true));
-                Ok(Storage { store: local.clone(), local: Some(local) })
+                Ok(Storage { store: local.clone(), regional: Arc::new(Vec::new()), local: Some(local) })
             }
-            StorageConfig::S3 { endpoint, region, bucket, access_key_id, secret_access_key } => {
-                let store = AmazonS3Builder::new()
-                    .with_endpoint(endpoint)
-                    .with_region(region)
-                    .with_bucket_name(bucket)
-                    .with_access_key_id(access_key_id)
-                    .with_secret_access_key(secret_access_key)
-                    .with_allow_http(endpoint.starts_with("http://"))
-                    .with_virtual_hosted_style_request(false)
-                    .build()?;
-                Ok(Storage { store: Arc::new(store), local: None })
+            StorageConfig::S3 { endpoint, region, bucket, access_key_id, secret_access_key, regional } => {
+                let store = s3_store(endpoint, region, bucket, access_key_id, secret_access_key)?;
+                let regional = regional
+                    .iter()
+                    .map(|own| {
+                        let store = s3_store(&own.endpoint, region, &own.bucket, access_key_id, secret_access_key)?;
+                        Ok((own.region.clone(), store))
+                    })
+                    .collect::<Result<Vec<_>, StorageError>>()?;
+                Ok(Storage { store, regional: Arc::new(regional), local: None })
             }
         }
     }
 
+    /// The store of `key`: a region's own bucket for its images, disks, buckets and staged
+    /// uploads when it has one, else the main one.
+    fn store_for(&self, key: &str) -> &Arc<dyn ObjectStore> {
+        let mut segments = key.splitn(3, '/');
+        match (segments.next(), segments.next()) {
+            (Some("images" | "disks" | "buckets" | "staging"), Some(region)) => {
+                self.regional.iter().find(|(own, _)| own == region).map(|(_, store)| store).unwrap_or(&self.store)
+            }
+            _ => &self.store,
+        }
+    }
+
     pub fn image_key(region: &str, image_id: &str, extension: &str) -> String {
-        format!("images/{region}/{image_id}/disk.{extension}")
+        format!("{}/disk.{extension}", Storage::image_folder(region, image_id))
+    }
+
+    /// Where every file of one image lives, and nothing else.
+    pub fn image_folder(region: &str, image_id: &str) -> String {
+        format!("images/{region}/{image_id}")
     }
 
     /// Data disk `position` (1, 2, ...) of a full-ECS image.
@@ -208,13 +272,13 @@ impl Storage {
     }
 
     pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
-        self.store.put(&ObjectPath::from(key), PutPayload::from_bytes(bytes)).await?;
+        self.store_for(key).put(&ObjectPath::from(key), PutPayload::from_bytes(bytes)).await?;
         Ok(())
     }
 
     /// Size of an object, or `None` if it does not exist.
     pub async fn size(&self, key: &str) -> Result<Option<u64>, StorageError> {
-        match self.store.head(&ObjectPath::from(key)).await {
+        match self.store_for(key).head(&ObjectPath::from(key)).await {
             Ok(meta) => Ok(Some(meta.size)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(error) => Err(error.into()),
@@ -222,15 +286,21 @@ impl Storage {
     }
 
     /// Moves object `from` to `to`, replacing it: readers of `to` see the old object or the
-    /// new one, whole (a rename in a folder store; a server-side copy in S3).
+    /// new one, whole (a rename in a folder store; a server-side copy in S3; a streamed copy
+    /// when the two live in different buckets).
     pub async fn rename(&self, from: &str, to: &str) -> Result<(), StorageError> {
-        self.store.rename(&ObjectPath::from(from), &ObjectPath::from(to)).await?;
-        Ok(())
+        let (source, target) = (self.store_for(from), self.store_for(to));
+        if Arc::ptr_eq(source, target) {
+            source.rename(&ObjectPath::from(from), &ObjectPath::from(to)).await?;
+            return Ok(());
+        }
+        self.copy_object(from, to, &std::sync::atomic::AtomicBool::new(false), |_, _| {}).await?;
+        self.delete(from).await
     }
 
     /// Deletes an object; a missing one is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        match self.store.delete(&ObjectPath::from(key)).await {
+        match self.store_for(key).delete(&ObjectPath::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(error) => Err(error.into()),
         }
@@ -238,14 +308,15 @@ impl Storage {
 
     /// Deletes every object under `prefix`.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<(), StorageError> {
+        let store = self.store_for(prefix);
         let prefix = ObjectPath::from(prefix);
-        let mut listing = self.store.list(Some(&prefix));
+        let mut listing = store.list(Some(&prefix));
         let mut keys = Vec::new();
         while let Some(meta) = listing.next().await {
             keys.push(meta?.location);
         }
         for key in keys {
-            match self.store.delete(&key).await {
+            match store.delete(&key).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(error) => return Err(error.into()),
             }
@@ -270,14 +341,14 @@ impl Storage {
             let size = file.metadata().await?.len();
             return Ok((size, local_chunks(file)));
         }
-        let result = self.store.get(&ObjectPath::from(key)).await?;
+        let result = self.store_for(key).get(&ObjectPath::from(key)).await?;
         let size = result.meta.size;
         Ok((size, result.into_stream()))
     }
 
     /// Streams the objects `parts`, in order, into one object `key`.
     pub async fn compose(&self, parts: &[String], key: &str) -> Result<Digests, StorageError> {
-        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        let upload = self.store_for(key).put_multipart(&ObjectPath::from(key)).await?;
         let mut writer = WriteMultipart::new(upload);
         let mut hasher = Hasher::new();
         for part in parts {
@@ -305,7 +376,7 @@ impl Storage {
         S: futures::Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        let upload = self.store_for(key).put_multipart(&ObjectPath::from(key)).await?;
         let mut writer = WriteMultipart::new(upload);
         let mut hasher = Hasher::new();
         let mut written = 0u64;
@@ -330,10 +401,85 @@ impl Storage {
         Ok(Some(hasher.finish().await?))
     }
 
+    /// Streams object `from` into object `to` (replacing it whole), calling `on_progress`
+    /// with the bytes copied so far and the total after each chunk. Setting `cancel` stops
+    /// it, leaving `to` as it was.
+    pub async fn copy_object(
+        &self,
+        from: &str,
+        to: &str,
+        cancel: &std::sync::atomic::AtomicBool,
+        mut on_progress: impl FnMut(u64, u64),
+    ) -> Result<Digests, StorageError> {
+        let (size, mut stream) = self.stream(from).await?;
+        let upload = self.store_for(to).put_multipart(&ObjectPath::from(to)).await?;
+        let mut writer = WriteMultipart::new(upload);
+        let mut hasher = Hasher::new();
+        while let Some(bytes) = stream.next().await {
+            let bytes = match bytes {
+                Ok(bytes) if !cancel.load(std::sync::atomic::Ordering::Relaxed) => bytes,
+                Ok(_) => {
+                    writer.abort().await.ok();
+                    return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled").into());
+                }
+                Err(error) => {
+                    writer.abort().await.ok();
+                    return Err(error.into());
+                }
+            };
+            hasher.update(&bytes).await;
+            writer.wait_for_capacity(MAX_PARTS_IN_FLIGHT).await?;
+            writer.write(&bytes);
+            on_progress(hasher.size, size);
+        }
+        writer.finish().await?;
+        hasher.finish().await
+    }
+
+    /// Copies object `from` to `to` as `copy_object` does, except in a folder store, where `to`
+    /// becomes a hard link of `from`: objects are never changed in place (only replaced by a
+    /// rename), so the link stays the bytes `from` had, whatever later happens to `from`.
+    pub async fn link_or_copy(
+        &self,
+        from: &str,
+        to: &str,
+        cancel: &std::sync::atomic::AtomicBool,
+        on_progress: impl FnMut(u64, u64),
+    ) -> Result<Copied, StorageError> {
+        if let (Some(source), Some(target)) = (self.local_path(from), self.local_path(to)) {
+            if let Some(folder) = target.parent() {
+                tokio::fs::create_dir_all(folder).await?;
+            }
+            let _ = tokio::fs::remove_file(&target).await;
+            match tokio::fs::hard_link(&source, &target).await {
+                Ok(()) => return Ok(Copied::Linked { size: tokio::fs::metadata(&target).await?.len() }),
+                // Another file system: copy the bytes instead.
+                Err(error) if error.kind() == std::io::ErrorKind::CrossesDevices => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(object_store::Error::NotFound { path: from.to_string(), source: Box::new(error) }.into())
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(Copied::Streamed(self.copy_object(from, to, cancel, on_progress).await?))
+    }
+
+    /// Removes everything under `prefix`, including what a killed writer left half-written
+    /// (a folder store's temporary files, which listings do not show).
+    pub async fn clear_prefix(&self, prefix: &str) -> Result<(), StorageError> {
+        if let Some(folder) = self.local_path(prefix) {
+            return match tokio::fs::remove_dir_all(&folder).await {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error.into()),
+                _ => Ok(()),
+            };
+        }
+        self.delete_prefix(prefix).await
+    }
+
     /// Streams a local file into object `key`.
     pub async fn upload_file(&self, path: &Path, key: &str) -> Result<Digests, StorageError> {
         let mut file = tokio::fs::File::open(path).await?;
-        let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
+        let upload = self.store_for(key).put_multipart(&ObjectPath::from(key)).await?;
         let mut writer = WriteMultipart::new(upload);
         let mut hasher = Hasher::new();
         let mut buffer = vec![0u8; READ_BUFFER];

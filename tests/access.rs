@@ -40,6 +40,7 @@ const READS: &[&str] = &[
     "list_operations",
     "list_access_keys",
     "list_keys",
+    "replication_targets",
 ];
 
 /// Server functions that change only the caller's own preferences, which a viewer may too.
@@ -143,6 +144,8 @@ fn form_with(id: &str) -> Vec<(String, String)> {
     // Unique per id: a key the other tenant creates with it is its own, and succeeds once.
     form.push(("alias".into(), format!("probe-{id}").chars().take(64).collect()));
     form.extend(import_form("probe-0451", BUCKET, OBJECT, "qcow2"));
+    form.push(("request[images]".into(), id.into()));
+    form.push(("request[replication_type]".into(), "region".into()));
     for (field, value) in [
         ("image_id", id),
         ("server_id", id),

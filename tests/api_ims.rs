@@ -237,8 +237,11 @@ async fn access_keys_and_signatures(server: TestServer) -> TestServer {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "IMG.0004", "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("no-such-image"), "{body}");
-    // An operation whose feature is not built says so.
-    let copy = Signed { body: r#"{"name":"c"}"#, ..Signed::new(Method::POST, "/v1/cloudimages/x/copy", &key.project) };
+    // A part of an operation whose feature is not built says so (a replica under a key).
+    let copy = Signed {
+        body: r#"{"name":"c","cmk_id":"k"}"#,
+        ..Signed::new(Method::POST, "/v1/cloudimages/x/copy", &key.project)
+    };
     let (status, body) = copy.send(&server, &key).await;
     assert_eq!((status, ims_error(&body).0), (StatusCode::BAD_REQUEST, "IMG.0050"), "{body}");
 
@@ -418,6 +421,13 @@ async fn the_sdk_drives_an_image_life(server: TestServer) -> TestServer {
         .env("IMS_BUCKET", "sdk-files")
         .env("IMS_OBJECT", "ubuntu.qcow2");
     command.env("HOME", std::env::temp_dir());
+    let alice_hk: String = sqlx::query_scalar(
+        "SELECT p.id FROM projects p JOIN accounts a ON a.id = p.account_id WHERE a.name = 'acme' AND p.region = 'ap-southeast-1'",
+    )
+    .fetch_one(&server.state.db)
+    .await
+    .unwrap();
+    command.env("ALICE_HK_PROJECT", alice_hk);
     for (prefix, key) in [("ALICE", &alice_key), ("CAROL", &carol_key), ("BOB", &bob_key)] {
         command
             .env(format!("{prefix}_AK"), &key.ak)

@@ -20,20 +20,26 @@ async fn new_bucket() -> String {
     name
 }
 
-/// A console server on SQLite whose object store is a new bucket of the S3 service.
-async fn server_on_s3() -> (TestDatabase, TestServer) {
+/// A console server on SQLite whose object store is a new bucket of the S3 service (and
+/// `extra` settings).
+async fn server_on_s3_with(extra: &[(&str, &str)]) -> (TestDatabase, TestServer) {
     let bucket = new_bucket().await;
     let database = TestDatabase::create(Backend::Sqlite).await;
     let endpoint = endpoint();
-    let server = TestServer::start_with(database.config(&[
+    let mut settings = vec![
         ("IMS_OBJECT_STORE", "s3"),
         ("IMS_S3_ENDPOINT", endpoint.as_str()),
         ("IMS_S3_BUCKET", bucket.as_str()),
         ("IMS_S3_ACCESS_KEY_ID", "test"),
         ("IMS_S3_SECRET_ACCESS_KEY", "test"),
-    ]))
-    .await;
+    ];
+    settings.extend_from_slice(extra);
+    let server = TestServer::start_with(database.config(&settings)).await;
     (database, server)
+}
+
+async fn server_on_s3() -> (TestDatabase, TestServer) {
+    server_on_s3_with(&[]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,6 +51,7 @@ async fn storage_streams_composes_and_deletes_on_s3() {
         bucket,
         access_key_id: "test".into(),
         secret_access_key: "test".into(),
+        regional: Vec::new(),
     })
     .unwrap();
     assert_eq!(storage.local_path("images/x"), None, "S3 objects have no local path");
@@ -134,6 +141,55 @@ async fn server_disks_and_images_from_them_work_on_s3() {
     assert_eq!(read(&server, &carol, &disk_id(&detail, "system", 0), 3 * MIB, 5).await, "on S3");
     assert_eq!(read(&server, &carol, &disk_id(&detail, "data", 0), MIB, 10).await, "data on S3");
     assert_eq!(read_file(&server, &carol, &disk_id(&detail, "system", 0), "/etc/motd").await.1, "file on S3");
+    assert!(server.work_leftovers().is_empty(), "{:?}", server.work_leftovers());
+    server.stop().await;
+    database.drop_database().await;
+}
+
+/// With a bucket of its own for AP-Hong Kong, a cross-region replica's file is written there
+/// (and only there), and an ECS in Hong Kong is made from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_lands_in_the_destination_regions_own_bucket() {
+    use common::compute::*;
+    let hong_kong_bucket = new_bucket().await;
+    let (database, server) = server_on_s3_with(&[("IMS_S3_BUCKET_AP_SOUTHEAST_1", hong_kong_bucket.as_str())]).await;
+    let alice = server.login_as("acme", "alice").await;
+    let source = server.import_real_image(&alice, "s3-source").await;
+    let (_, targets) = server.call(&alice, "replication_targets", &[]).await;
+    let project = targets[0]["project_id"].as_str().unwrap().to_string();
+    let form = [
+        ("request[images]", source.as_str()),
+        ("request[replication_type]", "cross"),
+        ("request[name]", "s3-replica"),
+        ("request[region]", "ap-southeast-1"),
+        ("request[project_id]", project.as_str()),
+    ];
+    let (status, ids) = server.call(&alice, "replicate_images", &form).await;
+    assert_eq!(status, StatusCode::OK, "{ids}");
+    let replica = ids[0].as_str().unwrap().to_string();
+    let response = alice
+        .post(server.url("/auth/region"))
+        .form(&[("region", "ap-southeast-1"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let image = server.wait_for_image(&alice, &replica).await;
+    assert_eq!(image["status"], "active", "{}", image["status_reason"]);
+
+    let key = format!("images/ap-southeast-1/{replica}/disk.qcow2");
+    let fetch = |bucket: String| {
+        let url = format!("{}/{bucket}/{key}", endpoint());
+        async move { reqwest::get(url).await.unwrap().status() }
+    };
+    assert_eq!(fetch(hong_kong_bucket.clone()).await, StatusCode::OK, "the replica is in Hong Kong's bucket");
+    let main_bucket = match &server.state.config.storage {
+        StorageConfig::S3 { bucket, .. } => bucket.clone(),
+        StorageConfig::Local { .. } => unreachable!(),
+    };
+    assert_eq!(fetch(main_bucket).await, StatusCode::NOT_FOUND, "and not in the main bucket");
+
+    create_server(&server, &alice, &server_form("s3-hk-web", &replica, "s6.small.1", "")).await;
     assert!(server.work_leftovers().is_empty(), "{:?}", server.work_leftovers());
     server.stop().await;
     database.drop_database().await;

@@ -10,6 +10,7 @@ use crate::caller::{Access, Caller};
 use crate::compute::requests::CaptureRequest;
 use crate::images::api_list::{self, ApiListQuery};
 use crate::images::model::{OS_TYPES, PLATFORMS};
+use crate::images::replicate::ReplicateRequest;
 use crate::images::requests::{ExportRequest, ImportRequest, ModifyRequest, IMPORT_FORMATS};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
@@ -428,4 +429,85 @@ mod tests {
         let bad: Vec<PatchOp> = serde_json::from_str(r#"[{"op":"replace","path":"/owner","value":"x"}]"#).unwrap();
         assert!(apply_patch(&mut request, &bad).unwrap_err().message.contains("cannot be changed"));
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CopyBody {
+    name: String,
+    description: String,
+    cmk_id: String,
+    region: String,
+    project_name: String,
+    agency_name: String,
+    vault_id: String,
+}
+
+/// `POST /v1/cloudimages/{image_id}/copy` (and `/v2.1`): a replica within the region.
+pub async fn copy_image_in_region(
+    State(state): State<AppState>,
+    Path(image_id): Path<String>,
+    signed: Signed,
+) -> ApiResult<Json<JobId>> {
+    let caller = signed.require(Access::Edit)?;
+    let body: CopyBody = signed.json()?;
+    if !body.cmk_id.trim().is_empty() {
+        return Err(ApiError::unsupported("Encrypting a replica with cmk_id"));
+    }
+    let request = ReplicateRequest {
+        images: image_id.clone(),
+        replication_type: "region".into(),
+        name: body.name,
+        description: body.description,
+        ..Default::default()
+    };
+    replicate(&state, caller, &image_id, request).await
+}
+
+/// `POST /v1/cloudimages/{image_id}/cross_region_copy`: a replica in the account's project of
+/// another region (`project_name` is that project's name, which is the region's id).
+pub async fn copy_image_cross_region(
+    State(state): State<AppState>,
+    Path(image_id): Path<String>,
+    signed: Signed,
+) -> ApiResult<Json<JobId>> {
+    let caller = signed.require(Access::Edit)?;
+    let body: CopyBody = signed.json()?;
+    if !body.vault_id.trim().is_empty() {
+        return Err(ApiError::unsupported("Replicating a full-ECS image with its backups (vault_id)"));
+    }
+    for (field, value) in
+        [("region", &body.region), ("project_name", &body.project_name), ("agency_name", &body.agency_name)]
+    {
+        if value.trim().is_empty() {
+            return Err(ApiError::invalid(format!("{field} is required.")));
+        }
+    }
+    let request = ReplicateRequest {
+        images: image_id.clone(),
+        replication_type: "cross".into(),
+        name: body.name,
+        description: body.description,
+        region: body.region,
+        project_id: body.project_name,
+    };
+    replicate(&state, caller, &image_id, request).await
+}
+
+async fn replicate(
+    state: &AppState,
+    caller: &Caller,
+    image_id: &str,
+    request: ReplicateRequest,
+) -> ApiResult<Json<JobId>> {
+    // One image per request here; the console's batch takes several.
+    if image_id.contains(',') {
+        return Err(ApiError::invalid("Give one image id."));
+    }
+    let created = audited(state, caller, "Replicate image", image_id, async {
+        crate::images::replicate_service::replicate(state, caller, &request).await
+    })
+    .await?;
+    let job_id = created.into_iter().next().map(|replica| replica.job_id).unwrap_or_default();
+    Ok(Json(JobId { job_id }))
 }

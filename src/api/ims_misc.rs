@@ -151,11 +151,6 @@ pub async fn show_job_progress(
     Ok(Json(job_body(job, true)))
 }
 
-/// Copy and cross-region copy come with replication (not built yet).
-pub async fn copy_image(_signed: Signed) -> ApiResult<Json<Value>> {
-    Err(ApiError::unsupported("Replicating images (copy within or across regions)"))
-}
-
 /// `PUT /v1/cloudimages/{image_id}/upload`: imports a bucket file into a record made with
 /// `POST /v2/images`.
 pub async fn register_image(

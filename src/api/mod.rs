@@ -88,9 +88,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/cloudimages/{image_id}/upload", put(misc::register_image))
         .route("/v1/cloudimages/{image_id}/file", post(images::export_image))
         .route("/v2.1/cloudimages/{image_id}/file", post(images::export_image))
-        .route("/v1/cloudimages/{image_id}/copy", post(misc::copy_image))
-        .route("/v2.1/cloudimages/{image_id}/copy", post(misc::copy_image))
-        .route("/v1/cloudimages/{image_id}/cross_region_copy", post(misc::copy_image))
+        .route("/v1/cloudimages/{image_id}/copy", post(images::copy_image_in_region))
+        .route("/v2.1/cloudimages/{image_id}/copy", post(images::copy_image_in_region))
+        .route("/v1/cloudimages/{image_id}/cross_region_copy", post(images::copy_image_cross_region))
         .route("/v2/cloudimages/{image_id}", patch(images::update_image))
         // Tags: v2, v1 and Glance.
         .route("/v2/{project_id}/images/{image_id}/tags", post(tags::add_tag).get(tags::list_image_tags))

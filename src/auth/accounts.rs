@@ -141,6 +141,14 @@ pub async fn project_id(db: &Db, account: &str, region: &str) -> Result<String, 
     .await
 }
 
+/// Every project of the account: (id, region, name), by region.
+pub async fn projects_of(db: &Db, account_id: &str) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, region, name FROM projects WHERE account_id = $1 ORDER BY region")
+        .bind(account_id)
+        .fetch_all(db)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

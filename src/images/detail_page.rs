@@ -6,10 +6,13 @@ use super::lineage_panel::lineage_panel;
 use super::list_page::star_title;
 use super::model::{delete_refusal, kind_label, ImageDetail, ImageStatus, VIEW_ONLY};
 use super::modify_dialog::{protection_switch, ModifyDialog};
+use super::replicate::{cross_region_refusal, in_region_refusal, ReplicaSource};
+use super::replicate_dialog::{regions_for, replicate_done_banner, ReplicateDialog, ReplicateTarget};
 use super::requests::EXPORT_FORMATS;
 use super::tags_dialog::{tags_panel, TagActions, TagDialog};
 use super::{
-    get_image, DeleteImages, ExportImage, ModifyImage, SetFavoriteImage, SetImageDeprecation, SetImageProtection,
+    get_image, DeleteImages, ExportImage, ModifyImage, ReplicateImages, SetFavoriteImage, SetImageDeprecation,
+    SetImageProtection,
 };
 use crate::buckets::list_buckets;
 use crate::buckets::model::BucketView;
@@ -53,6 +56,8 @@ struct DetailActions {
     star: ServerAction<SetFavoriteImage>,
     deprecate: ServerAction<SetImageDeprecation>,
     deprecate_open: RwSignal<bool>,
+    replicate: ServerAction<ReplicateImages>,
+    replicate_target: RwSignal<Option<ReplicateTarget>>,
 }
 
 #[component]
@@ -79,6 +84,8 @@ pub fn ImageDetailPage() -> impl IntoView {
         star: ServerAction::new(),
         deprecate: ServerAction::new(),
         deprecate_open: RwSignal::new(false),
+        replicate: ServerAction::new(),
+        replicate_target: RwSignal::new(None),
     };
     // A deleted image is in the recycle bin now: show it there.
     let navigate = leptos_router::hooks::use_navigate();
@@ -115,8 +122,9 @@ pub fn ImageDetailPage() -> impl IntoView {
         },
         |(id, _, _)| get_image(id),
     );
-    // For the export panel; made here, before any Suspense (see SignedInPage).
+    // For the export panel and the Replicate dialog; made here, before any Suspense (see SignedInPage).
     let buckets = Resource::new(|| (), |_| list_buckets());
+    let regions = regions_for(actions.replicate_target);
     let members = Resource::new(
         move || (id(), sharing_tab.get(), actions.share.version().get(), actions.stop.version().get()),
         |(id, sharing, _, _)| async move {
@@ -150,6 +158,7 @@ pub fn ImageDetailPage() -> impl IntoView {
         <ShareDialog target=actions.share_target action=actions.share />
         <DeleteDialog target=actions.delete_target action=actions.delete on_leave_out=Callback::new(|_| ()) />
         <TagDialog image_id=Signal::derive(id) actions=actions.tags />
+        <ReplicateDialog target=actions.replicate_target action=actions.replicate regions />
         {move || error_toast(general_error(actions.answer.value().get()))}
     }
 }
@@ -208,6 +217,7 @@ fn detail_view(
             view! {
                 <Title text=format!("{} — Image Management Service", image.name) />
                 {image_header(&image, &info, actions)}
+                {replicate_done_banner(actions.replicate)}
                 {protection}
                 {deprecation_notice(&image)}
                 {recipient_notice(&image, can_modify, actions.answer)}
@@ -447,6 +457,23 @@ fn image_header(image: &ImageDetail, info: &SessionInfo, actions: DetailActions)
             actions.deprecate_open.set(true)
         })
     });
+    let replicate_button = own_private.then(|| {
+        let source = ReplicaSource::of(image);
+        let target = ReplicateTarget {
+            images: vec![(image.id.clone(), image.name.clone())],
+            in_region_refusal: in_region_refusal(&source),
+            cross_region_refusal: cross_region_refusal(&source),
+        };
+        let blocked =
+            role.clone().or_else(|| target.in_region_refusal.as_ref().and(target.cross_region_refusal.clone()));
+        operation_button(
+            "Replicate",
+            "button",
+            blocked,
+            "Copy this image within the region or to another region",
+            move || actions.replicate_target.set(Some(target.clone())),
+        )
+    });
     let star = {
         let (id, on) = (image.id.clone(), image.favorite);
         view! {
@@ -481,7 +508,7 @@ fn image_header(image: &ImageDetail, info: &SessionInfo, actions: DetailActions)
             <StatusBadge status=image.status.as_str() label=image.status.label() reason=image.status_reason.clone() />
             {deprecated}
             <div class="header-actions">
-                {use_link}{modify_button}{share_button}{deprecate_button}{publish_button}{unpublish}{delete_button}
+                {use_link}{modify_button}{share_button}{replicate_button}{deprecate_button}{publish_button}{unpublish}{delete_button}
             </div>
         </div>
         {share_done_banner(actions.share)}

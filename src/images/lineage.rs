@@ -36,6 +36,15 @@ pub async fn source(db: &Db, caller: &Caller, origin: &Origin<'_>) -> Result<Ima
         }
         "instance" => ImageSource::Server(own_resource(db, caller, "servers", rest, "/ecs/").await?),
         "volume" => ImageSource::Disk(own_resource(db, caller, "disks", rest, "").await?),
+        "image" => {
+            let (region, id) = rest.split_once(':').unwrap_or(("", rest));
+            let image = if region == caller.region {
+                image_link(db, caller, id).await?
+            } else {
+                account_image(db, caller, id).await?
+            };
+            ImageSource::Replica { image, region: crate::regions::region_name(region).to_string() }
+        }
         _ if !origin.original_image_id.is_empty() => {
             ImageSource::Image(image_link(db, caller, origin.original_image_id).await?)
         }
@@ -49,6 +58,20 @@ pub async fn parent(db: &Db, caller: &Caller, origin: &Origin<'_>) -> Result<Opt
         return Ok(None);
     }
     Ok(Some(image_link(db, caller, origin.original_image_id).await?))
+}
+
+/// An image of the caller's account in another region: named, not linked (its page is in
+/// that region).
+async fn account_image(db: &Db, caller: &Caller, id: &str) -> Result<LinkedResource, sqlx::Error> {
+    let name: Option<String> = sqlx::query_scalar(
+        "SELECT i.name FROM images i JOIN projects p ON p.id = i.owner \
+         WHERE i.id = $1 AND p.account_id = $2 AND i.deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(&caller.account_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(LinkedResource { id: id.to_string(), name: name.unwrap_or_default(), href: None })
 }
 
 /// A server or disk of the caller's project, linked; when it is gone, its id alone.

@@ -95,6 +95,13 @@ fn source_view(source: &ImageSource) -> impl IntoView {
         ImageSource::Server(server) => view! { "Captured from ECS "{resource_link(server)} }.into_any(),
         ImageSource::Disk(disk) => view! { "Captured from EVS disk "{resource_link(disk)} }.into_any(),
         ImageSource::Image(image) => view! { "Copied from image "{resource_link(image)} }.into_any(),
+        ImageSource::Replica { image, region } if image.href.is_none() && !image.name.is_empty() => view! {
+            "Replicated from image "<span title=image.id.clone()>{image.name.clone()}</span>" in "{region.clone()}
+        }
+        .into_any(),
+        ImageSource::Replica { image, region } => {
+            view! { "Replicated from image "{resource_link(image)}" in "{region.clone()} }.into_any()
+        }
         ImageSource::Platform => view! { "Provided by the platform" }.into_any(),
         ImageSource::Unknown => view! { "Not recorded" }.into_any(),
     }

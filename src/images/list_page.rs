@@ -5,8 +5,9 @@ use super::model::{
     delete_refusal, kind_label, ImagePage, ImageStatus, ImageSummary, IMAGE_KINDS, OS_TYPES, PLATFORMS, VIEW_ONLY,
 };
 use super::query::{ImageQuery, ImageTab, SortKey, ValidQuery, PAGE_SIZES, QUERY_KEYS};
+use super::replicate_dialog::{regions_for, replicate_done_banner, ReplicateDialog, ReplicateTarget};
 use super::tags_dialog::BatchTagDialog;
-use super::{list_images, BatchTagImages, DeleteImages, SetFavoriteImage};
+use super::{list_images, BatchTagImages, DeleteImages, ReplicateImages, SetFavoriteImage};
 use crate::error::AppError;
 use crate::format::{format_bytes, format_time, format_time_short};
 use crate::market::model::price_label;
@@ -32,6 +33,7 @@ struct ListActions {
     answer: ServerAction<AnswerShares>,
     /// (id, name) of the selected rows.
     selected: RwSignal<Vec<(String, String)>>,
+    replicate_target: RwSignal<Option<ReplicateTarget>>,
 }
 
 #[component]
@@ -48,6 +50,9 @@ pub fn ImageListPage() -> impl IntoView {
     let answer = ServerAction::<AnswerShares>::new();
     let batch_tag = ServerAction::<BatchTagImages>::new();
     let star = ServerAction::<SetFavoriteImage>::new();
+    let replicate = ServerAction::<ReplicateImages>::new();
+    let replicate_target = RwSignal::new(None);
+    let regions = regions_for(replicate_target);
     // While an image of the page is being created, refresh every few seconds to show progress.
     let tick = use_polling(3);
     let creating = RwSignal::new(false);
@@ -57,7 +62,7 @@ pub fn ImageListPage() -> impl IntoView {
                 delete.version().get(),
                 share.version().get(),
                 answer.version().get(),
-                batch_tag.version().get() + star.version().get(),
+                batch_tag.version().get() + star.version().get() + replicate.version().get(),
             );
             (query.get(), versions, if creating.get() { tick.get() } else { 0 })
         },
@@ -73,6 +78,7 @@ pub fn ImageListPage() -> impl IntoView {
         share_target: RwSignal::new(None),
         answer,
         selected: RwSignal::new(Vec::new()),
+        replicate_target,
     };
     // A new view, an answer or a deletion starts with nothing selected; an answer changes the
     // header's count.
@@ -98,6 +104,7 @@ pub fn ImageListPage() -> impl IntoView {
                     {list_header(tab, info.role.can_modify_images())}
                     {(tab == ImageTab::Shared).then(|| shared_views(query))}
                     {share_done_banner(share)}
+                    {replicate_done_banner(replicate)}
                     <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                         {move || Suspend::new(async move {
                             let (query, result) = images.await;
@@ -121,6 +128,7 @@ pub fn ImageListPage() -> impl IntoView {
         <BatchTagDialog target=actions.tag_target action=batch_tag />
         <DeleteDialog target=actions.delete_target action=delete on_leave_out=leave_out />
         <ShareDialog target=actions.share_target action=share />
+        <ReplicateDialog target=actions.replicate_target action=replicate regions />
     }
 }
 
@@ -384,6 +392,13 @@ fn batch_bar(tab: ImageTab, member_status: MemberStatus, actions: ListActions) -
                     names: rows.iter().map(|(_, name)| name.clone()).collect(),
                 }));
             }>"Share"</button>
+            <button type="button" class="button" disabled=none on:click=move |_| {
+                actions.replicate_target.set(Some(ReplicateTarget {
+                    images: selected.get(),
+                    in_region_refusal: None,
+                    cross_region_refusal: None,
+                }));
+            }>"Replicate"</button>
             <button type="button" class="button" disabled=none
                 on:click=move |_| actions.tag_target.set(Some(selected.get()))>"Batch Tag"</button>
             <button type="button" class="button button-danger-outline" disabled=none

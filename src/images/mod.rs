@@ -31,6 +31,12 @@ pub mod recycle;
 pub mod recycle_bin_page;
 #[cfg(feature = "ssr")]
 pub mod recycle_store;
+pub mod replicate;
+pub mod replicate_dialog;
+#[cfg(feature = "ssr")]
+pub mod replicate_jobs;
+#[cfg(feature = "ssr")]
+pub mod replicate_service;
 pub mod requests;
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -49,6 +55,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use model::{DeletionPlan, ImageDetail, ImagePage, RecycleBin};
 use query::ImageQuery;
+use replicate::{ReplicateRequest, ReplicationTarget};
 use requests::{ImportRequest, ModifyRequest, TagRequest};
 #[cfg(feature = "ssr")]
 use {crate::auth::as_editor, crate::auth::as_viewer, requests::ExportRequest};
@@ -177,6 +184,23 @@ pub async fn batch_tag_images(images: String, action: String, key: String, value
 }
 
 /// Registers the image (status queued) and queues its import job. Returns the image id.
+/// Replicate: one image within the region, or up to five to the account's project in another
+/// region. Returns the replicas' ids.
+#[server(endpoint = "replicate_images")]
+pub async fn replicate_images(request: ReplicateRequest) -> Result<Vec<String>, AppError> {
+    as_editor(Audit::new("Replicate image", "image", request.images.as_str()), |state, caller| async move {
+        let created = replicate_service::replicate(&state, &caller, &request).await?;
+        Ok(created.into_iter().map(|replica| replica.image_id).collect())
+    })
+    .await
+}
+
+/// The regions an image can be replicated to, each with the account's project there.
+#[server(endpoint = "replication_targets")]
+pub async fn replication_targets() -> Result<Vec<ReplicationTarget>, AppError> {
+    as_viewer(|state, caller| async move { replicate_service::replication_targets(&state, &caller).await }).await
+}
+
 #[server(endpoint = "create_image_from_file")]
 pub async fn create_image_from_file(request: ImportRequest) -> Result<String, AppError> {
     as_editor(Audit::new("Create image from file", "image", ""), |state, caller| async move {

@@ -255,6 +255,8 @@ pub enum ImageSource {
     Disk(LinkedResource),
     /// Copied from another image.
     Image(LinkedResource),
+    /// Replicated from an image of the account, in `region` (its name).
+    Replica { image: LinkedResource, region: String },
     /// A platform image: public or KooGallery.
     Platform,
     /// Nothing is recorded (an image made before lineage was kept).

@@ -732,3 +732,25 @@ pub async fn os_of(db: &Db, id: &str) -> Result<Option<(String, String, String, 
         .fetch_optional(db)
         .await
 }
+
+/// What a replica copies of its source's stored file.
+#[derive(sqlx::FromRow)]
+pub struct SourceFile {
+    pub file_location: String,
+    pub disk_format: String,
+    pub virtual_size: i64,
+    /// MD5, as IMS names it.
+    pub checksum: String,
+    pub sha256: String,
+}
+
+/// The stored file of a live image, if it has one.
+pub async fn source_file(db: &Db, id: &str) -> Result<Option<SourceFile>, sqlx::Error> {
+    let file: Option<SourceFile> = sqlx::query_as(
+        "SELECT file_location, disk_format, virtual_size, checksum, sha256 FROM images WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(file.filter(|file| !file.file_location.is_empty()))
+}

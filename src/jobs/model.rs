@@ -100,6 +100,8 @@ pub fn job_type_label(job_type: &str) -> &str {
         "imsDelImageMembersJob" => "Stop sharing image",
         "imsUpdateImageMembersJob" => "Accept or reject shared image",
         "imsPurgeRecycledImageJob" => "Remove image from recycle bin",
+        "imsCopyImageInRegionJob" => "Replicate image within region",
+        "imsCrossRegionCopyImageJob" => "Replicate image across regions",
         other => other,
     }
 }
