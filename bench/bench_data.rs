@@ -65,6 +65,7 @@ pub async fn load_images(db: &sqlx::AnyPool, project: &str, count: usize) {
                 root_origin: "file".into(),
                 original_image_id: String::new(),
                 support_flags: "kvm".into(),
+                family: String::new(),
                 created_at: now - random.below(365 * 86_400_000) as i64,
                 tags: vec![("env".into(), ["prod", "dev", "test"][number % 3].into())],
                 file: None,

@@ -10,6 +10,7 @@ use crate::compute::disks_page::DisksPage;
 use crate::compute::list_page::ServerListPage;
 use crate::images::create_page::CreateImagePage;
 use crate::images::detail_page::ImageDetailPage;
+use crate::images::families_page::ImageFamiliesPage;
 use crate::images::list_page::ImageListPage;
 use crate::images::recycle_bin_page::RecycleBinPage;
 use crate::jobs::page::JobsPage;
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/images/create") view=CreateImagePage ssr=SsrMode::Async />
                     <Route path=path!("/images/recycle-bin") view=RecycleBinPage ssr=SsrMode::Async />
+                    <Route path=path!("/images/families") view=ImageFamiliesPage ssr=SsrMode::Async />
                     <Route path=path!("/images/:tab") view=ImageListPage ssr=SsrMode::Async />
                     <Route path=path!("/buckets") view=BucketsPage ssr=SsrMode::Async />
                     <Route path=path!("/buckets/:name") view=BucketPage ssr=SsrMode::Async />

@@ -210,11 +210,21 @@ pub async fn serve(
             crate::images::recycle::sweep(&bin_state).await;
         }
     });
+    // A family's policy applies to each new member within seconds of it becoming Normal.
+    let family_state = state.clone();
+    let family_sweeper = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            interval.tick().await;
+            crate::images::family_service::settle_new_members(&family_state).await;
+        }
+    });
     let workers = runner(&state).start();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     bin_sweeper.abort();
+    family_sweeper.abort();
     for worker in workers {
         worker.abort();
     }

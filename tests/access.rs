@@ -41,6 +41,7 @@ const READS: &[&str] = &[
     "list_access_keys",
     "list_keys",
     "replication_targets",
+    "list_image_families",
 ];
 
 /// Server functions that change only the caller's own preferences, which a viewer may too.

@@ -166,6 +166,8 @@ fn import_request(body: &CreateBody, kind: &str, quick: bool) -> ApiResult<Impor
         min_disk: number(body.min_disk),
         quick_import: quick,
         tags: tags_text(body)?,
+        // Families are this console's own; IMS bodies have no field for them.
+        family: String::new(),
     })
 }
 
@@ -375,6 +377,7 @@ pub async fn patch_image(state: &AppState, caller: &Caller, image_id: &str, ops:
         boot_mode: image.hw_firmware_type.clone(),
         os_version: image.os_version.clone(),
         protected: if image.protected { "on".into() } else { String::new() },
+        family: image.family.clone(),
     };
     apply_patch(&mut request, ops)?;
     audited(state, caller, "Modify image", image_id, async {

@@ -141,6 +141,14 @@ pub async fn project_id(db: &Db, account: &str, region: &str) -> Result<String, 
     .await
 }
 
+/// The account a project belongs to: (id, name).
+pub async fn account_of_project(db: &Db, project_id: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT a.id, a.name FROM projects p JOIN accounts a ON a.id = p.account_id WHERE p.id = $1")
+        .bind(project_id)
+        .fetch_optional(db)
+        .await
+}
+
 /// Every project of the account: (id, region, name), by region.
 pub async fn projects_of(db: &Db, account_id: &str) -> Result<Vec<(String, String, String)>, sqlx::Error> {
     sqlx::query_as("SELECT id, region, name FROM projects WHERE account_id = $1 ORDER BY region")

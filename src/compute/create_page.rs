@@ -161,12 +161,13 @@ fn image_options(choices: &[ImageChoice], selected: &str, show_deprecated: bool)
             .then(|| view! { <optgroup label=label>{members.into_iter().map(option).collect_view()}</optgroup> })
     };
     let favorites: Vec<&ImageChoice> = choices.iter().filter(|choice| choice.favorite).filter(shown).collect();
-    let categories = ["Public", "Private", "Shared", "KooGallery"]
+    let categories = [("Public", "Public images"), ("Private", "Private images"), ("Family", "Image families")]
         .into_iter()
-        .map(|category| {
+        .chain([("Shared", "Shared images"), ("KooGallery", "KooGallery images")])
+        .map(|(category, label)| {
             let members: Vec<&ImageChoice> =
                 choices.iter().filter(|choice| choice.category == category && !choice.favorite).filter(shown).collect();
-            group(format!("{category} images"), members)
+            group(label.to_string(), members)
         })
         .collect_view();
     view! {

@@ -20,6 +20,7 @@ use super::store::{
 };
 use crate::caller::Caller;
 use crate::error::AppError;
+use crate::images::families::FAMILY_CHOICE_PREFIX;
 use crate::images::service::CreatedImage;
 use crate::images::store::{self as image_store, NewImage};
 use crate::jobs::model::{job_type_label, JobEntities};
@@ -63,7 +64,22 @@ pub async fn list_disks(state: &AppState, caller: &Caller) -> Result<Vec<DiskVie
 
 /// Images of the caller's region that can make servers (`for_disks` false) or EVS disks.
 pub async fn image_choices(state: &AppState, caller: &Caller, for_disks: bool) -> Result<Vec<ImageChoice>, AppError> {
-    store::image_choices(&state.db, caller, for_disks).await
+    let mut choices = store::image_choices(&state.db, caller, for_disks).await?;
+    if !for_disks {
+        // "Latest of family X": the choice stands for whichever member is newest when the ECS is made.
+        for (family, latest) in crate::images::family_service::latest_members(state, caller).await? {
+            if let Some(member) = choices.iter().find(|choice| choice.id == latest).cloned() {
+                choices.push(ImageChoice {
+                    id: format!("{FAMILY_CHOICE_PREFIX}{family}"),
+                    name: format!("Latest of family {family} ({})", member.name),
+                    category: "Family".into(),
+                    favorite: false,
+                    ..member
+                });
+            }
+        }
+    }
+    Ok(choices)
 }
 
 // ---- Guards ------------------------------------------------------------------------------
@@ -124,6 +140,9 @@ pub async fn create_servers(
     caller: &Caller,
     request: &CreateServersRequest,
 ) -> Result<Vec<String>, AppError> {
+    let mut request = request.clone();
+    request.image_id = crate::images::family_service::resolve_image_choice(state, caller, &request.image_id).await?;
+    let request = &request;
     let valid = match request.validate() {
         Ok(valid) => valid,
         Err(mut errors) => {

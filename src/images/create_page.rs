@@ -204,6 +204,10 @@ fn ImageFields(create: ServerAction<CreateImageFromFile>) -> impl IntoView {
         <FormRow label="Tags" id="import-tags" error=error("tags")>
             <input id="import-tags" name="request[tags]" placeholder="key=value, key2=value2" />
         </FormRow>
+        <FormRow label="Family" id="import-family" error=error("family")>
+            <input id="import-family" name="request[family]" maxlength="63" autocomplete="off"
+                placeholder="Optional, e.g. web-frontend: Create ECS can take the family's latest image" />
+        </FormRow>
     }
 }
 

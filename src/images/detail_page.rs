@@ -384,6 +384,7 @@ fn attributes(image: &ImageDetail) -> Vec<(&'static str, String)> {
         ("Registered", yes_no(image.is_registered)),
         ("Source", or_dash(&image.root_origin)),
         ("Data Origin", or_dash(&image.data_origin)),
+        ("Family", or_dash(&image.family)),
         ("Parent Image", or_dash(&image.original_image_id)),
         ("Backup", or_dash(&image.backup_id)),
         ("Storage Backend", image.image_source_type.clone()),

@@ -13,6 +13,12 @@ pub mod csv_route;
 pub mod delete_dialog;
 pub mod deprecate_dialog;
 pub mod detail_page;
+pub mod families;
+pub mod families_page;
+#[cfg(feature = "ssr")]
+pub mod family_service;
+#[cfg(feature = "ssr")]
+pub mod family_store;
 #[cfg(feature = "ssr")]
 pub mod glance;
 #[cfg(feature = "ssr")]
@@ -52,6 +58,7 @@ pub mod validate;
 #[cfg(feature = "ssr")]
 use crate::auth::audit::Audit;
 use crate::error::AppError;
+use families::{FamilyPolicyRequest, FamilyView};
 use leptos::prelude::*;
 use model::{DeletionPlan, ImageDetail, ImagePage, RecycleBin};
 use query::ImageQuery;
@@ -191,6 +198,21 @@ pub async fn replicate_images(request: ReplicateRequest) -> Result<Vec<String>, 
     as_editor(Audit::new("Replicate image", "image", request.images.as_str()), |state, caller| async move {
         let created = replicate_service::replicate(&state, &caller, &request).await?;
         Ok(created.into_iter().map(|replica| replica.image_id).collect())
+    })
+    .await
+}
+
+/// The project's image families with their latest image and policy.
+#[server(endpoint = "list_image_families")]
+pub async fn list_image_families() -> Result<Vec<FamilyView>, AppError> {
+    as_viewer(|state, caller| async move { family_service::list_families(&state, &caller).await }).await
+}
+
+/// Sets a family's policy: keep the newest N members, replicate new members to regions.
+#[server(endpoint = "set_family_policy")]
+pub async fn set_family_policy(request: FamilyPolicyRequest) -> Result<(), AppError> {
+    as_editor(Audit::new("Set family policy", "image", request.name.as_str()), |state, caller| async move {
+        family_service::set_policy(&state, &caller, &request).await
     })
     .await
 }

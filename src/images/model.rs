@@ -199,6 +199,8 @@ pub struct ImageDetail {
     pub cmk_id: String,
     pub data_origin: String,
     pub original_image_id: String,
+    /// The image family it belongs to ("" for none).
+    pub family: String,
     pub root_origin: String,
     pub backup_id: String,
     pub enterprise_project_id: String,

@@ -58,6 +58,11 @@ pub fn ModifyDialog(image: ImageDetail, open: RwSignal<bool>, action: ServerActi
                                     value=image.os_version.clone() autocomplete="off" />
                                 {error("os_version")}
                             })}
+                            <label for="modify-family">"Family"</label>
+                            <input id="modify-family" name="request[family]" maxlength="63" value=image.family.clone()
+                                autocomplete="off" aria-describedby="modify-family-hint" />
+                            <p class="hint" id="modify-family-hint">"Empty for none. The image joins the family's policy once saved."</p>
+                            {error("family")}
                             <div class="checkbox-row">
                                 <input type="checkbox" id="modify-protected" name="request[protected]" value="on"
                                     checked=image.protected />

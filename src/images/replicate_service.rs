@@ -113,6 +113,8 @@ fn replica_of(source: &ImageDetail, region: &str, owner: &str, name: &str, descr
         root_origin: source.root_origin.clone(),
         original_image_id: source.id.clone(),
         support_flags: source.support_flags.join(","),
+        // A replica stays in its source's family (and, elsewhere, joins the family of that name).
+        family: source.family.clone(),
         ..NewImage::queued_for(region, name, &source.kind)
     }
 }

@@ -28,6 +28,8 @@ pub struct ImportRequest {
     pub min_disk: String,
     pub quick_import: bool,
     pub tags: String,
+    /// The image family it joins; empty for none.
+    pub family: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -89,6 +91,7 @@ impl ImportRequest {
             errors.check("tags", Err(message));
             Vec::new()
         });
+        errors.check("family", super::families::validate_optional_family(self.family.trim()));
         if errors.0.is_empty() {
             Ok(ValidImport { kind, min_ram, max_ram, min_disk, tags })
         } else {
@@ -154,6 +157,8 @@ pub struct ModifyRequest {
     pub os_version: String,
     /// Deletion protection: set (to anything) for on.
     pub protected: String,
+    /// The image family; empty for none.
+    pub family: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -165,6 +170,7 @@ pub struct ValidModify {
     pub boot_mode: String,
     pub os_version: String,
     pub protected: bool,
+    pub family: String,
 }
 
 impl ModifyRequest {
@@ -200,6 +206,8 @@ impl ModifyRequest {
         if !data && !(1..=255).contains(&os_version.chars().count()) {
             errors.check("os_version", Err("Enter the OS version, e.g. Ubuntu 22.04 server 64bit.".into()));
         }
+        let family = self.family.trim().to_string();
+        errors.check("family", super::families::validate_optional_family(&family));
         if errors.0.is_empty() {
             Ok(ValidModify {
                 name,
@@ -209,6 +217,7 @@ impl ModifyRequest {
                 boot_mode,
                 os_version,
                 protected: !self.protected.trim().is_empty(),
+                family,
             })
         } else {
             Err(errors.0)

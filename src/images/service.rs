@@ -155,6 +155,7 @@ pub async fn create_image_from_file(
         data_origin: format!("file,{}:{}", request.bucket, request.object_key),
         root_origin: "file".into(),
         tags: valid.tags.clone(),
+        family: request.family.trim().to_string(),
         ..NewImage::queued(caller, name, valid.kind)
     };
     let params = ImportParams {

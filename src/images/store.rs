@@ -58,6 +58,7 @@ struct ImageRow {
     file_location: String,
     deprecated_at: Option<i64>,
     properties: String,
+    family: String,
 }
 
 /// Images the caller may see: `$2` is their region, `$3` their project, `$4` now. A project
@@ -177,6 +178,7 @@ impl ImageRow {
             cmk_id: row.cmk_id,
             data_origin: row.data_origin,
             original_image_id: row.original_image_id,
+            family: row.family,
             root_origin: row.root_origin,
             backup_id: row.backup_id,
             enterprise_project_id: row.enterprise_project_id,
@@ -320,7 +322,8 @@ pub async fn update_attributes(
 ) -> Result<bool, sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE images SET name = $1, description = $2, min_ram = $3, max_ram = $4, hw_firmware_type = $5, \
-         os_version = $6, protected = $7, updated_at = $8 \
+         os_version = $6, protected = $7, updated_at = $8, \
+         family_settled = CASE WHEN $11 <> '' AND family <> $11 THEN 0 ELSE family_settled END, family = $11 \
          WHERE id = $9 AND owner = $10 AND deleted_at IS NULL AND status NOT IN ('queued', 'saving')",
     )
     .bind(&valid.name)
@@ -333,6 +336,7 @@ pub async fn update_attributes(
     .bind(now_ms())
     .bind(id)
     .bind(&caller.project_id)
+    .bind(&valid.family)
     .execute(db)
     .await?;
     Ok(updated.rows_affected() == 1)
@@ -439,6 +443,8 @@ pub struct NewImage {
     pub root_origin: String,
     pub original_image_id: String,
     pub support_flags: String,
+    /// The image family it joins ("" for none); its policy applies once it is Normal.
+    pub family: String,
     pub created_at: i64,
     pub tags: Vec<(String, String)>,
     pub file: Option<StoredFile>,
@@ -480,6 +486,7 @@ impl NewImage {
             root_origin: String::new(),
             original_image_id: String::new(),
             support_flags: String::new(),
+            family: String::new(),
             created_at: now_ms(),
             tags: Vec::new(),
             file: None,
@@ -510,9 +517,10 @@ pub async fn insert_image(transaction: &mut Transaction<'_, Any>, image: &NewIma
         "INSERT INTO images (id, region, owner, name, description, status, status_reason, visibility, imagetype, \
          image_kind, virtual_env_type, os_type, platform, os_version, architecture, hw_firmware_type, disk_format, \
          min_disk, min_ram, max_ram, image_size, virtual_size, protected, cmk_id, data_origin, root_origin, \
-         original_image_id, support_flags, created_at, updated_at, active_at, file_location, checksum, sha256) VALUES \
+         original_image_id, support_flags, created_at, updated_at, active_at, file_location, checksum, sha256, \
+         family, family_settled) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27, $28, $29, $29, $30, $31, $32, $33)",
+         $23, $24, $25, $26, $27, $28, $29, $29, $30, $31, $32, $33, $34, $35)",
     )
     .bind(&image.id)
     .bind(&image.region)
@@ -547,6 +555,8 @@ pub async fn insert_image(transaction: &mut Transaction<'_, Any>, image: &NewIma
     .bind(&file.location)
     .bind(&file.md5)
     .bind(&file.sha256)
+    .bind(&image.family)
+    .bind(i64::from(image.family.is_empty()))
     .execute(&mut **transaction)
     .await?;
     for (key, value) in &image.tags {

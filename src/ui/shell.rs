@@ -176,6 +176,7 @@ fn SideNav() -> impl IntoView {
             {nav_link("/images/private", "Private Images")}
             {nav_link("/images/shared", "Images Shared with Me")}
             {nav_link("/images/market", "KooGallery Images")}
+            {nav_link("/images/families", "Image Families")}
             {nav_link("/images/recycle-bin", "Recycle Bin")}
             {nav_link("/subscriptions", "Subscriptions")}
             <p class="sidenav-title">"Elastic Cloud Server"</p>
