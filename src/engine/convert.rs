@@ -39,7 +39,7 @@ impl TargetFormat {
         }
     }
 
-    fn qemu_args(self) -> &'static [&'static str] {
+    pub(super) fn qemu_args(self) -> &'static [&'static str] {
         match self {
             TargetFormat::Qcow2 => &["-O", "qcow2", "-o", "compat=1.1"],
             TargetFormat::Raw => &["-O", "raw"],
@@ -192,7 +192,7 @@ pub fn convert(
     Ok(output)
 }
 
-fn parse_progress(line: &[u8]) -> Option<f64> {
+pub(super) fn parse_progress(line: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(line).ok()?.trim();
     let inner = text.strip_prefix('(')?.strip_suffix("/100%)")?;
     inner.parse().ok()

@@ -4,6 +4,7 @@
 pub mod convert;
 pub mod demo_disk;
 pub mod disk;
+pub mod encrypted;
 pub mod filesystem;
 pub mod inspect;
 pub mod sealed;
