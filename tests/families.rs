@@ -184,13 +184,7 @@ async fn family_policies_replicate_and_keep_the_newest(server: TestServer) -> Te
     // Each new member was replicated to Hong Kong, by the policy, and the replicas stay there.
     copies_done(&server).await;
     settle_new_members(&server.state).await;
-    let response = alice
-        .post(server.url("/auth/region"))
-        .form(&[("region", "ap-southeast-1"), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    server.switch_region(&alice, "ap-southeast-1").await;
     let (_, hong_kong) = server.list(&alice, "private", &[("name", "db-v"), ("page_size", "50")]).await;
     let mut replicas: Vec<(String, String)> = hong_kong["images"]
         .as_array()

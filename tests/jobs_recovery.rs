@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{import_form, pairs, Backend, TestDatabase, PASSWORD};
+use common::{import_form, new_s3_bucket, pairs, Backend, TestDatabase, PASSWORD};
 use reqwest::StatusCode;
 use sqlx::any::AnyPoolOptions;
 use std::process::{Child, Command, Stdio};
@@ -218,13 +218,6 @@ async fn recovers_an_import_killed_midway(backend: Backend) {
         .collect();
     crash.assert_clean(&image_id, "disk.qcow2", stored).await;
     crash.finish().await;
-}
-
-async fn new_s3_bucket(endpoint: &str) -> String {
-    let name = format!("ims-crash-{}", uuid::Uuid::new_v4().simple());
-    let response = reqwest::Client::new().put(format!("{endpoint}/{name}")).send().await.unwrap();
-    assert!(response.status().is_success(), "creating the S3 bucket: {}", response.status());
-    name
 }
 
 /// The keys under `prefix` in an S3 bucket (ListObjectsV2), relative to the prefix.

@@ -29,12 +29,6 @@ async fn hong_kong_project(server: &TestServer, client: &Client) -> String {
     targets[0]["project_id"].as_str().unwrap().to_string()
 }
 
-async fn switch_region(server: &TestServer, client: &Client, region: &str) {
-    let response =
-        client.post(server.url("/auth/region")).form(&[("region", region), ("next", "/")]).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-}
-
 async fn images_are_replicated_within_and_across_regions(server: TestServer) -> TestServer {
     let alice = server.login_as("acme", "alice").await;
     let source_id = server.import_real_image(&alice, "web").await;
@@ -75,7 +69,7 @@ async fn images_are_replicated_within_and_across_regions(server: TestServer) -> 
     .await;
     assert_eq!((status, field_errors(&body)), (StatusCode::BAD_REQUEST, vec!["region".to_string()]), "{body}");
     let carol = server.login_as("globex", "carol").await;
-    switch_region(&server, &carol, HONG_KONG).await;
+    server.switch_region(&carol, HONG_KONG).await;
     let (_, carol_session) = server.call(&carol, "session_info", &[]).await;
     let foreign = carol_session["project_id"].as_str().unwrap();
     let (server_ref, alice_ref) = (&server, &alice);
@@ -108,7 +102,7 @@ async fn images_are_replicated_within_and_across_regions(server: TestServer) -> 
     // Not in the source region's lists; Normal in Hong Kong's private list.
     let (status, _) = server.call(&alice, "get_image", &[("id", &replica_id)]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    switch_region(&server, &alice, HONG_KONG).await;
+    server.switch_region(&alice, HONG_KONG).await;
     let (_, private) = server.list(&alice, "private", &[("name", "web-hk")]).await;
     let listed: Vec<&Value> = private["images"].as_array().unwrap().iter().collect();
     assert_eq!(listed.len(), 1, "{private}");

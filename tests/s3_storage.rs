@@ -14,10 +14,7 @@ fn endpoint() -> String {
 }
 
 async fn new_bucket() -> String {
-    let name = format!("ims-test-{}", uuid::Uuid::new_v4().simple());
-    let response = reqwest::Client::new().put(format!("{}/{name}", endpoint())).send().await.unwrap();
-    assert!(response.status().is_success(), "creating the S3 bucket: {}", response.status());
-    name
+    common::new_s3_bucket(&endpoint()).await
 }
 
 /// A console server on SQLite whose object store is a new bucket of the S3 service (and
@@ -167,13 +164,7 @@ async fn a_replica_lands_in_the_destination_regions_own_bucket() {
     let (status, ids) = server.call(&alice, "replicate_images", &form).await;
     assert_eq!(status, StatusCode::OK, "{ids}");
     let replica = ids[0].as_str().unwrap().to_string();
-    let response = alice
-        .post(server.url("/auth/region"))
-        .form(&[("region", "ap-southeast-1"), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    server.switch_region(&alice, "ap-southeast-1").await;
     let image = server.wait_for_image(&alice, &replica).await;
     assert_eq!(image["status"], "active", "{}", image["status_reason"]);
 

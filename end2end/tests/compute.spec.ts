@@ -1,19 +1,10 @@
 import { Page } from '@playwright/test';
-import { expect, interactive, loginOk, test } from './helpers';
+import { eventually, expect, interactive, loginOk, test } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
 function serverRow(page: Page, name: string) {
   return page.getByTestId('server-row').filter({ has: page.getByRole('link', { name, exact: true }) });
-}
-
-/** Reloads until `check` passes: for pages that show state changed by background jobs. */
-async function eventually(page: Page, check: () => Promise<void>) {
-  await expect(async () => {
-    await page.reload();
-    await interactive(page);
-    await check();
-  }).toPass({ timeout: 60_000 });
 }
 
 async function writeAndRead(page: Page, text: string | null, expected: string) {

@@ -65,3 +65,20 @@ export async function interactive(page: Page) {
     await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
   }
 }
+
+/** Reloads until `check` passes: for pages that show state changed by background jobs. */
+export async function eventually(page: Page, check: () => Promise<void>) {
+  await expect(async () => {
+    await page.reload();
+    await interactive(page);
+    await check();
+  }).toPass({ timeout: 60_000 });
+}
+
+/** Switches the region with the header's switcher (its button shows only without JavaScript). */
+export async function switchRegion(page: Page, region: string, note: string) {
+  await page.locator('#region-select').selectOption(region);
+  const switchButton = page.getByRole('button', { name: 'Switch' });
+  if (await switchButton.isVisible()) await switchButton.click();
+  await expect(page.locator('.region-note')).toHaveText(note);
+}

@@ -1,14 +1,5 @@
 import { Page } from '@playwright/test';
-import { expect, interactive, loginOk, test } from './helpers';
-
-/** Reloads until `check` passes: for rows a background job changes. */
-async function eventually(page: Page, check: () => Promise<void>) {
-  await expect(async () => {
-    await page.reload();
-    await interactive(page);
-    await check();
-  }).toPass({ timeout: 60_000 });
-}
+import { eventually, expect, interactive, loginOk, switchRegion, test } from './helpers';
 
 async function openImage(page: Page, name: string) {
   await page.goto('/images/private');
@@ -16,13 +7,6 @@ async function openImage(page: Page, name: string) {
   await page.getByRole('link', { name, exact: true }).click();
   await expect(page.getByRole('heading', { name, exact: true })).toBeVisible();
   await interactive(page);
-}
-
-async function switchRegion(page: Page, region: string, note: string) {
-  await page.locator('#region-select').selectOption(region);
-  const switchButton = page.getByRole('button', { name: 'Switch' });
-  if (await switchButton.isVisible()) await switchButton.click();
-  await expect(page.locator('.region-note')).toHaveText(note);
 }
 
 test('an image replicated within the region and to Hong Kong, and an ECS made from the replica there', async ({ page }) => {

@@ -76,7 +76,7 @@ pub enum ConvertError {
 
 impl ConvertError {
     /// A tool stopped by its `cancel` flag reads as a cancelled conversion.
-    fn from_tool(error: ToolError) -> ConvertError {
+    pub(super) fn from_tool(error: ToolError) -> ConvertError {
         match error {
             ToolError::Cancelled => ConvertError::Cancelled,
             other => ConvertError::Tool(other),

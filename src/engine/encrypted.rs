@@ -104,6 +104,40 @@ pub fn encrypted_virtual_size(
     info["virtual-size"].as_u64().ok_or_else(|| ConvertError::BadOutput("qemu-img gives no virtual size".into()))
 }
 
+/// Runs `qemu-img convert` from `input` (a file and the spec qemu opens it by) into `target`
+/// with `output_args`, the key's secret object given; `target` is removed when it fails.
+#[allow(clippy::too_many_arguments)]
+fn convert_with_key(
+    (source, spec): (&Path, String),
+    output_args: &[&str],
+    target: &Path,
+    key: &DataKey,
+    scratch: &Path,
+    limits: ProcessLimits,
+    on_progress: &mut impl FnMut(f64),
+    cancel: &AtomicBool,
+) -> Result<(), ConvertError> {
+    let secret = SecretFile::write(scratch, key)?;
+    let ran = Tool::new("qemu-img", limits)
+        .args(["convert", "-p", "--object"])
+        .arg(secret.object())
+        .folder_of(&secret.0)
+        .folder_of(source)
+        .arg(spec)
+        .args(output_args)
+        .file(target)
+        .run_with(cancel, |line| {
+            if let Some(percent) = parse_progress(line) {
+                on_progress(percent);
+            }
+        });
+    if let Err(error) = ran {
+        let _ = std::fs::remove_file(target);
+        return Err(ConvertError::from_tool(error));
+    }
+    Ok(())
+}
+
 /// Converts `source` (already inspected as `source_format`) into an encrypted qcow2 `target`
 /// under `key`, and checks that the key opens it with the source's virtual size.
 #[allow(clippy::too_many_arguments)]
@@ -118,28 +152,9 @@ pub fn encrypt(
     cancel: &AtomicBool,
 ) -> Result<u64, ConvertError> {
     let source_size = inspect_file(source, Some(source_format), &Limits { max_virtual_size: u64::MAX })?.virtual_size;
-    let secret = SecretFile::write(scratch, key)?;
-    let ran = Tool::new("qemu-img", limits)
-        .args(["convert", "-p", "--object"])
-        .arg(secret.object())
-        .folder_of(&secret.0)
-        .folder_of(source)
-        .arg(source_spec(source, source_format))
-        .args(["-O", "qcow2", "-o", "compat=1.1,encrypt.format=luks,encrypt.key-secret=sec0"])
-        .file(target)
-        .run_with(cancel, |line| {
-            if let Some(percent) = parse_progress(line) {
-                on_progress(percent);
-            }
-        });
-    drop(secret);
-    if let Err(error) = ran {
-        let _ = std::fs::remove_file(target);
-        return Err(match error {
-            super::tool::ToolError::Cancelled => ConvertError::Cancelled,
-            other => ConvertError::Tool(other),
-        });
-    }
+    let output_args = ["-O", "qcow2", "-o", "compat=1.1,encrypt.format=luks,encrypt.key-secret=sec0"];
+    let input = (source, source_spec(source, source_format));
+    convert_with_key(input, &output_args, target, key, scratch, limits, &mut on_progress, cancel)?;
     let written = encrypted_virtual_size(target, key, scratch, limits)?;
     if written != source_size {
         let _ = std::fs::remove_file(target);
@@ -162,28 +177,8 @@ pub fn decrypt(
     cancel: &AtomicBool,
 ) -> Result<Report, ConvertError> {
     let source_size = encrypted_virtual_size(source, key, scratch, limits)?;
-    let secret = SecretFile::write(scratch, key)?;
-    let ran = Tool::new("qemu-img", limits)
-        .args(["convert", "-p", "--object"])
-        .arg(secret.object())
-        .folder_of(&secret.0)
-        .folder_of(source)
-        .arg(encrypted_spec(source))
-        .args(target_format.qemu_args())
-        .file(target)
-        .run_with(cancel, |line| {
-            if let Some(percent) = parse_progress(line) {
-                on_progress(percent);
-            }
-        });
-    drop(secret);
-    if let Err(error) = ran {
-        let _ = std::fs::remove_file(target);
-        return Err(match error {
-            super::tool::ToolError::Cancelled => ConvertError::Cancelled,
-            other => ConvertError::Tool(other),
-        });
-    }
+    let input = (source, encrypted_spec(source));
+    convert_with_key(input, target_format.qemu_args(), target, key, scratch, limits, &mut on_progress, cancel)?;
     let output = inspect_file(target, Some(target_format.image_format()), &Limits { max_virtual_size: u64::MAX })
         .map_err(|refusal| ConvertError::BadOutput(refusal.to_string()))?;
     if output.virtual_size != source_size {

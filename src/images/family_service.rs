@@ -118,13 +118,13 @@ pub async fn settle_new_members(state: &AppState) -> usize {
 async fn settle(state: &AppState, member: &store::NewMember) -> Result<(), AppError> {
     let Some(policy) = store::policy_of(&state.db, &member.owner, &member.family).await? else { return Ok(()) };
     let Some(caller) = policy_caller(state, &member.owner, &member.region).await? else { return Ok(()) };
-    let replica = member.data_origin.starts_with("image,");
-    for region in policy.replicate_to.iter().filter(|region| !replica && **region != member.region) {
-        let target = super::replicate_service::replication_targets(state, &caller)
-            .await?
-            .into_iter()
-            .find(|target| target.region == *region);
-        let Some(target) = target else { continue };
+    // A replica is not replicated again; the destinations are the account's other projects.
+    let targets = if member.data_origin.starts_with("image,") || policy.replicate_to.is_empty() {
+        Vec::new()
+    } else {
+        super::replicate_service::replication_targets(state, &caller).await?
+    };
+    for target in targets.into_iter().filter(|target| policy.replicate_to.contains(&target.region)) {
         let request = ReplicateRequest {
             images: member.id.clone(),
             replication_type: "cross".into(),

@@ -181,6 +181,13 @@ impl TestServer {
         (response.status(), response.text().await.unwrap())
     }
 
+    /// Switches the client's session to `region`, as the header's region switcher does.
+    pub async fn switch_region(&self, client: &Client, region: &str) {
+        let response =
+            client.post(self.url("/auth/region")).form(&[("region", region), ("next", "/")]).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+
     /// One page of images through the list_images server function.
     pub async fn list(&self, client: &Client, tab: &str, params: &[(&str, &str)]) -> (StatusCode, serde_json::Value) {
         let mut form: Vec<(String, String)> = vec![("query[tab]".into(), tab.into())];
@@ -191,6 +198,14 @@ impl TestServer {
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         self.call(client, "list_images", &pairs).await
     }
+}
+
+/// A new bucket of the S3-compatible server at `endpoint` (moto in the tests).
+pub async fn new_s3_bucket(endpoint: &str) -> String {
+    let name = format!("ims-test-{}", uuid::Uuid::new_v4().simple());
+    let response = Client::new().put(format!("{endpoint}/{name}")).send().await.unwrap();
+    assert!(response.status().is_success(), "creating the S3 bucket: {}", response.status());
+    name
 }
 
 pub fn location(response: &reqwest::Response) -> String {
